@@ -1,0 +1,48 @@
+#include "guide/log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* Process-wide logging settings, set once by main() before any thread. */
+static enum guide_log_level log_max = GUIDE_LOG_INFO;
+static int log_prefixes = -1;
+
+void
+guide_log_set_level(enum guide_log_level max)
+{
+	log_max = max;
+}
+
+void
+guide_log_set_prefixes(int on)
+{
+	log_prefixes = on;
+}
+
+void
+guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
+{
+	static const char *names[] = {
+		[GUIDE_LOG_ERR] = "error: ", [GUIDE_LOG_WARNING] = "warning: ",
+		[GUIDE_LOG_NOTICE] = "", [GUIDE_LOG_INFO] = "", [GUIDE_LOG_DEBUG] = "debug: ",
+	};
+	if (level > log_max)
+		return;
+	if (log_prefixes < 0)
+		log_prefixes = !isatty(STDERR_FILENO);
+	char buf[2048];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_prefixes)
+		fprintf(stderr, "<%d>%s%s\n", (int)level, names[level], buf);
+	else
+		fprintf(stderr, "%s%s\n", names[level], buf);
+}
+
+void
+guide_log(enum guide_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	guide_logv(level, fmt, ap);
+	va_end(ap);
+}
