@@ -1,0 +1,12 @@
+/* `guide-route report`: what a drive or a day of logs says about each stop,
+ * for a curator deciding whether to move a geofence. */
+#pragma once
+
+#include <stdio.h>
+
+#include "routes/route.h"
+
+/* Reads a JSON Lines event log from `in` and writes the per-stop table to
+ * `out`.  With a route, start distances and nearby fix rejections are
+ * measured against each stop's geofence.  Returns 0 or a negative errno. */
+int report_write(FILE *in, const struct route *route, FILE *out);
