@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libexpat1-dev libsystemd-dev
-gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev clang libclang-rt-14-dev"
+gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev"
 
 missing=""
 for p in $PACKAGES; do
