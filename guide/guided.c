@@ -1,0 +1,106 @@
+/* guided: the audio guide daemon on the shuttle.  Parses options and hands
+ * over to the daemon library; see guide/daemon.h. */
+#include "config.h"
+#include "guide/daemon.h"
+#include "guide/log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: guided --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
+		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
+		"              [--control PATH] [--state PATH] [--verbose]\n"
+		"The audio guide daemon: matches GPS positions against the route's geofences\n"
+		"and plays the narration.\n\n"
+		"  --route FILE     route YAML (see routes/README.md)\n"
+		"  --gps SOURCE     gpsd[:HOST[:PORT]] (default gpsd:localhost:2947) | nmea:FILE | gpx:FILE\n"
+		"  --audio SINK     sdl[:DEVICE] (default) | wav:FILE | null\n"
+		"  --lang L[,L]     narration languages in play order (default: the tour's)\n"
+		"  --tour ID        tour to run (default: the route's first)\n"
+		"  --start          start the tour at once (simulation); otherwise wait for\n"
+		"                   'guidectl start'\n"
+		"  --speed X        replay speed-up for nmea:/gpx: sources (default 1)\n"
+		"  --offline        virtual clock: consume the replay as fast as the CPU allows;\n"
+		"                   needs --audio wav:FILE or null\n"
+		"  --events FILE|-  JSON Lines event log (- for stdout)\n"
+		"  --control PATH   control socket (default " GUIDED_DEFAULT_CONTROL ";\n"
+		"                   none under --offline unless given)\n"
+		"  --state PATH     persist the tour across crashes and power cuts\n"
+		"  --status         print a live one-line status to stderr while running\n"
+		"  -v, --verbose    more log output\n"
+		"  -h, --help       this help\n\n"
+		"Exit status: 0 done, 1 runtime failure, 2 bad usage or invalid route.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"route", required_argument, NULL, 'r'},
+		{"gps", required_argument, NULL, 'g'},
+		{"audio", required_argument, NULL, 'a'},
+		{"lang", required_argument, NULL, 'l'},
+		{"tour", required_argument, NULL, 't'},
+		{"start", no_argument, NULL, 's'},
+		{"speed", required_argument, NULL, 'S'},
+		{"offline", no_argument, NULL, 'o'},
+		{"events", required_argument, NULL, 'e'},
+		{"control", required_argument, NULL, 'c'},
+		{"state", required_argument, NULL, 'p'},
+		{"status", no_argument, NULL, 'L'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	struct guided_options o;
+	int c;
+
+	guided_options_defaults(&o);
+	while ((c = getopt_long(argc, argv, "r:g:a:l:t:sS:oe:c:p:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o.route = optarg; break;
+		case 'g': o.gps = optarg; break;
+		case 'a': o.audio = optarg; break;
+		case 'l': o.langs = optarg; break;
+		case 't': o.tour = optarg; break;
+		case 's': o.start = true; break;
+		case 'S': {
+			char *end;
+			o.speed = strtod(optarg, &end);
+			if (*end || !(o.speed > 0 && o.speed <= 10000)) {
+				fprintf(stderr, "guided: --speed wants a number in (0, 10000], not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'o': o.offline = true; break;
+		case 'e': o.events = optarg; break;
+		case 'c': o.control = optarg; break;
+		case 'p': o.state = optarg; break;
+		case 'L': o.live_status = true; break;
+		case 'v': guide_log_set_level(GUIDE_LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("guided %s\n", GUIDE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "guided: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!o.route) {
+		fprintf(stderr, "guided: --route FILE is required\n");
+		usage(stderr);
+		return 2;
+	}
+	return guided_run(&o);
+}
