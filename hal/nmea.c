@@ -223,9 +223,9 @@ parse_status(struct field f, struct hal_nmea_sentence *s)
 {
 	if (f.n == 0)
 		return HAL_NMEA_OK;
-	if (f.n != 1 || (f.p[0] != 'A' && f.p[0] != 'V'))
+	if (f.n != 1 || f.p[0] < 'A' || f.p[0] > 'Z')
 		return HAL_NMEA_MALFORMED;
-	s->status = f.p[0];
+	s->status = f.p[0] == 'A' ? 'A' : 'V'; /* seen: 'N' for void too */
 	s->set |= HAL_NMEA_F_STATUS;
 	return HAL_NMEA_OK;
 }
@@ -245,6 +245,7 @@ parse_rmc(const struct field *f, int nf, struct hal_nmea_sentence *s)
 	if (a > 0 && b > 0)
 		s->set |= HAL_NMEA_F_POS;
 	TRY(parse_num(f[7], &s->speed), HAL_NMEA_F_SPEED);
+	s->speed *= KNOTS_TO_MS;
 	TRY(parse_num(f[8], &s->track), HAL_NMEA_F_TRACK);
 	TRY(parse_date(f[9], &s->days), HAL_NMEA_F_DATE);
 	/* NMEA 2.3 mode indicator: N = data not valid */
@@ -437,6 +438,18 @@ reader_end_sentence(struct hal_nmea_reader *r, hal_nmea_sentence_fn fn, void *us
 		fn(user, &s);
 }
 
+/* A sentence start cut short.  Shorter than "$TTsss," it was most likely a
+ * '$' byte inside binary data: skipped bytes, not a truncated sentence. */
+static void
+reader_cut(struct hal_nmea_reader *r)
+{
+	if (r->len >= 7)
+		r->count[HAL_NMEA_TRUNCATED]++;
+	else
+		r->bytes_skipped += r->len;
+	r->len = 0;
+}
+
 void
 hal_nmea_reader_feed(struct hal_nmea_reader *r, const char *data, size_t len,
 		     hal_nmea_sentence_fn fn, void *user)
@@ -444,8 +457,7 @@ hal_nmea_reader_feed(struct hal_nmea_reader *r, const char *data, size_t len,
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
 		if (c == '$' || c == '!') {
-			if (r->len)
-				r->count[HAL_NMEA_TRUNCATED]++;
+			reader_cut(r);
 			r->buf[0] = (char)c;
 			r->len = 1;
 			continue;
@@ -462,16 +474,9 @@ hal_nmea_reader_feed(struct hal_nmea_reader *r, const char *data, size_t len,
 			reader_end_sentence(r, fn, user);
 			continue;
 		}
-		if (c < 0x20 || c > 0x7e) {
-			/* binary inside a sentence: the sentence is lost */
-			r->count[HAL_NMEA_TRUNCATED]++;
-			r->len = 0;
-			r->bytes_skipped++;
-			continue;
-		}
-		if (r->len >= HAL_NMEA_MAX_LEN) {
-			r->count[HAL_NMEA_TRUNCATED]++;
-			r->len = 0;
+		if (c < 0x20 || c > 0x7e || r->len >= HAL_NMEA_MAX_LEN) {
+			/* binary inside a sentence, or overlong: the sentence is lost */
+			reader_cut(r);
 			r->bytes_skipped++;
 			continue;
 		}
@@ -482,9 +487,7 @@ hal_nmea_reader_feed(struct hal_nmea_reader *r, const char *data, size_t len,
 void
 hal_nmea_reader_finish(struct hal_nmea_reader *r)
 {
-	if (r->len)
-		r->count[HAL_NMEA_TRUNCATED]++;
-	r->len = 0;
+	reader_cut(r);
 }
 
 /* ---- epoch combiner ---- */

@@ -86,7 +86,9 @@ typedef void (*hal_nmea_sentence_fn)(void *user, const struct hal_nmea_sentence 
 /* Splits a byte stream into sentences.  Bytes outside a sentence (comments,
  * blank lines, binary frames) are skipped and counted; a sentence cut short by
  * a non-printable byte, a new '$' or '!', an overlong line or the end of input
- * counts as HAL_NMEA_TRUNCATED.  Partial sentences carry across feed() calls. */
+ * counts as HAL_NMEA_TRUNCATED (when it got as far as "$TTsss,"; shorter
+ * starts are usually a 0x24 byte inside a binary frame and count as skipped
+ * bytes).  Sentences without a checksum are counted and skipped too.  Partial sentences carry across feed() calls. */
 struct hal_nmea_reader {
 	uint64_t count[HAL_NMEA_RESULT_COUNT]; /* by enum hal_nmea_result */
 	uint64_t bytes_skipped;                /* bytes outside any sentence */
