@@ -59,7 +59,7 @@ fix_filter_config_default(struct fix_filter_config *c)
 		.track_min_dist_m = 4.0,
 		.still_speed_ms = 0.5,
 		.alpha_still = 0.3,
-		.alpha_moving = 0.75,
+		.alpha_moving = 0.5,
 		.beta = 0.3,
 		.reset_gap_ms = 10000,
 		.reset_after = 3,
@@ -129,8 +129,10 @@ unproject(const struct fix_filter *f, double x, double y, double *lat, double *l
 		*lon += 360;
 }
 
+/* The receiver's velocity vector, when it can be trusted: a track below
+ * track_min_speed_ms is noise, so then the filter estimates velocity itself. */
 static bool
-doppler(const struct hal_fix *in, double *vx, double *vy)
+doppler(const struct fix_filter *f, const struct hal_fix *in, double *vx, double *vy)
 {
 	if (!(in->set & HAL_FIX_SPEED) || !isfinite(in->speed))
 		return false;
@@ -138,7 +140,8 @@ doppler(const struct hal_fix *in, double *vx, double *vy)
 		*vx = *vy = 0;
 		return true;
 	}
-	if (!(in->set & HAL_FIX_TRACK) || !isfinite(in->track))
+	if (!(in->set & HAL_FIX_TRACK) || !isfinite(in->track) ||
+	    in->speed < f->cfg.track_min_speed_ms)
 		return false;
 	*vx = in->speed * sin(in->track * DEG);
 	*vy = in->speed * cos(in->track * DEG);
@@ -155,7 +158,7 @@ start(struct fix_filter *f, const struct hal_fix *in)
 	if (f->m_lon < 1.0)
 		f->m_lon = 1.0; /* at the poles; not where the cart goes */
 	f->px = f->py = f->rx = f->ry = f->ax = f->ay = 0;
-	if (!doppler(in, &f->vx, &f->vy))
+	if (!doppler(f, in, &f->vx, &f->vy))
 		f->vx = f->vy = 0;
 	f->have_time = (in->set & HAL_FIX_TIME) != 0;
 	f->last_t = in->time_ms;
@@ -207,8 +210,10 @@ fix_filter_push(struct fix_filter *f, const struct hal_fix *in, struct hal_fix *
 		}
 		if (r == FIX_FILTER_ACCEPT) {
 			project(f, in->lat, in->lon, &zx, &zy);
+			/* the jump test compares raw positions; the acceleration test
+			 * compares with where the smoothed track predicts the cart */
 			double d = hypot(zx - f->rx, zy - f->ry);
-			double dp = hypot(zx - (f->rx + f->vx * dt), zy - (f->ry + f->vy * dt));
+			double dp = hypot(zx - (f->px + f->vx * dt), zy - (f->py + f->vy * dt));
 			enum fix_filter_reason bad = FIX_FILTER_ACCEPT;
 			if (d > c->max_speed_ms * dt + c->jump_slack_m)
 				bad = FIX_FILTER_JUMP;
@@ -226,11 +231,15 @@ fix_filter_push(struct fix_filter *f, const struct hal_fix *in, struct hal_fix *
 
 	struct hal_fix o = *in;
 	double vdx, vdy;
-	bool have_dop = doppler(in, &vdx, &vdy);
+	bool have_dop = doppler(f, in, &vdx, &vdy);
 	if (r == FIX_FILTER_RESET) {
 		start(f, in);
 	} else {
-		double ppx = f->px + f->vx * dt, ppy = f->py + f->vy * dt;
+		/* with Doppler velocity at both ends, predict with their mean: exact
+		 * under constant acceleration, so braking adds no lag either */
+		double mvx = have_dop ? (f->vx + vdx) / 2 : f->vx;
+		double mvy = have_dop ? (f->vy + vdy) / 2 : f->vy;
+		double ppx = f->px + mvx * dt, ppy = f->py + mvy * dt;
 		double rx = zx - ppx, ry = zy - ppy;
 		double speed = (in->set & HAL_FIX_SPEED) ? in->speed : hypot(f->vx, f->vy);
 		double a = speed >= c->still_speed_ms ? c->alpha_moving : c->alpha_still;
