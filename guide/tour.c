@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define MAX_LANGS 16
+#define TOUR_END_MARGIN_M 30.0
 
 enum seq_kind {
 	SEQ_NONE,
@@ -350,7 +351,12 @@ serve(struct tour *t)
 		if (t->clip_active)
 			return;
 	}
-	if (trigger_next_entry(t->trig) >= t->tour->n_stops) {
+	struct trigger_state ts;
+	trigger_get_state(t->trig, &ts);
+	/* with a path, the tour completes at its end (where goodbye belongs) */
+	bool at_end = t->tour->n_path < 2 ||
+		      (ts.on_path && ts.progress_m >= ts.path_len_m - TOUR_END_MARGIN_M);
+	if (trigger_next_entry(t->trig) >= t->tour->n_stops && at_end) {
 		if (!t->goodbye_done && t->cfg.announcements) {
 			t->seq = SEQ_GOODBYE;
 			seq_play_from(t, 0);

@@ -1,8 +1,10 @@
 /* The tour: state machine, scheduler and driver actions.
  *
  *   idle --start--> running --pause--> paused --resume--> running
- *   running|paused --stop--> finished ("stopped"); all stops handled and the
- *   goodbye played --> finished ("completed"); finished --start--> running.
+ *   running|paused --stop--> finished ("stopped"); all stops handled, the
+ *   cart within 30 m of the path's end (any time, for a tour without a
+ *   path) and the goodbye played --> finished ("completed");
+ *   finished --start--> running.
  *
  * The tour owns a trigger engine for the running tour, decides which clip
  * plays, and drives audio through a struct tour_player (a table of
