@@ -350,7 +350,7 @@ track_format_nmea(const struct hal_fix *fix, char *buf, size_t size)
 		nmea_coord(fix->lat, true, lat, sizeof(lat));
 		nmea_coord(fix->lon, false, lon, sizeof(lon));
 	}
-	char line[160], spd[16] = "", trk[16] = "";
+	char line[400], spd[16] = "", trk[16] = "";
 	if (pos && isfinite(fix->speed))
 		snprintf(spd, sizeof(spd), "%.2f", fix->speed * 3600.0 / 1852.0);
 	if (pos && isfinite(fix->track))
