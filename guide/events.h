@@ -1,0 +1,69 @@
+/* The event log (DESIGN.md "Event log contract"): JSON Lines, one object a
+ * line, each with "time" (ISO-8601 UTC, millisecond precision, of the GPS or
+ * virtual clock handed in, never read here) and "event".
+ *
+ * The writer hands each finished line (with its '\n') to a sink callback;
+ * events_create_file() and events_create_memory() are the two usual sinks.
+ * Main thread only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct events;
+
+/* Receives one complete line, ending in '\n'. */
+typedef void (*events_sink_fn)(void *ctx, const char *line, size_t len);
+
+struct events *events_create(events_sink_fn sink, void *ctx);
+/* Lines go to f (flushed after each line); f stays the caller's. */
+struct events *events_create_file(FILE *f);
+/* Lines accumulate in memory; read them with events_buffer(). */
+struct events *events_create_memory(void);
+void events_destroy(struct events *ev);
+/* The accumulated text of a memory log ("" for other sinks). */
+const char *events_buffer(const struct events *ev);
+void events_buffer_clear(struct events *ev);
+/* Lines written so far. */
+unsigned long events_count(const struct events *ev);
+
+/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (25 bytes with the NUL) into buf. */
+void events_format_time(int64_t time_ms, char buf[32]);
+
+/* The contract's events. lat/lon in WGS-84 degrees. */
+void events_tour_start(struct events *ev, int64_t t, const char *tour, const char *const *langs,
+		       unsigned n_langs);
+void events_tour_end(struct events *ev, int64_t t, const char *tour, const char *reason);
+void events_gps_fix(struct events *ev, int64_t t, double lat, double lon);
+void events_gps_lost(struct events *ev, int64_t t);
+void events_zone_enter(struct events *ev, int64_t t, const char *poi);
+void events_zone_exit(struct events *ev, int64_t t, const char *poi);
+void events_clip_start(struct events *ev, int64_t t, const char *poi, const char *clip,
+		       const char *lang, double lat, double lon);
+void events_clip_end(struct events *ev, int64_t t, const char *poi, const char *clip,
+		     const char *lang, bool completed);
+void events_clip_skip(struct events *ev, int64_t t, const char *poi, const char *reason);
+void events_error(struct events *ev, int64_t t, const char *message);
+
+/* Extra events of the trigger engine and tour state machine. */
+void events_fix_rejected(struct events *ev, int64_t t, double lat, double lon,
+			 const char *reason);
+void events_off_path(struct events *ev, int64_t t, double cross_m);
+void events_on_path(struct events *ev, int64_t t, double along_m);
+void events_tour_state(struct events *ev, int64_t t, const char *tour, const char *state);
+void events_volume(struct events *ev, int64_t t, double volume);
+void events_lang(struct events *ev, int64_t t, const char *const *langs, unsigned n_langs);
+
+/* Low level: a free-form event.  After the name come triples terminated by
+ * a NULL key: key (const char *), type (int: 's' string, 'c' coordinate
+ * double printed %.7f, 'd' double %.6g, 'i' long long, 'b' bool as int,
+ * 'S' string list as const char *const * then unsigned), value(s).
+ * NaN and infinite doubles and NULL strings are written as null. */
+void events_emit(struct events *ev, int64_t t, const char *event, ...);
+
+/* JSON string escaping of s into out (always NUL-terminated, truncated to
+ * fit); returns the length the full escape needs (without the quotes). */
+size_t events_json_escape(const char *s, char *out, size_t size);

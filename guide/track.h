@@ -1,0 +1,73 @@
+/* Synthetic drives along a tour path (`guide-route track`): a speed profile
+ * with halts, white noise, a slowly drifting bias, multipath jumps,
+ * dropouts and a parked cart drifting for minutes; seeded with its own PRNG
+ * (xoshiro256**), so a seed always gives the same drive.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hal/gps.h"
+#include "routes/route.h"
+
+struct track_options {
+	double speed_kmh;      /* cruising speed; <= 0: the tour's, else 12 */
+	double hz;             /* fixes per second (1 or 10) */
+	double noise_m;        /* white noise sigma per axis, metres */
+	double bias_m;         /* drifting bias sigma (Gauss-Markov), metres */
+	double bias_tau_s;     /* its correlation time */
+	double jump_per_min;   /* multipath jumps per minute of driving */
+	double jump_min_m, jump_max_m;
+	double jump_min_s, jump_max_s;
+	double dropout_per_min;
+	double dropout_min_s, dropout_max_s;
+	double halt_s;         /* halt this long at each stop's closest approach */
+	double accel;          /* m/s^2, accelerating and braking */
+	double park_start_s;   /* parked before leaving */
+	double park_end_s;     /* parked at the end of the path */
+	double park_drift_m;   /* how far a parked position wanders */
+	uint64_t seed;
+	int64_t start_ms;      /* UTC of the first fix */
+};
+
+void track_options_defaults(struct track_options *o);
+
+struct track_sample {
+	int64_t t_ms;
+	struct hal_fix fix;    /* what the receiver reports (mode NONE in a dropout) */
+	bool dropped;
+	bool jumping;          /* inside a multipath jump */
+	bool parked;
+	double true_lat, true_lon;
+	double true_along;     /* metres along the tour path */
+	double true_speed;     /* m/s */
+};
+
+/* Generates the drive for route->tours[tour_index]; *out is malloc'ed
+ * (free with free()). 0, -EINVAL (no path) or -ENOMEM. */
+int track_generate(const struct route *r, unsigned tour_index, const struct track_options *o,
+		   struct track_sample **out, size_t *n);
+
+/* RMC then GGA for a fix (valid checksums; status V / quality 0 without a
+ * position). Returns the length written (truncated to size). */
+size_t track_format_nmea(const struct hal_fix *fix, char *buf, size_t size);
+
+/* The whole drive as NMEA text to f. */
+int track_write_nmea(const struct track_sample *s, size_t n, FILE *f);
+
+/* A small synthetic route (a 4.8 km loop with an out-and-back lane, nine
+ * stops: circles, polygons, heading windows, a priority stop) in Beijing's
+ * 798 area, for tests, benchmarks and `track --synthetic`.  Free with
+ * track_synthetic_route_free(). */
+struct route *track_synthetic_route(void);
+void track_synthetic_route_free(struct route *r);
+
+/* `guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N]
+ * [--seed N]`. FILE loading is left to the route loader; `--synthetic`
+ * in place of FILE uses track_synthetic_route(). */
+int guide_track_main(int argc, char **argv);
+/* The same once a route is loaded. */
+int guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *err);
