@@ -26,8 +26,12 @@ fi
 
 build() { # dir [meson options...]
 	dir=$1; shift
-	[ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >/dev/null
-	ninja -C "$dir" >/dev/null
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; echo "setup: meson setup $dir failed" >&2; exit 1; }
+	fi
+	ninja -C "$dir" >"$dir.ninja.log" 2>&1 ||
+		{ cat "$dir.ninja.log"; echo "setup: build in $dir failed" >&2; exit 1; }
 }
 
 case "${1:-tour}" in
