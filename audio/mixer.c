@@ -45,6 +45,8 @@ struct cmd {
 };
 
 #define QUEUE_LEN 256
+/* an interrupted narration resumes once this much is decoded again */
+#define RESUME_MIN_FRAMES 1024
 #define REASON_LEN 112
 
 struct voice {
@@ -82,7 +84,7 @@ struct voice {
 	uint64_t suspended_at;
 	uint64_t underruns;
 	const char *cut_reason;
-	bool drop_after_fade; /* suspension turns into a drop */
+	bool skipped;         /* suspended: stale frames dropped after the seek */
 };
 
 struct mixer {
@@ -106,6 +108,7 @@ struct mixer {
 	/* Audio thread only. */
 	uint64_t seq;
 	bool paused, ducked;
+	bool wake_req; /* the decoder has work: post once this render call */
 	float volume;
 	float og, og0, og1;
 	uint32_t ok, on;
@@ -626,7 +629,6 @@ run_commands(struct mixer *m, uint64_t now)
 			v->rk = v->rn = 0;
 			v->pos = 0;
 			v->underruns = 0;
-			v->drop_after_fade = false;
 			v->cut_reason = NULL;
 			break;
 		case CMD_STOP:
@@ -704,6 +706,17 @@ schedule(struct mixer *m, uint64_t now)
 		}
 		if (v->kind != MIXER_NARRATION)
 			continue;
+		if (v->phase == PH_SUSPENDED && !v->skipped) {
+			/* once the decoder has sought, drop the stale frames so it
+			 * can refill from the resume point while we wait */
+			uint32_t req = atomic_load_explicit(&v->seek_req, memory_order_relaxed);
+			if (atomic_load_explicit(&v->seek_done, memory_order_acquire) == req) {
+				spsc_read_skip_to(&v->ring, v->seek_w);
+				v->pos = v->seek_pos;
+				v->skipped = true;
+				m->wake_req = true;
+			}
+		}
 		if (ann_present) {
 			if (v->phase == PH_PLAYING) {
 				v->phase = PH_SUSPENDING;
@@ -718,11 +731,11 @@ schedule(struct mixer *m, uint64_t now)
 				end_voice(m, v, MIXER_EV_CUT, now, "interrupted");
 				continue;
 			}
-			uint32_t req = atomic_load_explicit(&v->seek_req, memory_order_relaxed);
-			if (atomic_load_explicit(&v->seek_done, memory_order_acquire) != req)
-				continue; /* decoder still seeking: resume next block */
-			spsc_read_skip_to(&v->ring, v->seek_w);
-			v->pos = v->seek_pos;
+			uint32_t r;
+			if (!v->skipped ||
+			    (spsc_readable(&v->ring, &r) < RESUME_MIN_FRAMES &&
+			     atomic_load_explicit(&v->end, memory_order_acquire) == END_NONE))
+				continue; /* the decoder is not there yet: next block */
 			v->phase = PH_PLAYING;
 			retarget(m, v, m->ramp);
 			emit(m, v, MIXER_EV_RESUMED, now, NULL);
@@ -800,14 +813,14 @@ mix_voice(struct mixer *m, struct voice *v, float *out, uint32_t frames, uint64_
 	if (avail - n < v->ring.cap / 2)
 		low = true;
 
+	if (end != END_NONE && r + n == v->end_w) {
+		if (end == END_EOF)
+			end_voice(m, v, MIXER_EV_FINISHED, now + n, NULL);
+		else
+			end_voice(m, v, MIXER_EV_FAILED, now + n, v->err);
+		return true;
+	}
 	if (n < want) {
-		if (end != END_NONE && r + n == v->end_w) {
-			if (end == END_EOF)
-				end_voice(m, v, MIXER_EV_FINISHED, now + n, NULL);
-			else
-				end_voice(m, v, MIXER_EV_FAILED, now + n, v->err);
-			return true;
-		}
 		v->underruns += want - n;
 		atomic_fetch_add_explicit(&m->underruns, want - n, memory_order_relaxed);
 		emit(m, v, MIXER_EV_UNDERRUN, now + n, NULL);
@@ -820,6 +833,7 @@ mix_voice(struct mixer *m, struct voice *v, float *out, uint32_t frames, uint64_
 			end_voice(m, v, MIXER_EV_CUT, now + n, "interrupted");
 		} else {
 			v->phase = PH_SUSPENDED;
+			v->skipped = false;
 			v->suspended_at = now + n;
 			emit(m, v, MIXER_EV_SUSPENDED, now + n, NULL);
 			v->seek_pos = v->pos > m->rewind ? v->pos - m->rewind : 0;
@@ -832,44 +846,62 @@ mix_voice(struct mixer *m, struct voice *v, float *out, uint32_t frames, uint64_
 	return low;
 }
 
+/* Renders a span with no pause edge inside it. */
+static bool
+render_span(struct mixer *m, float *out, uint32_t frames, uint64_t now)
+{
+	bool wake = false;
+
+	memset(out, 0, sizeof(float) * 2 * frames);
+	if (m->paused && m->ok >= m->on)
+		return false; /* held: voices keep their place */
+	schedule(m, now);
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+		struct voice *v = &m->voices[i];
+		if (v->phase == PH_PLAYING || v->phase == PH_STOPPING || v->phase == PH_SUSPENDING)
+			wake |= mix_voice(m, v, out, frames, now);
+	}
+	/* master volume and pause ramp */
+	uint32_t i = 0;
+	for (; i < frames && m->ok < m->on; i++, m->ok++) {
+		m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
+		out[2 * i] *= m->og;
+		out[2 * i + 1] *= m->og;
+	}
+	if (i < frames) {
+		m->og = m->og1;
+		if (m->og != 1.0f)
+			for (uint32_t j = 2 * i; j < 2 * frames; j++)
+				out[j] *= m->og;
+	}
+	return wake;
+}
+
 void
 mixer_render(struct mixer *m, float *out, uint32_t frames)
 {
 	uint64_t now = atomic_load_explicit(&m->frames, memory_order_relaxed);
+	uint64_t end = now + frames;
 	bool wake = false;
 	uint32_t active = 0;
 
 	run_commands(m, now);
-	memset(out, 0, sizeof(float) * 2 * frames);
-	bool held = m->paused && m->og == 0.0f && m->ok >= m->on;
-	if (!held) {
-		schedule(m, now);
-		for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
-			struct voice *v = &m->voices[i];
-			if (v->phase == PH_PLAYING || v->phase == PH_STOPPING ||
-			    v->phase == PH_SUSPENDING)
-				wake |= mix_voice(m, v, out, frames, now);
-		}
-		/* master volume and pause ramp */
-		uint32_t i = 0;
-		for (; i < frames && m->ok < m->on; i++, m->ok++) {
-			m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
-			out[2 * i] *= m->og;
-			out[2 * i + 1] *= m->og;
-		}
-		if (i < frames) {
-			m->og = m->og1;
-			if (m->og != 1.0f)
-				for (uint32_t j = 2 * i; j < 2 * frames; j++)
-					out[j] *= m->og;
-		}
+	while (now < end) {
+		uint32_t n = (uint32_t)(end - now);
+		/* a pause fade ends the span: the voices stop where it ends */
+		if (m->paused && m->ok < m->on && m->on - m->ok < n)
+			n = m->on - m->ok;
+		wake |= render_span(m, out, n, now);
+		out += 2 * n;
+		now += n;
 	}
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++)
 		active += m->voices[i].phase != PH_IDLE;
 	atomic_store_explicit(&m->active, active, memory_order_relaxed);
-	atomic_store_explicit(&m->frames, now + frames, memory_order_relaxed);
-	if (wake && m->threaded)
+	atomic_store_explicit(&m->frames, end, memory_order_relaxed);
+	if ((wake || m->wake_req) && m->threaded)
 		sem_post(&m->wake);
+	m->wake_req = false;
 }
 
 void
