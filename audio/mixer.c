@@ -765,14 +765,23 @@ mix_span(struct voice *v, float *restrict out, const float *restrict src, uint32
 {
 	uint32_t i = 0;
 
-	for (; i < n && v->rk < v->rn; i++, v->rk++) {
-		float g = mixer_ramp_gain(v->g0, v->g1, v->rk, v->rn);
-		out[2 * i] += g * src[2 * i];
-		out[2 * i + 1] += g * src[2 * i + 1];
+	if (v->rk < v->rn) {
+		/* mixer_ramp_gain unrolled: the formula below the last frame */
+		const uint32_t k0 = v->rk, rn = v->rn;
+		const float g0 = v->g0, d = v->g1 - v->g0, inv = 1.0f / (float)rn;
+		uint32_t m = rn - 1 - k0 < n ? rn - 1 - k0 : n;
+		float g = v->g;
+		for (; i < m; i++) {
+			g = g0 + d * ((float)(k0 + i + 1) * inv);
+			out[2 * i] += g * src[2 * i];
+			out[2 * i + 1] += g * src[2 * i + 1];
+		}
+		v->rk = k0 + i;
 		v->g = g;
+		if (i == n)
+			return;
+		v->rk = rn; /* the last frame of the ramp is exactly g1: below */
 	}
-	if (i == n)
-		return;
 	const float g = v->g1;
 	v->g = g;
 	out += 2 * i;
