@@ -157,7 +157,7 @@ mixer_config_defaults(struct mixer_config *c)
 	*c = (struct mixer_config){
 		.max_voices = 16,
 		.ring_frames = 16384,
-		.prefill_frames = 4800,
+		.prefill_frames = 2048,
 		.ramp_ms = 5,
 		.duck_db = -12.0f,
 		.duck_ms = 100,

@@ -66,7 +66,7 @@ const char *mixer_kind_to_str(enum mixer_kind kind);
 struct mixer_config {
 	uint32_t max_voices;         /* voices alive at once, <= MIXER_MAX_VOICES (16) */
 	uint32_t ring_frames;        /* per-voice ring, rounded up to a power of 2 (16384) */
-	uint32_t prefill_frames;     /* decoded in mixer_play before it returns (4800) */
+	uint32_t prefill_frames;     /* decoded in mixer_play before it returns (2048) */
 	uint32_t ramp_ms;            /* every fade (5) */
 	float duck_db;               /* music gain under narration/announcement (-12) */
 	uint32_t duck_ms;            /* duck ramp (100) */
