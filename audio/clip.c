@@ -3,7 +3,20 @@
 #include <errno.h>
 #include <opusfile.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+
+struct clip {
+	OggOpusFile *of;
+	int64_t frames;
+	int channels;
+	float *scratch; /* mono decode buffer, MAX_READ frames */
+	char *path;
+};
+
+/* libopusfile returns at most 120 ms (5760 frames) per call. */
+#define MAX_READ 5760
 
 static const char *
 op_error_str(int e)
@@ -18,36 +31,155 @@ op_error_str(int e)
 	case OP_EVERSION: return "unsupported Opus version";
 	case OP_EBADLINK: return "broken Ogg link";
 	case OP_EBADTIMESTAMP: return "bad timestamp (truncated file?)";
+	case OP_HOLE: return "hole in the Ogg stream (corrupted data)";
+	case OP_EBADPACKET: return "bad Opus packet";
+	case OP_ENOSEEK: return "stream is not seekable";
 	default: return "cannot decode";
 	}
 }
 
-int
-clip_probe(const char *path, int64_t *frames, char *err, size_t errlen)
+static int
+check_file(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int e = 0;
 
 	if (stat(path, &st) < 0) {
 		int r = -errno;
-		snprintf(err, errlen, "cannot open clip '%s': %m", path);
+		snprintf(err, errlen, "cannot open clip '%s': %s", path, strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "clip '%s' is not a regular file", path);
 		return -EISDIR;
 	}
-	OggOpusFile *of = op_open_file(path, &e);
-	if (!of) {
+	return 0;
+}
+
+int
+clip_probe(const char *path, int64_t *frames, char *err, size_t errlen)
+{
+	struct clip *c;
+	int r = clip_open(path, &c, err, errlen);
+
+	if (r < 0)
+		return r;
+	*frames = c->frames;
+	clip_close(c);
+	return 0;
+}
+
+int
+clip_open(const char *path, struct clip **out, char *err, size_t errlen)
+{
+	int e = 0;
+	int r = check_file(path, err, errlen);
+
+	if (r < 0)
+		return r;
+	struct clip *c = calloc(1, sizeof(*c));
+	if (!c)
+		goto nomem;
+	c->path = strdup(path);
+	c->scratch = malloc(sizeof(float) * MAX_READ);
+	if (!c->path || !c->scratch)
+		goto nomem;
+	c->of = op_open_file(path, &e);
+	if (!c->of) {
 		snprintf(err, errlen, "clip '%s': %s", path, op_error_str(e));
-		return -EINVAL;
+		r = -EINVAL;
+		goto fail;
 	}
-	ogg_int64_t total = op_pcm_total(of, -1);
-	op_free(of);
+	ogg_int64_t total = op_pcm_total(c->of, -1);
 	if (total < 0) {
 		snprintf(err, errlen, "clip '%s': %s", path, op_error_str((int)total));
-		return -EINVAL;
+		r = -EINVAL;
+		goto fail;
 	}
-	*frames = total;
+	if (total == 0) {
+		snprintf(err, errlen, "clip '%s': no audio (truncated file?)", path);
+		r = -EINVAL;
+		goto fail;
+	}
+	c->frames = total;
+	c->channels = op_channel_count(c->of, -1);
+	*out = c;
+	return 0;
+nomem:
+	snprintf(err, errlen, "clip '%s': out of memory", path);
+	r = -ENOMEM;
+fail:
+	clip_close(c);
+	return r;
+}
+
+void
+clip_close(struct clip *c)
+{
+	if (!c)
+		return;
+	if (c->of)
+		op_free(c->of);
+	free(c->scratch);
+	free(c->path);
+	free(c);
+}
+
+int64_t
+clip_frames(const struct clip *c)
+{
+	return c->frames;
+}
+
+int
+clip_channels(const struct clip *c)
+{
+	return c->channels;
+}
+
+const char *
+clip_path(const struct clip *c)
+{
+	return c->path;
+}
+
+int
+clip_read(struct clip *c, float *out, int max_frames, char *err, size_t errlen)
+{
+	int n;
+
+	if (max_frames <= 0)
+		return 0;
+	if (max_frames > MAX_READ)
+		max_frames = MAX_READ;
+	int64_t pos = op_pcm_tell(c->of);
+	if (c->channels == 1) {
+		n = op_read_float(c->of, c->scratch, max_frames, NULL);
+		for (int i = 0; i < n; i++)
+			out[2 * i] = out[2 * i + 1] = c->scratch[i];
+	} else if (c->channels == 2) {
+		n = op_read_float(c->of, out, 2 * max_frames, NULL);
+	} else {
+		n = op_read_float_stereo(c->of, out, 2 * max_frames);
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "clip '%s': %s at %.3f s", c->path, op_error_str(n),
+			 pos >= 0 ? (double)pos / CLIP_RATE : 0.0);
+		return n == OP_HOLE ? -EBADMSG : -EIO;
+	}
+	return n;
+}
+
+int
+clip_seek(struct clip *c, int64_t frame, char *err, size_t errlen)
+{
+	if (frame < 0)
+		frame = 0;
+	if (frame > c->frames)
+		frame = c->frames;
+	int r = op_pcm_seek(c->of, frame);
+	if (r < 0) {
+		snprintf(err, errlen, "clip '%s': seek failed: %s", c->path, op_error_str(r));
+		return -EIO;
+	}
 	return 0;
 }

@@ -1,4 +1,14 @@
-/* Ogg Opus narration clips, decoded with libopusfile at 48 kHz float. */
+/* Ogg Opus narration clips, decoded with libopusfile at 48 kHz float.
+ *
+ * A struct clip is a streaming decoder: it holds the open file and
+ * libopusfile's state, never the whole decoded clip.  Output is always
+ * interleaved stereo float: a mono clip is copied to both channels at unity
+ * gain (centred), a stereo clip is passed as is, a multichannel clip is
+ * downmixed by libopusfile (op_read_float_stereo).
+ *
+ * Thread rules: a struct clip is used by one thread at a time; none of these
+ * functions is RT-safe (they read files and allocate).
+ */
 #pragma once
 
 #include <stddef.h>
@@ -10,3 +20,34 @@
  * Returns 0 and the length in 48 kHz frames, or a negative errno-style code
  * with a human-readable reason in err. */
 int clip_probe(const char *path, int64_t *frames, char *err, size_t errlen);
+
+struct clip;
+
+/* Opens a clip for streaming.  Returns 0, or a negative errno-style code
+ * (-ENOENT missing, -EISDIR not a file, -EINVAL not decodable: not Ogg Opus,
+ * bad header, truncated before the first audio) with the reason in err.
+ * The length (op_pcm_total) is known at once: clip_frames(). */
+int clip_open(const char *path, struct clip **out, char *err, size_t errlen);
+
+/* destroy(NULL) is a no-op. */
+void clip_close(struct clip *c);
+
+/* Length in 48 kHz frames, as stated by the stream. */
+int64_t clip_frames(const struct clip *c);
+
+/* Channels the file has (1 mono, 2 stereo, more for surround). */
+int clip_channels(const struct clip *c);
+
+/* Decodes up to max_frames frames of interleaved stereo into out (room for
+ * 2 * max_frames floats).  Returns the frame count (> 0), 0 at the end, or
+ * a negative code with the reason in err: a hole in the Ogg stream
+ * (corrupted or spliced data) or a decode error ends the clip with an
+ * error rather than playing over a gap. */
+int clip_read(struct clip *c, float *out, int max_frames, char *err, size_t errlen);
+
+/* Moves the read position to frame (clamped to [0, clip_frames]).
+ * Returns 0 or a negative code with the reason in err. */
+int clip_seek(struct clip *c, int64_t frame, char *err, size_t errlen);
+
+/* The path given at open (for messages). */
+const char *clip_path(const struct clip *c);

@@ -1,0 +1,200 @@
+/* sdl sink: an SDL2 playback device; SDL's audio thread calls the render
+ * callback (which must be RT-safe).  float32, 48 kHz, stereo, a buffer of
+ * 512 or 1024 frames; SDL converts if the hardware wants something else.
+ *
+ * Opening falls back in this order, each step with a warning: the named
+ * device, the default device, the "dummy" driver (silence at real-time
+ * pace: the tour goes on without a sound card).  hal_sink_poll notices a
+ * removed device (SDL_AUDIODEVICEREMOVED or a stopped device) and reopens
+ * by the same order.
+ */
+#include "hal/sink.h"
+
+#include <SDL.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sink_sdl {
+	struct hal_sink base; /* first */
+	SDL_AudioDeviceID dev;
+	char *device;   /* requested name, NULL = default */
+	bool started;   /* main thread only */
+	bool dummy;     /* fell back to the dummy driver */
+};
+
+static void
+sdl_callback(void *userdata, Uint8 *stream, int len)
+{
+	struct hal_sink *s = userdata;
+	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_SINK_CHANNELS);
+
+	s->render(s->userdata, (float *)stream, frames);
+	__atomic_store_n(&s->frames, s->frames + frames, __ATOMIC_RELAXED);
+}
+
+static SDL_AudioDeviceID
+try_open(struct sink_sdl *d, const char *name)
+{
+	SDL_AudioSpec want = { 0 }, have;
+
+	want.freq = HAL_SINK_RATE;
+	want.format = AUDIO_F32SYS;
+	want.channels = HAL_SINK_CHANNELS;
+	want.samples = d->base.opts.buffer_frames <= 512 ? 512 : 1024;
+	want.callback = sdl_callback;
+	want.userdata = &d->base;
+	SDL_AudioDeviceID dev = SDL_OpenAudioDevice(name, 0, &want, &have, 0);
+	if (dev)
+		d->base.buffer_frames = have.samples;
+	return dev;
+}
+
+static int
+open_device(struct sink_sdl *d, char *err, size_t errlen)
+{
+	struct hal_sink *s = &d->base;
+
+	if (d->device) {
+		d->dev = try_open(d, d->device);
+		if (d->dev)
+			return 0;
+		hal_sink_log(s, HAL_SINK_LOG_WARNING,
+			     "sdl sink: cannot open device '%s' (%s); trying the default",
+			     d->device, SDL_GetError());
+	}
+	d->dev = try_open(d, NULL);
+	if (d->dev)
+		return 0;
+	const char *drv = SDL_GetCurrentAudioDriver();
+	hal_sink_log(s, HAL_SINK_LOG_WARNING,
+		     "sdl sink: no audio device on driver '%s' (%s); falling back to 'dummy': "
+		     "no sound will be heard",
+		     drv ? drv : "none", SDL_GetError());
+	SDL_AudioQuit();
+	if (SDL_AudioInit("dummy") == 0)
+		d->dev = try_open(d, NULL);
+	if (!d->dev) {
+		snprintf(err, errlen, "sdl sink: cannot open any audio device: %s",
+			 SDL_GetError());
+		return -EIO;
+	}
+	d->dummy = true;
+	return 0;
+}
+
+static int
+sdl_start(struct hal_sink *s)
+{
+	struct sink_sdl *d = (struct sink_sdl *)s;
+
+	SDL_PauseAudioDevice(d->dev, 0);
+	d->started = true;
+	return 0;
+}
+
+static void
+sdl_stop(struct hal_sink *s)
+{
+	struct sink_sdl *d = (struct sink_sdl *)s;
+
+	SDL_PauseAudioDevice(d->dev, 1);
+	/* taking SDL's device lock waits for a callback in progress */
+	SDL_LockAudioDevice(d->dev);
+	SDL_UnlockAudioDevice(d->dev);
+	d->started = false;
+}
+
+static int
+sdl_poll(struct hal_sink *s)
+{
+	struct sink_sdl *d = (struct sink_sdl *)s;
+	SDL_Event ev[8];
+	bool removed = false;
+	int n;
+
+	SDL_PumpEvents();
+	while ((n = SDL_PeepEvents(ev, 8, SDL_GETEVENT, SDL_AUDIODEVICEREMOVED,
+				   SDL_AUDIODEVICEREMOVED)) > 0)
+		for (int i = 0; i < n; i++)
+			if (!ev[i].adevice.iscapture && ev[i].adevice.which == d->dev)
+				removed = true;
+	if (SDL_GetAudioDeviceStatus(d->dev) == SDL_AUDIO_STOPPED)
+		removed = true;
+	if (!removed)
+		return 0;
+	hal_sink_log(s, HAL_SINK_LOG_WARNING, "sdl sink: audio device removed; reopening");
+	SDL_CloseAudioDevice(d->dev);
+	d->dev = 0;
+	char err[256];
+	if (open_device(d, err, sizeof(err)) < 0) {
+		hal_sink_log(s, HAL_SINK_LOG_ERR, "%s", err);
+		return -EIO;
+	}
+	if (d->started)
+		SDL_PauseAudioDevice(d->dev, 0);
+	return 1;
+}
+
+static void
+sdl_destroy(struct hal_sink *s)
+{
+	struct sink_sdl *d = (struct sink_sdl *)s;
+
+	if (d->dev)
+		SDL_CloseAudioDevice(d->dev);
+	SDL_QuitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS);
+	free(d->device);
+	free(d);
+}
+
+static const struct hal_sink_impl sdl_impl = {
+	.name = "sdl",
+	.start = sdl_start,
+	.stop = sdl_stop,
+	.poll = sdl_poll,
+	.destroy = sdl_destroy,
+};
+
+int
+hal_sink_sdl_create(const char *device, const struct hal_sink_opts *o, hal_sink_render_fn render,
+		    void *userdata, struct hal_sink **out, char *err, size_t errlen)
+{
+	struct sink_sdl *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	d->base.impl = &sdl_impl;
+	d->base.opts = *o;
+	/* the callback may run as soon as the device is unpaused: set these now */
+	d->base.render = render;
+	d->base.userdata = userdata;
+	if (device && *device && !(d->device = strdup(device))) {
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
+		hal_sink_log(&d->base, HAL_SINK_LOG_WARNING,
+			     "sdl sink: audio init failed (%s); trying 'dummy'", SDL_GetError());
+		if (SDL_InitSubSystem(SDL_INIT_EVENTS) < 0 || SDL_AudioInit("dummy") < 0) {
+			snprintf(err, errlen, "sdl sink: cannot initialise SDL audio: %s",
+				 SDL_GetError());
+			free(d->device);
+			free(d);
+			return -EIO;
+		}
+	}
+	int r = open_device(d, err, errlen);
+	if (r < 0) {
+		SDL_QuitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS);
+		free(d->device);
+		free(d);
+		return r;
+	}
+	*out = &d->base;
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* wav sink: the exact mixed output in a WAV file, pulled by the caller.
+ *
+ * Float32 by default (WAVE_FORMAT_IEEE_FLOAT with a fact chunk: bit-exact
+ * mixer output; sox reads it, Python's wave module does not) or 16-bit PCM
+ * (HAL_SINK_WAV_S16: what Python's wave reads).  The header is written at
+ * open with zero lengths and rewritten with the true lengths every
+ * wav_sync_frames, on hal_sink_flush and on destroy, so the file is valid
+ * at every moment except during one pwrite.  Samples go straight to the fd
+ * (no stdio buffer), so after a flush the file holds everything rendered.
+ */
+#define _GNU_SOURCE
+#include "hal/sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLOCK 4096
+
+struct sink_wav {
+	struct hal_sink base; /* first */
+	int fd;
+	enum hal_sink_wav_format format;
+	uint32_t header_len;
+	uint64_t data_bytes;
+	uint64_t since_sync;
+	int error; /* first write error, sticky */
+	float buf[2 * BLOCK];
+	int16_t pcm[2 * BLOCK];
+};
+
+static void
+le16(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	le16(p, v & 0xffff);
+	le16(p + 2, v >> 16);
+}
+
+static uint32_t
+build_header(struct sink_wav *w, uint8_t *h)
+{
+	bool fl = w->format == HAL_SINK_WAV_FLOAT32;
+	uint32_t bits = fl ? 32 : 16;
+	uint32_t block = HAL_SINK_CHANNELS * bits / 8;
+	uint32_t fmt_len = fl ? 18 : 16;
+	uint32_t header = 12 + 8 + fmt_len + (fl ? 12 : 0) + 8;
+	uint64_t max = 0xffffffffu - header;
+	uint32_t data = (uint32_t)(w->data_bytes > max ? max - max % block : w->data_bytes);
+	uint8_t *p = h;
+
+	memcpy(p, "RIFF", 4), le32(p + 4, header - 8 + data), memcpy(p + 8, "WAVE", 4);
+	p += 12;
+	memcpy(p, "fmt ", 4), le32(p + 4, fmt_len);
+	le16(p + 8, fl ? 3 : 1);             /* IEEE float / PCM */
+	le16(p + 10, HAL_SINK_CHANNELS);
+	le32(p + 12, HAL_SINK_RATE);
+	le32(p + 16, HAL_SINK_RATE * block); /* byte rate */
+	le16(p + 20, block);
+	le16(p + 22, bits);
+	if (fl)
+		le16(p + 24, 0);             /* cbSize */
+	p += 8 + fmt_len;
+	if (fl) {
+		memcpy(p, "fact", 4), le32(p + 4, 4), le32(p + 8, data / block);
+		p += 12;
+	}
+	memcpy(p, "data", 4), le32(p + 4, data);
+	p += 8;
+	return (uint32_t)(p - h);
+}
+
+static int
+write_header(struct sink_wav *w)
+{
+	uint8_t h[64];
+	uint32_t n = build_header(w, h);
+
+	if (pwrite(w->fd, h, n, 0) != (ssize_t)n)
+		return -errno ? -errno : -EIO;
+	w->since_sync = 0;
+	return 0;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+wav_pull(struct hal_sink *s, uint32_t frames)
+{
+	struct sink_wav *w = (struct sink_wav *)s;
+
+	while (frames > 0) {
+		uint32_t k = frames < BLOCK ? frames : BLOCK;
+		s->render(s->userdata, w->buf, k);
+		s->frames += k;
+		frames -= k;
+		if (w->error)
+			continue; /* keep the clock running; report the error */
+		int r;
+		size_t bytes;
+		if (w->format == HAL_SINK_WAV_FLOAT32) {
+			bytes = sizeof(float) * 2 * k;
+			r = write_all(w->fd, w->buf, bytes);
+		} else {
+			for (uint32_t i = 0; i < 2 * k; i++) {
+				float x = w->buf[i] * 32767.0f;
+				x = x > 32767.0f ? 32767.0f : x < -32768.0f ? -32768.0f : x;
+				w->pcm[i] = (int16_t)lrintf(x);
+			}
+			bytes = sizeof(int16_t) * 2 * k;
+			r = write_all(w->fd, w->pcm, bytes);
+		}
+		if (r < 0) {
+			w->error = r;
+			hal_sink_log(s, HAL_SINK_LOG_ERR, "wav sink: write failed: %s", strerror(-r));
+			continue;
+		}
+		w->data_bytes += bytes;
+		w->since_sync += k;
+		if (w->since_sync >= s->opts.wav_sync_frames)
+			write_header(w);
+	}
+	return w->error;
+}
+
+static int
+wav_flush(struct hal_sink *s)
+{
+	struct sink_wav *w = (struct sink_wav *)s;
+
+	if (w->fd < 0)
+		return -EBADF;
+	int r = write_header(w);
+	return w->error ? w->error : r;
+}
+
+static void
+wav_destroy(struct hal_sink *s)
+{
+	struct sink_wav *w = (struct sink_wav *)s;
+
+	if (w->fd >= 0) {
+		write_header(w);
+		close(w->fd);
+	}
+	free(w);
+}
+
+static const struct hal_sink_impl wav_impl = {
+	.name = "wav",
+	.pull = wav_pull,
+	.flush = wav_flush,
+	.destroy = wav_destroy,
+};
+
+int
+hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_sink **out,
+		    char *err, size_t errlen)
+{
+	struct sink_wav *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->base.impl = &wav_impl;
+	w->base.opts = *o;
+	if (w->base.opts.wav_sync_frames == 0)
+		w->base.opts.wav_sync_frames = HAL_SINK_RATE;
+	w->format = o->wav_format == HAL_SINK_WAV_S16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32;
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		int r = -errno;
+		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(-r));
+		free(w);
+		return r;
+	}
+	uint8_t h[64];
+	uint32_t n = build_header(w, h);
+	int r = write_all(w->fd, h, n);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
+		close(w->fd);
+		free(w);
+		return r;
+	}
+	w->header_len = n;
+	*out = &w->base;
+	return 0;
+}

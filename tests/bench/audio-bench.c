@@ -1,0 +1,376 @@
+/* Audio benchmarks; each mode prints key=value lines.
+ *   decode   [CLIP...]  our decode+mix CPU time per second of audio vs
+ *                       `opusdec --quiet --rate 48000 --float` and vs a bare
+ *                       op_read_float loop, on the same clips
+ *   mix                 mixer_render ns per output frame, 4 and 16 voices
+ *                       with gains and ramps, vs a bare gain-and-sum loop
+ *   latency             play request -> first non-silent sample out of the
+ *                       render call, with a thread pacing render like a
+ *                       device (buffers of 512 and 1024 frames)
+ */
+#define _GNU_SOURCE
+#include "audio/mixer.h"
+#include "config.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <opusfile.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char *
+data(const char *name)
+{
+	static char buf[8][1024];
+	static int k;
+	const char *root = getenv("GUIDE_SOURCE_ROOT");
+	char *p = buf[k++ & 7];
+	snprintf(p, 1024, "%s/tests/audio/data/%s", root ? root : GUIDE_SOURCE_ROOT, name);
+	return p;
+}
+
+/* ---- decode ---- */
+
+static double
+ours_cpu(const char *path, long *frames)
+{
+	struct mixer_config c;
+	struct mixer *m;
+	static float out[2 * 4096];
+	struct mixer_event ev;
+	char err[256];
+
+	mixer_config_defaults(&c);
+	c.offline = true;
+	mixer_create(&c, &m);
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	mixer_play(m, MIXER_NARRATION, path, 0.8f, 1, err, sizeof(err));
+	bool done = false;
+	*frames = 0;
+	while (!done) {
+		mixer_render_offline(m, out, 4096);
+		*frames += 4096;
+		while (mixer_next_event(m, &ev))
+			if (ev.type != MIXER_EV_STARTED)
+				done = true;
+	}
+	double t = now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+	mixer_destroy(m);
+	return t;
+}
+
+static double
+bare_cpu(const char *path)
+{
+	static float buf[2 * 5760];
+	int e;
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	OggOpusFile *of = op_open_file(path, &e);
+	while (op_read_float(of, buf, 2 * 5760, NULL) > 0)
+		;
+	op_free(of);
+	return now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+static double
+opusdec_cpu(const char *path)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("opusdec", "opusdec", "--quiet", "--rate", "48000", "--float", path,
+		       "/dev/null", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	struct rusage ru;
+	if (wait4(pid, &st, 0, &ru) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static int
+bench_decode(int argc, char **argv)
+{
+	const char *defaults[] = { data("speech-mono.opus"), data("music-stereo.opus"),
+				   data("chord-stereo.opus"), data("sine440-mono.opus") };
+	const char **clips = argc > 0 ? (const char **)argv : defaults;
+	int n = argc > 0 ? argc : 4;
+	double ours = 0, dec = 0, bare = 0, secs = 0;
+	const int R = 7;
+	bool have_opusdec = true;
+
+	for (int i = 0; i < n; i++) {
+		int64_t total = 0;
+		int e;
+		OggOpusFile *of = op_open_file(clips[i], &e);
+		if (!of) {
+			fprintf(stderr, "skip %s\n", clips[i]);
+			continue;
+		}
+		total = op_pcm_total(of, -1);
+		op_free(of);
+		double o = 1e9, d = 1e9, b = 1e9;
+		long fr;
+		for (int r = 0; r < R; r++) { /* best of R: the machine's noise, not ours */
+			double x = ours_cpu(clips[i], &fr);
+			o = x < o ? x : o;
+			x = bare_cpu(clips[i]);
+			b = x < b ? x : b;
+			x = opusdec_cpu(clips[i]);
+			if (x < 0)
+				have_opusdec = false;
+			d = x < d ? x : d;
+		}
+		double s = (double)total / 48000.0;
+		const char *base = strrchr(clips[i], '/') ? strrchr(clips[i], '/') + 1 : clips[i];
+		printf("clip=%s seconds=%.3f ours_ms_per_s=%.3f opusdec_ms_per_s=%.3f "
+		       "bare_ms_per_s=%.3f\n",
+		       base, s, 1e3 * o / s, have_opusdec ? 1e3 * d / s : -1, 1e3 * b / s);
+		ours += o, dec += d, bare += b, secs += s;
+	}
+	printf("decode_audio_seconds=%.3f\n", secs);
+	printf("decode_ours_ms_per_s=%.3f\n", 1e3 * ours / secs);
+	printf("decode_bare_ms_per_s=%.3f\n", 1e3 * bare / secs);
+	if (have_opusdec) {
+		printf("decode_opusdec_ms_per_s=%.3f\n", 1e3 * dec / secs);
+		printf("decode_ratio_vs_opusdec=%.3f (target <= 1.3)\n", ours / dec);
+	}
+	printf("decode_ratio_vs_bare_opusfile=%.3f\n", ours / bare);
+	return 0;
+}
+
+/* ---- mix ---- */
+
+static double
+bench_mix_voices(int voices, long frames)
+{
+	struct mixer_config c;
+	struct mixer *m;
+	static float out[2 * 512];
+	char err[256];
+	mixer_handle h[MIXER_MAX_VOICES];
+	struct mixer_event ev;
+	const char *clips[] = { data("speech-mono.opus"), data("music-stereo.opus") };
+
+	mixer_config_defaults(&c);
+	c.offline = true;
+	c.max_voices = (uint32_t)voices + 1;
+	mixer_create(&c, &m);
+	for (int v = 0; v < voices; v++)
+		h[v] = mixer_play(m, v == 0 ? MIXER_NARRATION : MIXER_MUSIC, clips[v & 1],
+				  0.05f + 0.01f * (float)v, (uint64_t)v, err, sizeof(err));
+	double t = 0;
+	uint32_t lcg = 1;
+	for (long done = 0, blk = 0; done < frames; done += 512, blk++) {
+		/* a gain change (5 ms ramp) on one voice every block */
+		lcg = lcg * 1664525u + 1013904223u;
+		int v = (int)(lcg >> 24) % voices;
+		mixer_set_gain(m, h[v], 0.02f + (float)(lcg & 0xff) / 2000.0f);
+		/* decoding and restarting finished voices is not the mix: untimed */
+		mixer_render_offline(m, out, 0);
+		double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		mixer_render(m, out, 512);
+		t += now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+		while (mixer_next_event(m, &ev))
+			if (ev.type == MIXER_EV_FINISHED)
+				h[ev.user_id] = mixer_play(m, ev.kind, clips[ev.user_id & 1],
+							   0.1f, ev.user_id, err, sizeof(err));
+	}
+	mixer_destroy(m);
+	return t * 1e9 / (double)frames;
+}
+
+static double
+bench_bare(int voices, long frames)
+{
+	const uint32_t B = 512, RING = 16384;
+	float *src = aligned_alloc(64, sizeof(float) * 2 * RING * (size_t)voices);
+	static float out[2 * 512];
+	for (size_t i = 0; i < 2 * RING * (size_t)voices; i++)
+		src[i] = (float)(i % 97) / 97.0f;
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	uint32_t pos = 0;
+	for (long done = 0; done < frames; done += B, pos = (pos + B) & (RING - 1)) {
+		memset(out, 0, sizeof(out));
+		for (int v = 0; v < voices; v++) {
+			const float *s = src + (size_t)v * 2 * RING + 2 * pos;
+			const float g = 0.1f + 0.01f * (float)v;
+			for (uint32_t j = 0; j < 2 * B; j++)
+				out[j] += g * s[j];
+		}
+		__asm__ volatile("" : : "r"(out) : "memory");
+	}
+	double t = now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+	free(src);
+	return t * 1e9 / (double)frames;
+}
+
+static int
+bench_mix(void)
+{
+	long frames = 48000L * 60; /* a minute of output */
+	double m4 = 1e9, m16 = 1e9, b16 = 1e9;
+	for (int r = 0; r < 3; r++) {
+		double x = bench_mix_voices(4, frames);
+		m4 = x < m4 ? x : m4;
+		x = bench_mix_voices(16, frames);
+		m16 = x < m16 ? x : m16;
+		x = bench_bare(16, frames);
+		b16 = x < b16 ? x : b16;
+	}
+	printf("mix4_ns_per_frame=%.2f\n", m4);
+	printf("mix16_ns_per_frame=%.2f (target < 30)\n", m16);
+	printf("bare16_gain_sum_ns_per_frame=%.2f\n", b16);
+	return 0;
+}
+
+/* ---- latency ---- */
+
+struct device {
+	struct mixer *m;
+	uint32_t buffer;
+	_Atomic bool quit;
+	_Atomic double t_play;   /* set by main: the play request time, 0 = none */
+	_Atomic double latency;  /* set by device: -1 = pending */
+	_Atomic double t_ret;    /* when mixer_play returned, 0 = not yet */
+	_Atomic int missed;      /* silent render calls begun after mixer_play returned */
+	float *out;
+};
+
+static void *
+device_main(void *arg)
+{
+	struct device *d = arg;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	long period_ns = (long)d->buffer * 1000000000L / 48000;
+	/* like a real audio thread: real-time priority if allowed */
+	struct sched_param sp = { .sched_priority = 10 };
+	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	while (!atomic_load(&d->quit)) {
+		double tb = now_s(CLOCK_MONOTONIC);
+		mixer_render(d->m, d->out, d->buffer);
+		double t = now_s(CLOCK_MONOTONIC);
+		double tp = atomic_load(&d->t_play);
+		if (tp > 0 && atomic_load(&d->latency) < 0) {
+			bool sound = false;
+			for (uint32_t i = 0; i < 2 * d->buffer && !sound; i++)
+				sound = d->out[i] != 0.0f;
+			double tr = atomic_load(&d->t_ret);
+			if (sound)
+				atomic_store(&d->latency, t - tp);
+			else if (tr > 0 && tb > tr)
+				atomic_fetch_add(&d->missed, 1);
+		}
+		next.tv_nsec += period_ns;
+		while (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	return NULL;
+}
+
+static void
+bench_latency_buffer(uint32_t buffer)
+{
+	struct mixer *m;
+	struct device d = { .buffer = buffer };
+	char err[256];
+	struct mixer_event ev;
+	const int N = 40;
+	double sum = 0, max = 0, all[40], play_max = 0;
+
+	mixer_create(NULL, &m);
+	d.m = m;
+	d.out = calloc(2 * buffer, sizeof(float));
+	atomic_store(&d.latency, 0.0);
+	atomic_store(&d.missed, 0);
+	pthread_t th;
+	pthread_create(&th, NULL, device_main, &d);
+	uint32_t lcg = 7;
+	for (int i = 0; i < N; i++) {
+		lcg = lcg * 1664525u + 1013904223u;
+		usleep(10000 + (lcg >> 16) % 20000); /* land anywhere in the device period */
+		atomic_store(&d.latency, -1.0);
+		atomic_store(&d.t_ret, 0.0);
+		atomic_store(&d.t_play, now_s(CLOCK_MONOTONIC));
+		mixer_handle h = mixer_play(m, MIXER_ANNOUNCEMENT, data("sine440-mono.opus"), 1.0f,
+					    1, err, sizeof(err));
+		atomic_store(&d.t_ret, now_s(CLOCK_MONOTONIC));
+		double pc = atomic_load(&d.t_ret) - atomic_load(&d.t_play);
+		play_max = pc > play_max ? pc : play_max;
+		while (atomic_load(&d.latency) < 0)
+			usleep(1000);
+		double l = atomic_load(&d.latency);
+		all[i] = l;
+		sum += l;
+		max = l > max ? l : max;
+		mixer_stop(m, h, 0);
+		atomic_store(&d.t_play, 0.0);
+		bool cut = false;
+		while (!cut) {
+			usleep(2000);
+			while (mixer_next_event(m, &ev))
+				cut |= ev.type == MIXER_EV_CUT || ev.type == MIXER_EV_FINISHED;
+		}
+	}
+	atomic_store(&d.quit, true);
+	pthread_join(th, NULL);
+	for (int i = 1; i < N; i++) /* insertion sort for the 95th percentile */
+		for (int j = i; j > 0 && all[j] < all[j - 1]; j--) {
+			double x = all[j];
+			all[j] = all[j - 1];
+			all[j - 1] = x;
+		}
+	printf("latency_buffer%u_mean_ms=%.2f\n", buffer, 1e3 * sum / N);
+	printf("latency_buffer%u_p95_ms=%.2f\n", buffer, 1e3 * all[N * 95 / 100]);
+	printf("latency_buffer%u_max_ms=%.2f (target <= %.2f)\n", buffer, 1e3 * max,
+	       1e3 * buffer / 48000.0 + 5.0);
+	/* 0 = every play sounded in the first render call that began after
+	 * mixer_play returned: the rest of the latency is the device period and
+	 * the scheduling of the thread that stands in for the device */
+	printf("latency_buffer%u_play_call_max_ms=%.2f\n", buffer, 1e3 * play_max);
+	printf("latency_buffer%u_silent_calls_after_play=%d\n", buffer, atomic_load(&d.missed));
+	free(d.out);
+	mixer_destroy(m);
+}
+
+static int
+bench_latency(void)
+{
+	bench_latency_buffer(512);
+	bench_latency_buffer(1024);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	if (strcmp(mode, "decode") == 0)
+		return bench_decode(argc - 2, argv + 2);
+	if (strcmp(mode, "mix") == 0)
+		return bench_mix();
+	if (strcmp(mode, "latency") == 0)
+		return bench_latency();
+	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency\n", argv[0]);
+	return 2;
+}
