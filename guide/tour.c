@@ -92,6 +92,7 @@ tour_config_defaults(struct tour_config *cfg)
 	cfg->fix_log_interval_ms = 1000;
 	cfg->log_rejected = true;
 	cfg->announcements = true;
+	cfg->log_gps = true;
 }
 
 struct tour *
@@ -432,7 +433,10 @@ on_trigger(void *ctx, const struct trigger_event *e)
 		if (t->cfg.log_rejected)
 			events_fix_rejected(t->ev, t->now, e->lat, e->lon, e->reason);
 		break;
-	case TRIGGER_GPS_LOST: events_gps_lost(t->ev, t->now); break;
+	case TRIGGER_GPS_LOST:
+		if (t->cfg.log_gps)
+			events_gps_lost(t->ev, t->now);
+		break;
 	case TRIGGER_OFF_PATH: events_off_path(t->ev, t->now, e->value); break;
 	case TRIGGER_ON_PATH: events_on_path(t->ev, t->now, e->value); break;
 	}
@@ -542,6 +546,29 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	}
 	if (!t->clip_active && tour->n_stops == 0)
 		serve(t);
+	return TOUR_OK;
+}
+
+enum tour_error
+tour_restore(struct tour *t, const char *tour_id, const char *const *langs, unsigned n_langs,
+	     const char *const *played, unsigned n_played, bool paused, int64_t now_ms)
+{
+	bool announce = t->cfg.announcements;
+	t->cfg.announcements = false;
+	enum tour_error err = tour_start(t, tour_id, langs, n_langs, now_ms);
+	t->cfg.announcements = announce;
+	if (err)
+		return err;
+	for (unsigned i = 0; i < n_played; i++) {
+		for (unsigned s = 0; s < t->route->n_stops; s++) {
+			if (played[i] && strcmp(t->route->stops[s].id, played[i]) == 0) {
+				t->played[s] = true;
+				t->last_play_ms[s] = now_ms;
+			}
+		}
+	}
+	if (paused)
+		return tour_pause(t, now_ms);
 	return TOUR_OK;
 }
 
@@ -755,6 +782,12 @@ tour_entry_outcome(const struct tour *t, unsigned entry)
 	if (!t->tour || entry >= t->tour->n_stops)
 		return TOUR_ENTRY_PENDING;
 	return t->outcome[entry];
+}
+
+bool
+tour_stop_played(const struct tour *t, unsigned stop)
+{
+	return t->tour && stop < t->route->n_stops && t->played[stop];
 }
 
 const char *const *

@@ -91,6 +91,9 @@ struct tour_config {
 	int64_t fix_log_interval_ms;
 	bool log_rejected; /* fix_rejected events */
 	bool announcements; /* play welcome / goodbye */
+	bool log_gps;       /* gps_lost when the trigger sees no fix (default true;
+			     * a daemon that logs its source's gps_fix/gps_lost
+			     * itself turns it off) */
 };
 
 void tour_config_defaults(struct tour_config *cfg);
@@ -107,6 +110,13 @@ void tour_destroy(struct tour *t);
  * n_langs 0: the tour's own languages (or those set with set_lang). */
 enum tour_error tour_start(struct tour *t, const char *tour_id, const char *const *langs,
 			   unsigned n_langs, int64_t now_ms);
+/* Comes back into a tour after a crash or a route reload: like start, but
+ * without the welcome, with the given stops already heard (they are not
+ * played again: clip_skip "played_once", or their cooldown runs from now)
+ * and paused when `paused`. Unknown stop ids are ignored. */
+enum tour_error tour_restore(struct tour *t, const char *tour_id, const char *const *langs,
+			     unsigned n_langs, const char *const *played, unsigned n_played,
+			     bool paused, int64_t now_ms);
 enum tour_error tour_stop(struct tour *t, int64_t now_ms);
 enum tour_error tour_pause(struct tour *t, int64_t now_ms);
 enum tour_error tour_resume(struct tour *t, int64_t now_ms);
@@ -142,5 +152,7 @@ struct tour_status {
 
 void tour_get_status(const struct tour *t, struct tour_status *out);
 enum tour_entry_outcome tour_entry_outcome(const struct tour *t, unsigned entry);
+/* Whether route->stops[stop] has started playing in this tour. */
+bool tour_stop_played(const struct tour *t, unsigned stop);
 /* Languages in use (valid until the next set_lang/start). */
 const char *const *tour_langs(const struct tour *t, unsigned *n);
