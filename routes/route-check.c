@@ -372,8 +372,11 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
 		unsigned si = t->stops[k];
-		if (!fence_usable(&s->fence))
-			continue;
+		if (!fence_usable(&s->fence) ||
+		    (s->heading.set && !(s->heading.deg >= 0 && s->heading.deg <= 360 &&
+					 s->heading.tolerance_deg > 0 &&
+					 s->heading.tolerance_deg <= 180)))
+			continue; /* already reported */
 		if (!tr[k].found) {
 			route_diag_add(c->diags, ERR, r->file,
 				       route_index_loc(c->ix, "tours[%u].path", ti),

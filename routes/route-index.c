@@ -150,8 +150,9 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				rc = -ENOMEM;
 			} else if (parser.context) {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-					       "YAML syntax error: %s %s", parser.problem,
-					       parser.context);
+					       "YAML syntax error: %s %s (started on line %u)",
+					       parser.problem, parser.context,
+					       (unsigned)parser.context_mark.line + 1);
 				rc = -EINVAL;
 			} else {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
@@ -189,7 +190,12 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				roots++;
 			if (top && top->mapping && top->want_key) {
 				top->key = strdup((const char *)ev.data.scalar.value);
-				if (!top->key) {
+				char *kp = NULL;
+				/* keys themselves are indexed as "path!key" */
+				if (!top->key ||
+				    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "",
+					     top->key) < 0 ||
+				    index_add(ix, kp, m) < 0) {
 					rc = -ENOMEM;
 					done = true;
 					break;
@@ -264,6 +270,27 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	if (rc == 0 && bad)
 		rc = -EINVAL;
 	return rc;
+}
+
+struct route_loc
+route_index_key_after(const struct route_index *ix, const char *key, struct route_loc after)
+{
+	size_t kl = strlen(key);
+	struct route_loc best = {0, 0};
+	for (size_t i = 0; ix && i < ix->n; i++) {
+		const char *p = ix->e[i].path;
+		size_t pl = strlen(p);
+		if (pl < kl + 4 || strcmp(p + pl - 4, "!key") != 0 ||
+		    strncmp(p + pl - 4 - kl, key, kl) != 0 ||
+		    (pl > kl + 4 && p[pl - 5 - kl] != '.'))
+			continue;
+		struct route_loc l = ix->e[i].loc;
+		if (!best.line)
+			best = l; /* the first anywhere, if none follows `after` */
+		if (l.line > after.line || (l.line == after.line && l.col >= after.col))
+			return l;
+	}
+	return best;
 }
 
 void

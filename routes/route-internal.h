@@ -29,6 +29,11 @@ void route_index_finish(struct route_index *ix);
 struct route_loc route_index_loc(const struct route_index *ix, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Where a key named key was written: the first at or after `after`, else
+ * the first anywhere, else {0,0}. (For libcyaml's "Unexpected key".) */
+struct route_loc route_index_key_after(const struct route_index *ix, const char *key,
+				       struct route_loc after);
+
 void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
 		    struct route_loc loc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,

@@ -726,11 +726,15 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 
 /* ---- reading the file ---------------------------------------------------- */
 
+static int check_text(const char *path, const unsigned char *buf, size_t len,
+		      struct route_diag_list *diags);
+
 static int
 read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
 	  struct route_diag_list *diags)
 {
 	struct route_loc top = {1, 1};
+	int rc;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
@@ -786,11 +790,50 @@ read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out
 			       "the file changed while it was read");
 		return -EAGAIN;
 	}
-	/* NUL bytes: libyaml would stop at them silently; say what it is */
+	buf[len] = 0;
+	rc = check_text(path, buf, len, diags);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*buf_out = buf;
+	*len_out = len;
+	return 0;
+}
+
+static int
+copy_buffer(const char *path, const unsigned char *given, size_t len, size_t max,
+	    unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
+{
+	if (len > max) {
+		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
+			       "the file is too large (%zu bytes; a route file may be at most %zu "
+			       "bytes)",
+			       len, max);
+		return -EFBIG;
+	}
+	unsigned char *buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, given, len);
+	buf[len] = 0;
+	int rc = check_text(path, buf, len, diags);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*buf_out = buf;
+	*len_out = len;
+	return 0;
+}
+
+/* NUL bytes: libyaml would stop at them silently; say what it is */
+static int
+check_text(const char *path, const unsigned char *buf, size_t len, struct route_diag_list *diags)
+{
 	unsigned line = 1, col = 1;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == 0) {
-			free(buf);
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){line, col},
 				       "binary data (a NUL byte): a route file is UTF-8 text");
 			return -EINVAL;
@@ -802,18 +845,16 @@ read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out
 			col++;
 		}
 	}
-	buf[len] = 0;
-	*buf_out = buf;
-	*len_out = len;
 	return 0;
 }
 
 /* ---- libcyaml's log: its errors carry a position in the backtrace -------- */
 
 struct cy_log {
-	char msg[512];       /* the first error message */
-	struct route_loc loc; /* the first backtrace position after it */
-	bool have_msg, have_loc;
+	char msg[512];           /* the first error message */
+	struct route_loc loc[2]; /* the first two backtrace positions after it */
+	unsigned n_loc;
+	bool have_msg;
 };
 
 static void
@@ -834,10 +875,8 @@ cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 	const char *at = strstr(p, "(line: ");
 	if (at) {
 		unsigned ln, cl;
-		if (!l->have_loc && sscanf(at, "(line: %u, column: %u)", &ln, &cl) == 2) {
-			l->loc = (struct route_loc){ln, cl};
-			l->have_loc = true;
-		}
+		if (l->n_loc < 2 && sscanf(at, "(line: %u, column: %u)", &ln, &cl) == 2)
+			l->loc[l->n_loc++] = (struct route_loc){ln, cl};
 		return;
 	}
 	if (!l->have_msg) {
@@ -846,11 +885,55 @@ cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 	}
 }
 
+/* libcyaml's backtrace points at the last node it read, which is not always
+ * where the curator should look: refine with the position index. */
+static struct route_loc
+cy_error_loc(const struct cy_log *l, const struct route_index *ix)
+{
+	static const char unexpected[] = "Unexpected key: ";
+	static const char missing[] = "Missing required mapping field: ";
+	struct route_loc first = l->n_loc ? l->loc[0] : (struct route_loc){1, 1};
+
+	if (strncmp(l->msg, unexpected, sizeof(unexpected) - 1) == 0) {
+		struct route_loc k =
+			route_index_key_after(ix, l->msg + sizeof(unexpected) - 1, first);
+		return k.line ? k : first;
+	}
+	if (strncmp(l->msg, missing, sizeof(missing) - 1) == 0) {
+		/* the first entry is the last field read inside the incomplete
+		 * mapping; the next one is the mapping itself (none: the top level) */
+		if (l->n_loc >= 2)
+			return l->loc[1];
+		struct route_loc root = route_index_loc(ix, "%s", "");
+		return root.line ? root : (struct route_loc){1, 1};
+	}
+	return first;
+}
+
 /* ---- route_load ------------------------------------------------------------ */
+
+static int load(const char *path, const unsigned char *given, size_t given_len,
+		const struct route_load_options *opts, struct route **out,
+		struct route_diag_list *diags);
 
 int
 route_load(const char *path, const struct route_load_options *opts, struct route **out,
 	   struct route_diag_list *diags)
+{
+	return load(path, NULL, 0, opts, out, diags);
+}
+
+int
+route_load_buffer(const char *path, const void *buf, size_t len,
+		  const struct route_load_options *opts, struct route **out,
+		  struct route_diag_list *diags)
+{
+	return load(path, buf ? buf : "", buf ? len : 0, opts, out, diags);
+}
+
+static int
+load(const char *path, const unsigned char *given, size_t given_len,
+     const struct route_load_options *opts, struct route **out, struct route_diag_list *diags)
 {
 	static const struct route_load_options no_opts;
 	struct route_diag_list local;
@@ -877,8 +960,11 @@ route_load(const char *path, const struct route_load_options *opts, struct route
 	}
 	unsigned errors_before = diags->n_errors;
 
-	rc = read_file(path, opts->max_bytes ? opts->max_bytes : ROUTE_MAX_FILE_BYTES, &buf, &len,
-		       diags);
+	size_t max = opts->max_bytes ? opts->max_bytes : ROUTE_MAX_FILE_BYTES;
+	if (given)
+		rc = copy_buffer(path, given, given_len, max, &buf, &len, diags);
+	else
+		rc = read_file(path, max, &buf, &len, diags);
 	if (rc < 0)
 		goto out;
 	rc = route_index_build(&ix, path, buf, len, diags);
@@ -887,8 +973,8 @@ route_load(const char *path, const struct route_load_options *opts, struct route
 
 	cyaml_err_t err = cyaml_load_data(buf, len, &cfg, &route_value, (cyaml_data_t **)&y, NULL);
 	if (err != CYAML_OK) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, log.have_loc ? log.loc : (struct route_loc){1, 1},
-			       "%s", log.have_msg ? log.msg : cyaml_strerror(err));
+		route_diag_add(diags, ROUTE_DIAG_ERROR, path, cy_error_loc(&log, &ix), "%s",
+			       log.have_msg ? log.msg : cyaml_strerror(err));
 		rc = err == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
 		y = NULL;
 		goto out;

@@ -183,6 +183,11 @@ struct route_load_options {
  * cannot be read. On failure *out is left untouched. opts may be NULL. */
 int route_load(const char *path, const struct route_load_options *opts, struct route **out,
 	       struct route_diag_list *diags);
+/* The same on bytes in memory (a test, an editor buffer); path names the
+ * file in messages and clip paths resolve against its folder. */
+int route_load_buffer(const char *path, const void *buf, size_t len,
+		      const struct route_load_options *opts, struct route **out,
+		      struct route_diag_list *diags);
 void route_destroy(struct route *r);
 
 const char *route_datum_to_str(enum route_datum d);
