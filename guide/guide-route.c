@@ -77,12 +77,41 @@ cmd_export(int argc, char **argv)
 	return rc;
 }
 
+static int
+cmd_convert(int argc, char **argv)
+{
+	const char *file = NULL, *datum = NULL, *output = NULL;
+	enum route_datum to;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--datum") == 0 && i + 1 < argc)
+			datum = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			output = argv[++i];
+		else if (argv[i][0] == '-')
+			return usage_error("convert: unknown option '%s'", argv[i]);
+		else if (!file)
+			file = argv[i];
+		else
+			return usage_error("convert: unexpected argument '%s'", argv[i]);
+	}
+	if (!file || !datum)
+		return usage_error("%s", "convert: usage: guide-route convert FILE --datum "
+					 "wgs84|gcj02|bd09 [-o OUT]");
+	if (route_datum_from_str(datum, &to) < 0)
+		return usage_error("convert: unknown datum '%s' (wgs84, gcj02 or bd09)", datum);
+	return guide_route_convert(file, to, output, stderr);
+}
+
 static const struct subcommand subcommands[] = {
 	{"check", "FILE",
 	 "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
 	 cmd_check},
 	{"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
 	 cmd_export},
+	{"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
+	 "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
+	 cmd_convert},
 };
 
 static void

@@ -176,8 +176,15 @@ stop_feature(FILE *out, const struct route *r, const struct route_stop *s)
 	}
 	fprintf(out, "},\"fence\":\"%s\",\"priority\":%d",
 		f->kind == ROUTE_FENCE_CIRCLE ? "circle" : "polygon", s->priority);
-	fprintf(out, ",\"radius_m\":%.1f,\"center\":", f->radius_m);
-	json_coord(out, f->center.lat, f->center.lon);
+	if (f->kind == ROUTE_FENCE_CIRCLE) {
+		/* radius_m and center mark a circle (DESIGN.md); polygons carry their
+		 * derived centre under another name */
+		fprintf(out, ",\"radius_m\":%.1f,\"center\":", f->radius_m);
+		json_coord(out, f->center.lat, f->center.lon);
+	} else {
+		fputs(",\"centroid\":", out);
+		json_coord(out, f->center.lat, f->center.lon);
+	}
 	if (s->heading.set)
 		fprintf(out, ",\"heading_deg\":%g,\"heading_tolerance_deg\":%g", s->heading.deg,
 			s->heading.tolerance_deg);
@@ -252,4 +259,37 @@ guide_route_geojson(FILE *out, const struct route *r)
 	}
 	fputs("]}\n", out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
+
+int
+guide_route_convert(const char *path, enum route_datum to, const char *output, FILE *err)
+{
+	struct route_diag_list diags;
+	char *text = NULL, line[4096];
+	size_t len = 0;
+	int status = 0;
+
+	route_diag_list_init(&diags);
+	int rc = route_convert_datum(path, to, &text, &len, &diags);
+	for (unsigned i = 0; i < diags.n; i++) {
+		route_diag_format(&diags.items[i], line, sizeof(line));
+		fprintf(err, "%s\n", line);
+	}
+	route_diag_list_finish(&diags);
+	if (rc < 0)
+		return rc == -ENOMEM ? 1 : 2;
+	FILE *out = output ? fopen(output, "w") : stdout;
+	if (!out) {
+		fprintf(err, "guide-route: convert: cannot write %s: %s\n", output, strerror(errno));
+		free(text);
+		return 1;
+	}
+	if (fwrite(text, 1, len, out) != len || fflush(out) != 0)
+		status = 1;
+	if (output && fclose(out) != 0)
+		status = 1;
+	if (status)
+		fprintf(err, "guide-route: convert: write failed\n");
+	free(text);
+	return status;
 }

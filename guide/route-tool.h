@@ -18,3 +18,7 @@ int guide_route_load(const char *path, bool check_clips, FILE *err, struct route
 void guide_route_summary(FILE *out, const struct route *r);
 /* The GeoJSON FeatureCollection of DESIGN.md. Returns 0 or -errno. */
 int guide_route_geojson(FILE *out, const struct route *r);
+
+/* guide-route convert: the route's text in datum `to`, to output (NULL: stdout).
+ * Returns an exit status (0, 1 runtime failure, 2 invalid route). */
+int guide_route_convert(const char *path, enum route_datum to, const char *output, FILE *err);

@@ -38,7 +38,7 @@ in_list(const char *s, const char *const *list, size_t n)
 }
 
 static int
-index_add(struct route_index *ix, char *path, yaml_mark_t m)
+index_add(struct route_index *ix, char *path, yaml_mark_t m, yaml_mark_t end)
 {
 	if (ix->n == ix->cap) {
 		size_t cap = ix->cap ? ix->cap * 2 : 256;
@@ -52,6 +52,8 @@ index_add(struct route_index *ix, char *path, yaml_mark_t m)
 	}
 	ix->e[ix->n].path = path;
 	ix->e[ix->n].loc = (struct route_loc){(unsigned)m.line + 1, (unsigned)m.column + 1};
+	ix->e[ix->n].start = m.index;
+	ix->e[ix->n].end = end.index;
 	ix->n++;
 	return 0;
 }
@@ -195,14 +197,14 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				if (!top->key ||
 				    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "",
 					     top->key) < 0 ||
-				    index_add(ix, kp, m) < 0) {
+				    index_add(ix, kp, m, ev.end_mark) < 0) {
 					rc = -ENOMEM;
 					done = true;
 					break;
 				}
 			} else {
 				char *p = child_path(top);
-				if (!p || index_add(ix, p, m) < 0) {
+				if (!p || index_add(ix, p, m, ev.end_mark) < 0) {
 					rc = -ENOMEM;
 					done = true;
 					break;
@@ -227,7 +229,7 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 			}
 			char *p = child_path(top);
 			char *p2 = p ? strdup(p) : NULL;
-			if (!p2 || index_add(ix, p, m) < 0) {
+			if (!p2 || index_add(ix, p, m, ev.end_mark) < 0) {
 				if (!p2)
 					free(p);
 				free(p2);

@@ -13,6 +13,7 @@
 struct route_index_entry {
 	char *path;
 	struct route_loc loc;
+	size_t start, end; /* libyaml character (not byte) offsets of the node */
 };
 
 struct route_index {
@@ -38,6 +39,10 @@ void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, con
 		    struct route_loc loc, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
 		     struct route_loc loc, const char *fmt, va_list ap);
+
+/* Reads a route file with the size cap and the binary check of route_load. */
+int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
+		    struct route_diag_list *diags);
 
 /* The semantic checks (route-check.c), on a converted route. */
 struct route_check_ctx {

@@ -729,9 +729,9 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 static int check_text(const char *path, const unsigned char *buf, size_t len,
 		      struct route_diag_list *diags);
 
-static int
-read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
-	  struct route_diag_list *diags)
+int
+route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
+		struct route_diag_list *diags)
 {
 	struct route_loc top = {1, 1};
 	int rc;
@@ -964,7 +964,7 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	if (given)
 		rc = copy_buffer(path, given, given_len, max, &buf, &len, diags);
 	else
-		rc = read_file(path, max, &buf, &len, diags);
+		rc = route_read_file(path, max, &buf, &len, diags);
 	if (rc < 0)
 		goto out;
 	rc = route_index_build(&ix, path, buf, len, diags);

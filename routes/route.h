@@ -190,6 +190,14 @@ int route_load_buffer(const char *path, const void *buf, size_t len,
 		      struct route_diag_list *diags);
 void route_destroy(struct route *r);
 
+/* Rewrites the route file's text with every coordinate in datum `to` and
+ * `datum:` set accordingly; comments, order and layout are kept.  The route
+ * must load without errors (clips are not checked).  Returns 0 and a
+ * malloc'd NUL-terminated text in *out, or a negative errno (-EINVAL: the
+ * route is invalid, see diags). */
+int route_convert_datum(const char *path, enum route_datum to, char **out, size_t *out_len,
+			struct route_diag_list *diags);
+
 const char *route_datum_to_str(enum route_datum d);
 int route_datum_from_str(const char *s, enum route_datum *out);
 const char *route_announcement_to_str(enum route_announcement_kind k);

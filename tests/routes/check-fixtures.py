@@ -117,6 +117,31 @@ def group_cli():
             fail(f"guide-route {' '.join(args)}", f"exit {r.returncode}\n{r.stdout}{r.stderr}")
         else:
             print(f"ok   guide-route {' '.join(args)}")
+    # convert: GCJ-02 back to WGS-84 gives ok.yaml's numbers, comments kept
+    for args, rc, text in [
+        (["convert", os.path.join(fixdir, "ok.yaml")], 2, "usage: guide-route convert"),
+        (["convert", os.path.join(fixdir, "ok.yaml"), "--datum", "mars"], 2, "unknown datum 'mars'"),
+        (["convert", os.path.join(fixdir, "lat-range.yaml"), "--datum", "gcj02"], 2,
+         "lat-range.yaml:15:19: error: latitude 95.5"),
+    ]:
+        count += 1
+        r = run(*args)
+        if r.returncode != rc or text not in r.stdout + r.stderr:
+            fail(f"guide-route {' '.join(args)}", f"exit {r.returncode}\n{r.stdout}{r.stderr}")
+        else:
+            print(f"ok   guide-route {' '.join(args[:1] + args[2:])}")
+    count += 1
+    nums = lambda t: [float(x) for x in re.findall(r"\b(?:lat|lon): (-?[0-9.]+)", t)]
+    r = run("convert", os.path.join(fixdir, "datum-gcj02.yaml"), "--datum", "wgs84")
+    with open(os.path.join(fixdir, "ok.yaml"), encoding="utf-8") as f:
+        want = nums(f.read())
+    got = nums(r.stdout)
+    if (r.returncode != 0 or len(got) != len(want) or "datum: wgs84" not in r.stdout
+            or "# ok.yaml written in GCJ02" not in r.stdout
+            or any(abs(a - b) > 1e-7 for a, b in zip(got, want))):
+        fail("convert gcj02 -> wgs84", f"exit {r.returncode}\n{r.stdout}{r.stderr}")
+    else:
+        print("ok   convert gcj02 -> wgs84")
     count += 1
     r = run("check", shipped)
     want = ["route 798-751: 12 stops, 1 tour, datum wgs84", "narration: zh ", "tour loop: 12 stops",
