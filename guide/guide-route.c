@@ -97,33 +97,33 @@ cmd_convert(int argc, char **argv)
 	}
 	if (!file || !datum)
 		return usage_error("%s", "convert: usage: guide-route convert FILE --datum "
-					 "wgs84|gcj02|bd09 [-o OUT]");
+		                         "wgs84|gcj02|bd09 [-o OUT]");
 	if (route_datum_from_str(datum, &to) < 0)
 		return usage_error("convert: unknown datum '%s' (wgs84, gcj02 or bd09)", datum);
 	return guide_route_convert(file, to, output, stderr);
 }
 
 static const struct subcommand subcommands[] = {
-	{"check", "FILE",
-	 "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
-	 cmd_check},
-	{"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
-	 cmd_export},
-	{"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
-	 "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
-	 cmd_convert},
+        {"check", "FILE",
+         "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
+         cmd_check},
+        {"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
+         cmd_export},
+        {"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
+         "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
+         cmd_convert},
 };
 
 static void
 help(FILE *out)
 {
 	fprintf(out, "Usage: guide-route COMMAND [ARGS]\n\nThe curators' tool for route YAML "
-		     "files of the 798/751 audio guide.\n\nCommands:\n");
+	             "files of the 798/751 audio guide.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(out, "  %s %s\n      %s\n", subcommands[i].name, subcommands[i].args,
-			subcommands[i].help);
+		        subcommands[i].help);
 	fprintf(out, "\nExit status: 0 success (warnings allowed), 1 runtime failure, 2 bad usage "
-		     "or invalid route.\nThe route format: routes/README.md.\n");
+	             "or invalid route.\nThe route format: routes/README.md.\n");
 }
 
 int

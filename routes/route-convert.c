@@ -28,14 +28,11 @@ to_wgs84(enum route_datum from, double *lat, double *lon)
 {
 	double glat = *lat, glon = *lon;
 	switch (from) {
-	case ROUTE_DATUM_WGS84:
-		return;
+	case ROUTE_DATUM_WGS84: return;
 	case ROUTE_DATUM_BD09:
 		geo_bd09_to_gcj02(*lat, *lon, &glat, &glon);
 		/* fall through */
-	case ROUTE_DATUM_GCJ02:
-		geo_gcj02_to_wgs84(glat, glon, lat, lon);
-		return;
+	case ROUTE_DATUM_GCJ02: geo_gcj02_to_wgs84(glat, glon, lat, lon); return;
 	}
 }
 
@@ -44,11 +41,8 @@ from_wgs84(enum route_datum to, double *lat, double *lon)
 {
 	double glat, glon;
 	switch (to) {
-	case ROUTE_DATUM_WGS84:
-		return;
-	case ROUTE_DATUM_GCJ02:
-		geo_wgs84_to_gcj02(*lat, *lon, lat, lon);
-		return;
+	case ROUTE_DATUM_WGS84: return;
+	case ROUTE_DATUM_GCJ02: geo_wgs84_to_gcj02(*lat, *lon, lat, lon); return;
 	case ROUTE_DATUM_BD09:
 		geo_wgs84_to_gcj02(*lat, *lon, &glat, &glon);
 		geo_gcj02_to_bd09(glat, glon, lat, lon);
@@ -86,7 +80,7 @@ find(const struct route_index *ix, const char *path)
 
 int
 route_convert_datum(const char *path, enum route_datum to, char **out, size_t *out_len,
-		    struct route_diag_list *diags)
+                    struct route_diag_list *diags)
 {
 	struct route_load_options opts = {.no_clip_check = true};
 	struct route *r = NULL;
@@ -151,8 +145,8 @@ route_convert_datum(const char *path, enum route_datum to, char **out, size_t *o
 		const char *nl = memchr(buf + id->end, '\n', len - id->end);
 		size_t at = nl ? (size_t)(nl - (const char *)buf) + 1 : len;
 		edits[n_edits] = (struct edit){.start = at, .end = at};
-		snprintf(edits[n_edits++].text, sizeof(edits->text), "%sdatum: %s\n", nl ? "" : "\n",
-			 route_datum_to_str(to));
+		snprintf(edits[n_edits++].text, sizeof(edits->text), "%sdatum: %s\n",
+		         nl ? "" : "\n", route_datum_to_str(to));
 	}
 	qsort(edits, n_edits, sizeof(*edits), edit_cmp);
 	size_t cap = len + n_edits * sizeof(edits->text) + 1, o = 0, at = 0;

@@ -15,17 +15,17 @@
 
 /* Keys whose values the schema reads as numbers. */
 static const char *const numeric_keys[] = {
-	"lat", "lon", "radius_m", "deg", "tolerance_deg", "priority", "lead_s", "lead_m",
-	"cooldown_s", "speed_kmh", "volume",
+        "lat",    "lon",    "radius_m",   "deg",       "tolerance_deg", "priority",
+        "lead_s", "lead_m", "cooldown_s", "speed_kmh", "volume",
 };
 static const char *const integer_keys[] = {"priority"};
 
 struct frame {
 	bool mapping;
 	char *path;
-	unsigned index;   /* sequences: next entry; mappings: entries so far */
-	bool want_key;    /* mappings: the next node is a key */
-	char *key;        /* mappings: the pending key */
+	unsigned index; /* sequences: next entry; mappings: entries so far */
+	bool want_key;  /* mappings: the next node is a key */
+	char *key;      /* mappings: the pending key */
 };
 
 static bool
@@ -96,18 +96,18 @@ frame_advance(struct frame *f)
 
 static void
 check_number(const char *file, const yaml_event_t *ev, const char *key,
-	     struct route_diag_list *diags, int *bad)
+             struct route_diag_list *diags, int *bad)
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	struct route_loc loc = {(unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1};
+	                        (unsigned)ev->start_mark.column + 1};
 	char *end = NULL;
 
 	if (!in_list(key, numeric_keys, sizeof(numeric_keys) / sizeof(numeric_keys[0])))
 		return;
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-			       "%s: '%s' is quoted text, not a number", key, v);
+		               "%s: '%s' is quoted text, not a number", key, v);
 		*bad = 1;
 		return;
 	}
@@ -116,7 +116,7 @@ check_number(const char *file, const yaml_event_t *ev, const char *key,
 		long l = strtol(v, &end, 10);
 		if (!*v || *end || errno || l < -1000000 || l > 1000000) {
 			route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-				       "%s: '%s' is not a whole number", key, v);
+			               "%s: '%s' is not a whole number", key, v);
 			*bad = 1;
 		}
 		return;
@@ -124,14 +124,14 @@ check_number(const char *file, const yaml_event_t *ev, const char *key,
 	double d = strtod(v, &end);
 	if (!*v || *end || !isfinite(d)) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc, "%s: '%s' is not a number", key,
-			       v);
+		               v);
 		*bad = 1;
 	}
 }
 
 int
 route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
-		  struct route_diag_list *diags)
+                  struct route_diag_list *diags)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -147,19 +147,19 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			struct route_loc loc = {(unsigned)parser.problem_mark.line + 1,
-						(unsigned)parser.problem_mark.column + 1};
+			                        (unsigned)parser.problem_mark.column + 1};
 			if (parser.error == YAML_MEMORY_ERROR) {
 				rc = -ENOMEM;
 			} else if (parser.context) {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-					       "YAML syntax error: %s %s (started on line %u)",
-					       parser.problem, parser.context,
-					       (unsigned)parser.context_mark.line + 1);
+				               "YAML syntax error: %s %s (started on line %u)",
+				               parser.problem, parser.context,
+				               (unsigned)parser.context_mark.line + 1);
 				rc = -EINVAL;
 			} else {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-					       "YAML syntax error: %s",
-					       parser.problem ? parser.problem : "unreadable");
+				               "YAML syntax error: %s",
+				               parser.problem ? parser.problem : "unreadable");
 				rc = -EINVAL;
 			}
 			break;
@@ -167,23 +167,21 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 		struct frame *top = depth ? &stack[depth - 1] : NULL;
 		yaml_mark_t m = ev.start_mark;
 		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
+		case YAML_STREAM_END_EVENT: done = true; break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-					       (struct route_loc){m.line + 1, m.column + 1},
-					       "a route file holds one YAML document; remove the "
-					       "second '---'");
+				               (struct route_loc){m.line + 1, m.column + 1},
+				               "a route file holds one YAML document; remove the "
+				               "second '---'");
 				rc = -EINVAL;
 				done = true;
 			}
 			break;
 		case YAML_ALIAS_EVENT:
 			route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-				       (struct route_loc){m.line + 1, m.column + 1},
-				       "YAML aliases (*name) are not supported in route files");
+			               (struct route_loc){m.line + 1, m.column + 1},
+			               "YAML aliases (*name) are not supported in route files");
 			rc = -EINVAL;
 			done = true;
 			break;
@@ -196,7 +194,7 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				/* keys themselves are indexed as "path!key" */
 				if (!top->key ||
 				    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "",
-					     top->key) < 0 ||
+				             top->key) < 0 ||
 				    index_add(ix, kp, m, ev.end_mark) < 0) {
 					rc = -ENOMEM;
 					done = true;
@@ -221,8 +219,9 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				roots++;
 			if (depth >= ROUTE_MAX_DEPTH) {
 				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-					       (struct route_loc){m.line + 1, m.column + 1},
-					       "YAML nested deeper than %d levels", ROUTE_MAX_DEPTH);
+				               (struct route_loc){m.line + 1, m.column + 1},
+				               "YAML nested deeper than %d levels",
+				               ROUTE_MAX_DEPTH);
 				rc = -EINVAL;
 				done = true;
 				break;
@@ -238,9 +237,9 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				break;
 			}
 			stack[depth++] = (struct frame){
-				.mapping = ev.type == YAML_MAPPING_START_EVENT,
-				.path = p2,
-				.want_key = true,
+			        .mapping = ev.type == YAML_MAPPING_START_EVENT,
+			        .path = p2,
+			        .want_key = true,
 			};
 			break;
 		}
@@ -253,8 +252,7 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 				frame_advance(depth ? &stack[depth - 1] : NULL);
 			}
 			break;
-		default:
-			break;
+		default: break;
 		}
 		yaml_event_delete(&ev);
 	}
@@ -266,7 +264,7 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	yaml_parser_delete(&parser);
 	if (rc == 0 && roots == 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
-			       "the file is empty: a route needs at least id, stops and tours");
+		               "the file is empty: a route needs at least id, stops and tours");
 		rc = -EINVAL;
 	}
 	if (rc == 0 && bad)

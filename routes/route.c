@@ -111,108 +111,108 @@ struct y_route {
 #define UNLIMITED CYAML_UNLIMITED
 
 static const cyaml_schema_field_t point_fields[] = {
-	CYAML_FIELD_FLOAT("lat", CYAML_FLAG_DEFAULT, struct y_point, lat),
-	CYAML_FIELD_FLOAT("lon", CYAML_FLAG_DEFAULT, struct y_point, lon),
-	CYAML_FIELD_END,
+        CYAML_FIELD_FLOAT("lat", CYAML_FLAG_DEFAULT, struct y_point, lat),
+        CYAML_FIELD_FLOAT("lon", CYAML_FLAG_DEFAULT, struct y_point, lon),
+        CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t point_value = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_point, point_fields),
+        CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_point, point_fields),
 };
 
 #define LANG_FIELD_STR(l) CYAML_FIELD_STRING_PTR(#l, PTR | OPT, struct y_texts, l, 0, UNLIMITED),
 static const cyaml_schema_field_t texts_fields[] = {
-	ROUTE_LANGS(LANG_FIELD_STR) CYAML_FIELD_END,
+        ROUTE_LANGS(LANG_FIELD_STR) CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t clip_fields[] = {
-	CYAML_FIELD_STRING_PTR("file", PTR, struct y_clip, file, 1, UNLIMITED),
-	CYAML_FIELD_STRING_PTR("text", PTR | OPT, struct y_clip, text, 0, UNLIMITED),
-	CYAML_FIELD_END,
+        CYAML_FIELD_STRING_PTR("file", PTR, struct y_clip, file, 1, UNLIMITED),
+        CYAML_FIELD_STRING_PTR("text", PTR | OPT, struct y_clip, text, 0, UNLIMITED),
+        CYAML_FIELD_END,
 };
 
 #define LANG_FIELD_CLIP(l) CYAML_FIELD_MAPPING_PTR(#l, PTR | OPT, struct y_clips, l, clip_fields),
 static const cyaml_schema_field_t clips_fields[] = {
-	ROUTE_LANGS(LANG_FIELD_CLIP) CYAML_FIELD_END,
+        ROUTE_LANGS(LANG_FIELD_CLIP) CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t circle_fields[] = {
-	CYAML_FIELD_FLOAT("lat", CYAML_FLAG_DEFAULT, struct y_circle, lat),
-	CYAML_FIELD_FLOAT("lon", CYAML_FLAG_DEFAULT, struct y_circle, lon),
-	CYAML_FIELD_FLOAT("radius_m", CYAML_FLAG_DEFAULT, struct y_circle, radius_m),
-	CYAML_FIELD_END,
+        CYAML_FIELD_FLOAT("lat", CYAML_FLAG_DEFAULT, struct y_circle, lat),
+        CYAML_FIELD_FLOAT("lon", CYAML_FLAG_DEFAULT, struct y_circle, lon),
+        CYAML_FIELD_FLOAT("radius_m", CYAML_FLAG_DEFAULT, struct y_circle, radius_m),
+        CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t heading_fields[] = {
-	CYAML_FIELD_FLOAT("deg", CYAML_FLAG_DEFAULT, struct y_heading, deg),
-	CYAML_FIELD_FLOAT_PTR("tolerance_deg", PTR | OPT, struct y_heading, tolerance_deg),
-	CYAML_FIELD_END,
+        CYAML_FIELD_FLOAT("deg", CYAML_FLAG_DEFAULT, struct y_heading, deg),
+        CYAML_FIELD_FLOAT_PTR("tolerance_deg", PTR | OPT, struct y_heading, tolerance_deg),
+        CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t stop_fields[] = {
-	CYAML_FIELD_STRING_PTR("id", PTR, struct y_stop, id, 1, 64),
-	CYAML_FIELD_MAPPING_PTR("name", PTR | OPT, struct y_stop, name, texts_fields),
-	CYAML_FIELD_MAPPING_PTR("circle", PTR | OPT, struct y_stop, circle, circle_fields),
-	CYAML_FIELD_SEQUENCE("polygon", PTR | OPT, struct y_stop, polygon, &point_value, 0, 1000),
-	CYAML_FIELD_MAPPING_PTR("heading", PTR | OPT, struct y_stop, heading, heading_fields),
-	CYAML_FIELD_INT("priority", OPT, struct y_stop, priority),
-	CYAML_FIELD_FLOAT("lead_s", OPT, struct y_stop, lead_s),
-	CYAML_FIELD_FLOAT("lead_m", OPT, struct y_stop, lead_m),
-	CYAML_FIELD_BOOL_PTR("play_once", PTR | OPT, struct y_stop, play_once),
-	CYAML_FIELD_FLOAT("cooldown_s", OPT, struct y_stop, cooldown_s),
-	CYAML_FIELD_MAPPING_PTR("clips", PTR | OPT, struct y_stop, clips, clips_fields),
-	CYAML_FIELD_END,
+        CYAML_FIELD_STRING_PTR("id", PTR, struct y_stop, id, 1, 64),
+        CYAML_FIELD_MAPPING_PTR("name", PTR | OPT, struct y_stop, name, texts_fields),
+        CYAML_FIELD_MAPPING_PTR("circle", PTR | OPT, struct y_stop, circle, circle_fields),
+        CYAML_FIELD_SEQUENCE("polygon", PTR | OPT, struct y_stop, polygon, &point_value, 0, 1000),
+        CYAML_FIELD_MAPPING_PTR("heading", PTR | OPT, struct y_stop, heading, heading_fields),
+        CYAML_FIELD_INT("priority", OPT, struct y_stop, priority),
+        CYAML_FIELD_FLOAT("lead_s", OPT, struct y_stop, lead_s),
+        CYAML_FIELD_FLOAT("lead_m", OPT, struct y_stop, lead_m),
+        CYAML_FIELD_BOOL_PTR("play_once", PTR | OPT, struct y_stop, play_once),
+        CYAML_FIELD_FLOAT("cooldown_s", OPT, struct y_stop, cooldown_s),
+        CYAML_FIELD_MAPPING_PTR("clips", PTR | OPT, struct y_stop, clips, clips_fields),
+        CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t stop_value = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_stop, stop_fields),
+        CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_stop, stop_fields),
 };
 
 static const cyaml_schema_value_t string_value = {
-	CYAML_VALUE_STRING(PTR, char, 1, 64),
+        CYAML_VALUE_STRING(PTR, char, 1, 64),
 };
 
 static const cyaml_schema_field_t announcements_fields[] = {
-	CYAML_FIELD_MAPPING_PTR("welcome", PTR | OPT, struct y_announcements, welcome,
-				clips_fields),
-	CYAML_FIELD_MAPPING_PTR("safety", PTR | OPT, struct y_announcements, safety, clips_fields),
-	CYAML_FIELD_MAPPING_PTR("goodbye", PTR | OPT, struct y_announcements, goodbye,
-				clips_fields),
-	CYAML_FIELD_END,
+        CYAML_FIELD_MAPPING_PTR("welcome", PTR | OPT, struct y_announcements, welcome,
+                                clips_fields),
+        CYAML_FIELD_MAPPING_PTR("safety", PTR | OPT, struct y_announcements, safety, clips_fields),
+        CYAML_FIELD_MAPPING_PTR("goodbye", PTR | OPT, struct y_announcements, goodbye,
+                                clips_fields),
+        CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t tour_fields[] = {
-	CYAML_FIELD_STRING_PTR("id", PTR, struct y_tour, id, 1, 64),
-	CYAML_FIELD_MAPPING_PTR("title", PTR | OPT, struct y_tour, title, texts_fields),
-	CYAML_FIELD_SEQUENCE("langs", PTR, struct y_tour, langs, &string_value, 1, 8),
-	CYAML_FIELD_FLOAT_PTR("speed_kmh", PTR | OPT, struct y_tour, speed_kmh),
-	CYAML_FIELD_SEQUENCE("stops", PTR, struct y_tour, stops, &string_value, 1, 1000),
-	CYAML_FIELD_SEQUENCE("path", PTR, struct y_tour, path, &point_value, 2, 100000),
-	CYAML_FIELD_MAPPING_PTR("announcements", PTR | OPT, struct y_tour, announcements,
-				announcements_fields),
-	CYAML_FIELD_MAPPING_PTR("music", PTR | OPT, struct y_tour, music, clip_fields),
-	CYAML_FIELD_END,
+        CYAML_FIELD_STRING_PTR("id", PTR, struct y_tour, id, 1, 64),
+        CYAML_FIELD_MAPPING_PTR("title", PTR | OPT, struct y_tour, title, texts_fields),
+        CYAML_FIELD_SEQUENCE("langs", PTR, struct y_tour, langs, &string_value, 1, 8),
+        CYAML_FIELD_FLOAT_PTR("speed_kmh", PTR | OPT, struct y_tour, speed_kmh),
+        CYAML_FIELD_SEQUENCE("stops", PTR, struct y_tour, stops, &string_value, 1, 1000),
+        CYAML_FIELD_SEQUENCE("path", PTR, struct y_tour, path, &point_value, 2, 100000),
+        CYAML_FIELD_MAPPING_PTR("announcements", PTR | OPT, struct y_tour, announcements,
+                                announcements_fields),
+        CYAML_FIELD_MAPPING_PTR("music", PTR | OPT, struct y_tour, music, clip_fields),
+        CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t tour_value = {
-	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_tour, tour_fields),
+        CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_tour, tour_fields),
 };
 
 static const cyaml_strval_t datum_strings[] = {
-	{"wgs84", ROUTE_DATUM_WGS84},
-	{"gcj02", ROUTE_DATUM_GCJ02},
-	{"bd09", ROUTE_DATUM_BD09},
+        {"wgs84", ROUTE_DATUM_WGS84},
+        {"gcj02", ROUTE_DATUM_GCJ02},
+        {"bd09", ROUTE_DATUM_BD09},
 };
 
 static const cyaml_schema_field_t route_fields[] = {
-	CYAML_FIELD_STRING_PTR("id", PTR, struct y_route, id, 1, 64),
-	CYAML_FIELD_MAPPING_PTR("title", PTR | OPT, struct y_route, title, texts_fields),
-	CYAML_FIELD_ENUM("datum", OPT | CYAML_FLAG_STRICT, struct y_route, datum, datum_strings,
-			 CYAML_ARRAY_LEN(datum_strings)),
-	CYAML_FIELD_STRING_PTR("clips", PTR | OPT, struct y_route, clips, 0, 4096),
-	CYAML_FIELD_SEQUENCE("stops", PTR, struct y_route, stops, &stop_value, 1, 1000),
-	CYAML_FIELD_SEQUENCE("tours", PTR, struct y_route, tours, &tour_value, 1, 100),
-	CYAML_FIELD_END,
+        CYAML_FIELD_STRING_PTR("id", PTR, struct y_route, id, 1, 64),
+        CYAML_FIELD_MAPPING_PTR("title", PTR | OPT, struct y_route, title, texts_fields),
+        CYAML_FIELD_ENUM("datum", OPT | CYAML_FLAG_STRICT, struct y_route, datum, datum_strings,
+                         CYAML_ARRAY_LEN(datum_strings)),
+        CYAML_FIELD_STRING_PTR("clips", PTR | OPT, struct y_route, clips, 0, 4096),
+        CYAML_FIELD_SEQUENCE("stops", PTR, struct y_route, stops, &stop_value, 1, 1000),
+        CYAML_FIELD_SEQUENCE("tours", PTR, struct y_route, tours, &tour_value, 1, 100),
+        CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t route_value = {
-	CYAML_VALUE_MAPPING(PTR, struct y_route, route_fields),
+        CYAML_VALUE_MAPPING(PTR, struct y_route, route_fields),
 };
 
 /* ---- diagnostics -------------------------------------------------------- */
@@ -246,13 +246,13 @@ int
 route_diag_format(const struct route_diag *d, char *buf, size_t len)
 {
 	return snprintf(buf, len, "%s:%u:%u: %s: %s", d->file, d->loc.line ? d->loc.line : 1,
-			d->loc.col ? d->loc.col : 1, route_diag_severity_to_str(d->severity),
-			d->message);
+	                d->loc.col ? d->loc.col : 1, route_diag_severity_to_str(d->severity),
+	                d->message);
 }
 
 void
 route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-		struct route_loc loc, const char *fmt, va_list ap)
+                struct route_loc loc, const char *fmt, va_list ap)
 {
 	if (!l)
 		return;
@@ -285,7 +285,7 @@ route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const c
 
 void
 route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-	       struct route_loc loc, const char *fmt, ...)
+               struct route_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -472,7 +472,7 @@ conv_texts(struct conv *c, const struct y_texts *y, unsigned *n_out)
 		return NULL;
 	const char *v[] = {
 #define LANG_VAL(l) y->l,
-		ROUTE_LANGS(LANG_VAL)
+	        ROUTE_LANGS(LANG_VAL)
 #undef LANG_VAL
 	};
 	struct route_text *t = xcalloc(c, CYAML_ARRAY_LEN(v), sizeof(*t));
@@ -498,21 +498,18 @@ conv_point(const struct route *r, double lat, double lon)
 		return p;
 	double glat = lat, glon = lon;
 	switch (r->datum) {
-	case ROUTE_DATUM_WGS84:
-		return p;
+	case ROUTE_DATUM_WGS84: return p;
 	case ROUTE_DATUM_BD09:
 		geo_bd09_to_gcj02(lat, lon, &glat, &glon);
 		/* fall through */
-	case ROUTE_DATUM_GCJ02:
-		geo_gcj02_to_wgs84(glat, glon, &p.lat, &p.lon);
-		return p;
+	case ROUTE_DATUM_GCJ02: geo_gcj02_to_wgs84(glat, glon, &p.lat, &p.lon); return p;
 	}
 	return p;
 }
 
 static void
 conv_clip(struct conv *c, struct route_clip *d, const char *lang, const struct y_clip *y,
-	  struct route_loc loc)
+          struct route_loc loc)
 {
 	d->lang = xstrdup(c, lang);
 	d->file = xstrdup(c, y->file);
@@ -536,7 +533,7 @@ conv_clips(struct conv *c, const struct y_clips *y, const char *prefix, unsigned
 		return NULL;
 	const struct y_clip *v[] = {
 #define LANG_VAL(l) y->l,
-		ROUTE_LANGS(LANG_VAL)
+	        ROUTE_LANGS(LANG_VAL)
 #undef LANG_VAL
 	};
 	struct route_clip *out = xcalloc(c, CYAML_ARRAY_LEN(v), sizeof(*out));
@@ -592,7 +589,8 @@ conv_stop(struct conv *c, struct route_stop *s, const struct y_stop *y, unsigned
 	if (y->heading) {
 		s->heading.set = true;
 		s->heading.deg = y->heading->deg;
-		s->heading.tolerance_deg = y->heading->tolerance_deg ? *y->heading->tolerance_deg : 45;
+		s->heading.tolerance_deg =
+		        y->heading->tolerance_deg ? *y->heading->tolerance_deg : 45;
 	}
 	s->priority = y->priority;
 	s->lead_s = y->lead_s;
@@ -623,13 +621,13 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 	t->n_path = t->path ? y->path_count : 0;
 	t->speed_kmh = y->speed_kmh ? *y->speed_kmh : 12.0;
 	if (y->announcements) {
-		const struct y_clips *a[ROUTE_ANNOUNCE_COUNT] = {
-			y->announcements->welcome, y->announcements->safety,
-			y->announcements->goodbye};
+		const struct y_clips *a[ROUTE_ANNOUNCE_COUNT] = {y->announcements->welcome,
+		                                                 y->announcements->safety,
+		                                                 y->announcements->goodbye};
 		for (int k = 0; k < ROUTE_ANNOUNCE_COUNT; k++) {
 			char prefix[96];
 			snprintf(prefix, sizeof(prefix), "tours[%u].announcements.%s", i,
-				 route_announcement_to_str((enum route_announcement_kind)k));
+			         route_announcement_to_str((enum route_announcement_kind)k));
 			t->announcements[k] = conv_clips(c, a[k], prefix, &t->n_announcements[k]);
 		}
 	}
@@ -637,7 +635,7 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 		t->music = xcalloc(c, 1, sizeof(*t->music));
 		if (t->music)
 			conv_clip(c, t->music, "", y->music,
-				  route_index_loc(c->ix, "tours[%u].music.file", i));
+			          route_index_loc(c->ix, "tours[%u].music.file", i));
 	}
 }
 
@@ -656,8 +654,8 @@ resolve_tour_stops(struct conv *c, const struct y_route *y)
 			const struct route_stop *s = route_find_stop(r, id);
 			if (!s) {
 				route_diag_add(c->diags, ROUTE_DIAG_ERROR, r->file,
-					       route_index_loc(c->ix, "tours[%u].stops[%u]", i, k),
-					       "tour '%s' names unknown stop '%s'", t->id, id);
+				               route_index_loc(c->ix, "tours[%u].stops[%u]", i, k),
+				               "tour '%s' names unknown stop '%s'", t->id, id);
 				continue;
 			}
 			t->stops[t->n_stops++] = (unsigned)(s - r->stops);
@@ -681,9 +679,9 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 	r->datum = y->datum;
 	if (y->clips && route_path_escapes(y->clips)) {
 		route_diag_add(c->diags, ROUTE_DIAG_ERROR, path, route_index_loc(c->ix, "clips"),
-			       "clip folder '%s' leaves the route folder (absolute paths and '..' "
-			       "are not allowed)",
-			       y->clips);
+		               "clip folder '%s' leaves the route folder (absolute paths and '..' "
+		               "are not allowed)",
+		               y->clips);
 	} else if (r->base_dir) {
 		if (y->clips && y->clips[0]) {
 			if (asprintf(&r->clip_dir, "%s/%s", r->base_dir, y->clips) < 0) {
@@ -727,11 +725,11 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 /* ---- reading the file ---------------------------------------------------- */
 
 static int check_text(const char *path, const unsigned char *buf, size_t len,
-		      struct route_diag_list *diags);
+                      struct route_diag_list *diags);
 
 int
 route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
-		struct route_diag_list *diags)
+                struct route_diag_list *diags)
 {
 	struct route_loc top = {1, 1};
 	int rc;
@@ -740,23 +738,22 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 	if (fd < 0) {
 		int e = errno;
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot open the route file: %s",
-			       strerror(e));
+		               strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		bool dir = S_ISDIR(st.st_mode);
 		close(fd);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-			       dir ? "is a directory, not a route file"
-				   : "is not a regular file");
+		               dir ? "is a directory, not a route file" : "is not a regular file");
 		return dir ? -EISDIR : -EINVAL;
 	}
 	if ((unsigned long long)st.st_size > max) {
 		close(fd);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-			       "the file is too large (%lld bytes; a route file may be at most %zu "
-			       "bytes)",
-			       (long long)st.st_size, max);
+		               "the file is too large (%lld bytes; a route file may be at most %zu "
+		               "bytes)",
+		               (long long)st.st_size, max);
 		return -EFBIG;
 	}
 	unsigned char *buf = malloc((size_t)st.st_size + 1);
@@ -776,7 +773,7 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 			close(fd);
 			free(buf);
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot read: %s",
-				       strerror(e));
+			               strerror(e));
 			return -e;
 		}
 		if (n == 0)
@@ -787,7 +784,7 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 	if (len > (size_t)st.st_size) {
 		free(buf);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-			       "the file changed while it was read");
+		               "the file changed while it was read");
 		return -EAGAIN;
 	}
 	buf[len] = 0;
@@ -803,13 +800,13 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 
 static int
 copy_buffer(const char *path, const unsigned char *given, size_t len, size_t max,
-	    unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
+            unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
 {
 	if (len > max) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
-			       "the file is too large (%zu bytes; a route file may be at most %zu "
-			       "bytes)",
-			       len, max);
+		               "the file is too large (%zu bytes; a route file may be at most %zu "
+		               "bytes)",
+		               len, max);
 		return -EFBIG;
 	}
 	unsigned char *buf = malloc(len + 1);
@@ -835,7 +832,7 @@ check_text(const char *path, const unsigned char *buf, size_t len, struct route_
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == 0) {
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){line, col},
-				       "binary data (a NUL byte): a route file is UTF-8 text");
+			               "binary data (a NUL byte): a route file is UTF-8 text");
 			return -EINVAL;
 		}
 		if (buf[i] == '\n') {
@@ -896,7 +893,7 @@ cy_error_loc(const struct cy_log *l, const struct route_index *ix)
 
 	if (strncmp(l->msg, unexpected, sizeof(unexpected) - 1) == 0) {
 		struct route_loc k =
-			route_index_key_after(ix, l->msg + sizeof(unexpected) - 1, first);
+		        route_index_key_after(ix, l->msg + sizeof(unexpected) - 1, first);
 		return k.line ? k : first;
 	}
 	if (strncmp(l->msg, missing, sizeof(missing) - 1) == 0) {
@@ -913,20 +910,20 @@ cy_error_loc(const struct cy_log *l, const struct route_index *ix)
 /* ---- route_load ------------------------------------------------------------ */
 
 static int load(const char *path, const unsigned char *given, size_t given_len,
-		const struct route_load_options *opts, struct route **out,
-		struct route_diag_list *diags);
+                const struct route_load_options *opts, struct route **out,
+                struct route_diag_list *diags);
 
 int
 route_load(const char *path, const struct route_load_options *opts, struct route **out,
-	   struct route_diag_list *diags)
+           struct route_diag_list *diags)
 {
 	return load(path, NULL, 0, opts, out, diags);
 }
 
 int
 route_load_buffer(const char *path, const void *buf, size_t len,
-		  const struct route_load_options *opts, struct route **out,
-		  struct route_diag_list *diags)
+                  const struct route_load_options *opts, struct route **out,
+                  struct route_diag_list *diags)
 {
 	return load(path, buf ? buf : "", buf ? len : 0, opts, out, diags);
 }
@@ -944,11 +941,11 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	struct route *r = NULL;
 	struct cy_log log = {0};
 	const cyaml_config_t cfg = {
-		.log_fn = cy_log_fn,
-		.log_ctx = &log,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_NO_ALIAS,
+	        .log_fn = cy_log_fn,
+	        .log_ctx = &log,
+	        .mem_fn = cyaml_mem,
+	        .log_level = CYAML_LOG_ERROR,
+	        .flags = CYAML_CFG_NO_ALIAS,
 	};
 	int rc;
 
@@ -974,7 +971,7 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	cyaml_err_t err = cyaml_load_data(buf, len, &cfg, &route_value, (cyaml_data_t **)&y, NULL);
 	if (err != CYAML_OK) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, cy_error_loc(&log, &ix), "%s",
-			       log.have_msg ? log.msg : cyaml_strerror(err));
+		               log.have_msg ? log.msg : cyaml_strerror(err));
 		rc = err == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
 		y = NULL;
 		goto out;
@@ -985,7 +982,7 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	if (c.oom) {
 		rc = -ENOMEM;
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
-			       "out of memory");
+		               "out of memory");
 		goto out;
 	}
 	struct route_check_ctx check = {.ix = &ix, .opts = opts, .diags = diags};

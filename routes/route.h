@@ -172,8 +172,8 @@ typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duratio
 struct route_load_options {
 	route_clip_probe_fn probe; /* NULL: only check that each clip file exists */
 	void *probe_ctx;
-	bool no_clip_check;        /* skip clip files entirely (durations stay -1) */
-	size_t max_bytes;          /* 0: ROUTE_MAX_FILE_BYTES */
+	bool no_clip_check; /* skip clip files entirely (durations stay -1) */
+	size_t max_bytes;   /* 0: ROUTE_MAX_FILE_BYTES */
 };
 
 /* Reads, parses (libcyaml schema), converts to WGS-84 and validates the

@@ -37,8 +37,7 @@ attempt(const char *path, const unsigned char *buf, size_t len, bool clip_check)
 		CHECK_INT(d.n_errors, 0);
 		/* a loaded route is usable: walk it */
 		for (unsigned i = 0; r && i < r->n_tours; i++) {
-			struct route_transit *tr =
-				calloc(r->tours[i].n_stops + 1, sizeof(*tr));
+			struct route_transit *tr = calloc(r->tours[i].n_stops + 1, sizeof(*tr));
 			route_tour_transits(r, &r->tours[i], tr);
 			free(tr);
 		}
