@@ -197,7 +197,33 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 	double len = cum[t->n_path - 1];
 	double step = fmax(1.0, len / 20000.0);
 	double v = t->speed_kmh / 3.6;
-	double search_from = 0, prev_exit = 0;
+	double prev_exit = 0;
+
+	/* samples along the path every `step` metres, taken once, walking the
+	 * segments with a cursor (at most 20001, whatever the path's size) */
+	size_t n_samples = (size_t)(len / step) + 1, from = 0;
+	struct geo_xy *sp = calloc(n_samples, sizeof(*sp));
+	double *sh = calloc(n_samples, sizeof(*sh));
+	if (!sp || !sh) {
+		free(sp);
+		free(sh);
+		free(pts);
+		free(cum);
+		return -ENOMEM;
+	}
+	for (size_t i = 0, seg = 0; i < n_samples; i++) {
+		double d = fmin(len, (double)i * step);
+		while (seg + 2 < t->n_path && cum[seg + 1] < d)
+			seg++;
+		double sl = cum[seg + 1] - cum[seg];
+		double u = sl > 0 ? (d - cum[seg]) / sl : 0;
+		sp[i] = (struct geo_xy){pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
+		                        pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
+		sh[i] = fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
+		                             M_PI +
+		                     360.0,
+		             360.0);
+	}
 
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
@@ -214,22 +240,22 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 		}
 		if (!fence_usable(&s->fence) || fence_xy_init(&f, &p, &s->fence, 0) < 0)
 			continue;
-		for (double d = search_from; d <= len; d += step) {
-			double hd;
-			struct geo_xy q = geo_polyline_point(pts, cum, t->n_path, d, &hd);
-			if (!fence_xy_contains(&f, q))
+		/* the bounding circle first: the exact test only near the fence */
+		double reach = f.r + 1e-6;
+		for (size_t i = from; i < n_samples; i++) {
+			if (hypot(sp[i].x - f.c.x, sp[i].y - f.c.y) > reach ||
+			    !fence_xy_contains(&f, sp[i]))
 				continue;
 			if (s->heading.set &&
-			    geo_heading_diff(hd, s->heading.deg) > s->heading.tolerance_deg)
+			    geo_heading_diff(sh[i], s->heading.deg) > s->heading.tolerance_deg)
 				continue;
+			size_t e = i;
+			while (e + 1 < n_samples && fence_xy_contains(&f, sp[e + 1]))
+				e++;
 			o->found = true;
-			o->enter_m = d;
-			double e = d;
-			while (e + step <= len &&
-			       fence_xy_contains(
-			               &f, geo_polyline_point(pts, cum, t->n_path, e + step, NULL)))
-				e += step;
-			o->exit_m = e;
+			o->enter_m = fmin(len, (double)i * step);
+			o->exit_m = fmin(len, (double)e * step);
+			from = e;
 			break;
 		}
 		free(f.ring);
@@ -238,8 +264,10 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 		double lead = fmax(s->lead_m, s->lead_s * v);
 		o->approach_m = fmax(0, fmin(lead, o->enter_m - prev_exit));
 		o->seconds = (o->exit_m - o->enter_m + o->approach_m) / v;
-		prev_exit = search_from = o->exit_m;
+		prev_exit = o->exit_m;
 	}
+	free(sp);
+	free(sh);
 	free(pts);
 	free(cum);
 	return 0;
@@ -415,23 +443,30 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 static void
 check_overlaps(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
 {
+	bool *first = calloc(t->n_stops + 1, sizeof(bool));
+	bool *seen = calloc(r->n_stops + 1, sizeof(bool));
+	if (!first || !seen) {
+		free(first);
+		free(seen);
+		return;
+	}
+	for (unsigned k = 0; k < t->n_stops; k++) {
+		first[k] = !seen[t->stops[k]];
+		seen[t->stops[k]] = true;
+	}
 	for (unsigned a = 0; a < t->n_stops; a++)
 		for (unsigned b = a + 1; b < t->n_stops; b++) {
 			const struct route_stop *sa = &r->stops[t->stops[a]];
 			const struct route_stop *sb = &r->stops[t->stops[b]];
 			if (sa == sb || !fence_usable(&sa->fence) || !fence_usable(&sb->fence))
 				continue;
-			/* only earlier occurrences of the pair are reported */
-			bool seen = false;
-			for (unsigned x = 0; x < b && !seen; x++)
-				for (unsigned y2 = x + 1; y2 <= b && !seen; y2++)
-					seen = (x != a || y2 != b) &&
-					       ((t->stops[x] == t->stops[a] &&
-					         t->stops[y2] == t->stops[b]) ||
-					        (t->stops[x] == t->stops[b] &&
-					         t->stops[y2] == t->stops[a]));
-			if (seen)
+			/* a stop visited twice is compared once, at its first visit */
+			if (!first[a] || !first[b])
 				continue;
+			if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon,
+			                   sb->fence.center.lat, sb->fence.center.lon) >=
+			    sa->fence.radius_m + sb->fence.radius_m)
+				continue; /* bounding circles apart */
 			struct geo_proj p;
 			struct fence_xy fa, fb;
 			bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE &&
@@ -458,6 +493,8 @@ check_overlaps(struct route_check_ctx *c, const struct route *r, const struct ro
 			free(fa.ring);
 			free(fb.ring);
 		}
+	free(first);
+	free(seen);
 }
 
 static void

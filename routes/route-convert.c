@@ -69,13 +69,17 @@ char_offsets(const unsigned char *buf, size_t len, size_t *n_out)
 	return off;
 }
 
+static int
+find_cmp(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct route_index_entry *)e)->path);
+}
+
+/* the index is sorted by path */
 static const struct route_index_entry *
 find(const struct route_index *ix, const char *path)
 {
-	for (size_t i = 0; i < ix->n; i++)
-		if (strcmp(ix->e[i].path, path) == 0)
-			return &ix->e[i];
-	return NULL;
+	return ix->n ? bsearch(path, ix->e, ix->n, sizeof(*ix->e), find_cmp) : NULL;
 }
 
 int

@@ -129,6 +129,18 @@ check_number(const char *file, const yaml_event_t *ev, const char *key,
 	}
 }
 
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct route_index_entry *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->loc.line != y->loc.line
+	               ? (x->loc.line < y->loc.line ? -1 : 1)
+	               : (x->loc.col < y->loc.col ? -1 : x->loc.col > y->loc.col);
+}
+
 int
 route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
                   struct route_diag_list *diags)
@@ -262,6 +274,8 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 		free(stack[depth].key);
 	}
 	yaml_parser_delete(&parser);
+	/* sorted by path for route_index_loc()'s binary search */
+	qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
 	if (rc == 0 && roots == 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
 		               "the file is empty: a route needs at least id, stops and tours");
@@ -272,11 +286,17 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	return rc;
 }
 
+static bool
+loc_before(struct route_loc a, struct route_loc b)
+{
+	return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
 struct route_loc
 route_index_key_after(const struct route_index *ix, const char *key, struct route_loc after)
 {
 	size_t kl = strlen(key);
-	struct route_loc best = {0, 0};
+	struct route_loc first = {0, 0}, next = {0, 0};
 	for (size_t i = 0; ix && i < ix->n; i++) {
 		const char *p = ix->e[i].path;
 		size_t pl = strlen(p);
@@ -285,12 +305,12 @@ route_index_key_after(const struct route_index *ix, const char *key, struct rout
 		    (pl > kl + 4 && p[pl - 5 - kl] != '.'))
 			continue;
 		struct route_loc l = ix->e[i].loc;
-		if (!best.line)
-			best = l; /* the first anywhere, if none follows `after` */
-		if (l.line > after.line || (l.line == after.line && l.col >= after.col))
-			return l;
+		if (!first.line || loc_before(l, first))
+			first = l;
+		if (!loc_before(l, after) && (!next.line || loc_before(l, next)))
+			next = l;
 	}
-	return best;
+	return next.line ? next : first;
 }
 
 void
@@ -311,9 +331,18 @@ route_index_loc(const struct route_index *ix, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	if (ix)
-		for (size_t i = 0; i < ix->n; i++)
-			if (strcmp(ix->e[i].path, path) == 0)
-				return ix->e[i].loc;
+	if (!ix || !ix->n)
+		return (struct route_loc){0, 0};
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->e[mid].path, path);
+		if (c == 0)
+			return ix->e[mid].loc;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return (struct route_loc){0, 0};
 }
