@@ -275,7 +275,8 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	}
 	yaml_parser_delete(&parser);
 	/* sorted by path for route_index_loc()'s binary search */
-	qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
+	if (ix->n)
+		qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
 	if (rc == 0 && roots == 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
 		               "the file is empty: a route needs at least id, stops and tours");

@@ -3,7 +3,7 @@
  *
  * Everything here is plain data: routes/ knows nothing of audio or tours in
  * progress. Whatever only audio/ can tell (is a clip decodable, how long is
- * it) is asked by guide/ and handed over through route_validate()'s probe.
+ * it) is asked by guide/ and handed over through route_load()'s probe.
  */
 #pragma once
 
