@@ -3,7 +3,7 @@
  *
  * Everything here is plain data: routes/ knows nothing of audio or tours in
  * progress. Whatever only audio/ can tell (is a clip decodable, how long is
- * it) is asked by guide/ and handed over through route_validate()'s probe.
+ * it) is asked by guide/ and handed over through route_load()'s probe.
  */
 #pragma once
 
@@ -125,3 +125,97 @@ const struct route_stop *route_find_stop(const struct route *r, const char *id);
 const struct route_tour *route_find_tour(const struct route *r, const char *id);
 const struct route_clip *route_stop_clip(const struct route_stop *s, const char *lang);
 const char *route_text_get(const struct route_text *t, unsigned n, const char *lang);
+
+/* ---- Loading and validation ------------------------------------------- */
+
+/* Languages a route may be narrated in: the keys of every per-language
+ * mapping in the YAML (name:, title:, clips:, announcements). */
+extern const char *const route_supported_langs[];
+bool route_lang_supported(const char *lang);
+
+enum route_diag_severity {
+	ROUTE_DIAG_ERROR,
+	ROUTE_DIAG_WARNING,
+};
+
+/* One finding of the loader, with where it was written. */
+struct route_diag {
+	enum route_diag_severity severity;
+	char *file;
+	struct route_loc loc; /* 1-based; a problem with the whole file is at 1:1 */
+	char *message;        /* no trailing newline, no position */
+};
+
+/* Caller-owned list; route_diag_list_init() then route_diag_list_finish(). */
+struct route_diag_list {
+	struct route_diag *items;
+	unsigned n, cap;
+	unsigned n_errors, n_warnings;
+};
+
+void route_diag_list_init(struct route_diag_list *l);
+void route_diag_list_finish(struct route_diag_list *l);
+/* "FILE:LINE:COL: error: message" (or "warning:"); returns snprintf's value. */
+int route_diag_format(const struct route_diag *d, char *buf, size_t len);
+const char *route_diag_severity_to_str(enum route_diag_severity s);
+
+/* Asked for every clip the route names (narration, announcements, music),
+ * with the resolved path. Return 0 and the length in milliseconds, or a
+ * negative errno-style code and a reason in err (e.g. "not an Ogg Opus file").
+ * routes/ cannot decode audio itself: guide/ passes one that calls audio/. */
+typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duration_ms, char *err,
+				   size_t errlen);
+
+#define ROUTE_MAX_FILE_BYTES (4u << 20) /* a route YAML is a few tens of kB */
+#define ROUTE_MAX_DEPTH      32         /* YAML nesting beyond this is refused */
+
+struct route_load_options {
+	route_clip_probe_fn probe; /* NULL: only check that each clip file exists */
+	void *probe_ctx;
+	bool no_clip_check; /* skip clip files entirely (durations stay -1) */
+	size_t max_bytes;   /* 0: ROUTE_MAX_FILE_BYTES */
+};
+
+/* Reads, parses (libcyaml schema), converts to WGS-84 and validates the
+ * route in one pass. Every finding goes to diags (which may be NULL).
+ * Returns 0 and *out when there are no errors (warnings allowed);
+ * -EINVAL when the route is invalid, another negative errno when the file
+ * cannot be read. On failure *out is left untouched. opts may be NULL. */
+int route_load(const char *path, const struct route_load_options *opts, struct route **out,
+	       struct route_diag_list *diags);
+/* The same on bytes in memory (a test, an editor buffer); path names the
+ * file in messages and clip paths resolve against its folder. */
+int route_load_buffer(const char *path, const void *buf, size_t len,
+		      const struct route_load_options *opts, struct route **out,
+		      struct route_diag_list *diags);
+void route_destroy(struct route *r);
+
+/* Rewrites the route file's text with every coordinate in datum `to` and
+ * `datum:` set accordingly; comments, order and layout are kept.  The route
+ * must load without errors (clips are not checked).  Returns 0 and a
+ * malloc'd NUL-terminated text in *out, or a negative errno (-EINVAL: the
+ * route is invalid, see diags). */
+int route_convert_datum(const char *path, enum route_datum to, char **out, size_t *out_len,
+			struct route_diag_list *diags);
+
+const char *route_datum_to_str(enum route_datum d);
+int route_datum_from_str(const char *s, enum route_datum *out);
+const char *route_announcement_to_str(enum route_announcement_kind k);
+
+/* Geometry of a tour at its nominal speed, as the check sees it: where the
+ * path first runs through each stop's geofence (in tour order, respecting the
+ * heading window).  Lengths in metres along the path; found=false when the
+ * path misses the fence. */
+struct route_transit {
+	bool found;
+	double enter_m, exit_m; /* along the path */
+	double approach_m;      /* lead distance before enter_m actually available */
+	double seconds;         /* (exit - enter + approach) / speed */
+	int64_t narration_ms;   /* sum of the tour's languages' clips; -1 when unknown */
+};
+/* out[n_stops] for tour t; returns 0, or -EINVAL when the tour has no usable path. */
+int route_tour_transits(const struct route *r, const struct route_tour *t,
+			struct route_transit *out);
+
+/* A point on a fence's outline for drawing: circles become n vertices. */
+bool route_fence_contains(const struct route_fence *f, double lat, double lon);

@@ -1,0 +1,23 @@
+/* The curator tool's work, apart from its main(): loading a route with clip
+ * probing through audio/, the check summary and the GeoJSON export. */
+#pragma once
+
+#include "routes/route.h"
+
+#include <stdio.h>
+
+/* A route_clip_probe_fn that decodes the clip's headers with audio/clip.h. */
+int guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, size_t errlen);
+
+/* Loads path, printing every diagnostic to err as FILE:LINE:COL: ...
+ * Returns 0 (*out set), 1 on a runtime failure, 2 on invalid input. */
+int guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
+                     unsigned *n_warnings);
+
+void guide_route_summary(FILE *out, const struct route *r);
+/* The GeoJSON FeatureCollection of DESIGN.md. Returns 0 or -errno. */
+int guide_route_geojson(FILE *out, const struct route *r);
+
+/* guide-route convert: the route's text in datum `to`, to output (NULL: stdout).
+ * Returns an exit status (0, 1 runtime failure, 2 invalid route). */
+int guide_route_convert(const char *path, enum route_datum to, const char *output, FILE *err);

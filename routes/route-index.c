@@ -1,0 +1,349 @@
+/* The position pass: one walk over libyaml events, before libcyaml parses
+ * the same bytes by schema.  It records where every node was written (for
+ * the messages of the semantic checks), reports syntax errors with their
+ * position, refuses deep nesting, and rejects numbers with trailing junk
+ * ("52.8abc"), which libcyaml 1.3.1 would silently read as 52.8. */
+#define _GNU_SOURCE
+#include "routes/route-internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Keys whose values the schema reads as numbers. */
+static const char *const numeric_keys[] = {
+        "lat",    "lon",    "radius_m",   "deg",       "tolerance_deg", "priority",
+        "lead_s", "lead_m", "cooldown_s", "speed_kmh", "volume",
+};
+static const char *const integer_keys[] = {"priority"};
+
+struct frame {
+	bool mapping;
+	char *path;
+	unsigned index; /* sequences: next entry; mappings: entries so far */
+	bool want_key;  /* mappings: the next node is a key */
+	char *key;      /* mappings: the pending key */
+};
+
+static bool
+in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+index_add(struct route_index *ix, char *path, yaml_mark_t m, yaml_mark_t end)
+{
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 256;
+		struct route_index_entry *e = realloc(ix->e, cap * sizeof(*e));
+		if (!e) {
+			free(path);
+			return -ENOMEM;
+		}
+		ix->e = e;
+		ix->cap = cap;
+	}
+	ix->e[ix->n].path = path;
+	ix->e[ix->n].loc = (struct route_loc){(unsigned)m.line + 1, (unsigned)m.column + 1};
+	ix->e[ix->n].start = m.index;
+	ix->e[ix->n].end = end.index;
+	ix->n++;
+	return 0;
+}
+
+/* The path of the node that comes next inside frame f (NULL f: the root). */
+static char *
+child_path(const struct frame *f)
+{
+	char *p = NULL;
+	int n;
+
+	if (!f)
+		n = asprintf(&p, "%s", "");
+	else if (!f->mapping)
+		n = asprintf(&p, "%s[%u]", f->path, f->index);
+	else if (f->want_key)
+		n = asprintf(&p, "%s%s?", f->path, f->path[0] ? "." : ""); /* a key node */
+	else
+		n = asprintf(&p, "%s%s%s", f->path, f->path[0] ? "." : "", f->key ? f->key : "?");
+	return n < 0 ? NULL : p;
+}
+
+/* A node inside f is complete. */
+static void
+frame_advance(struct frame *f)
+{
+	if (!f)
+		return;
+	if (!f->mapping) {
+		f->index++;
+	} else if (f->want_key) {
+		f->want_key = false;
+	} else {
+		f->want_key = true;
+		f->index++;
+		free(f->key);
+		f->key = NULL;
+	}
+}
+
+static void
+check_number(const char *file, const yaml_event_t *ev, const char *key,
+             struct route_diag_list *diags, int *bad)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	struct route_loc loc = {(unsigned)ev->start_mark.line + 1,
+	                        (unsigned)ev->start_mark.column + 1};
+	char *end = NULL;
+
+	if (!in_list(key, numeric_keys, sizeof(numeric_keys) / sizeof(numeric_keys[0])))
+		return;
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
+		               "%s: '%s' is quoted text, not a number", key, v);
+		*bad = 1;
+		return;
+	}
+	errno = 0;
+	if (in_list(key, integer_keys, sizeof(integer_keys) / sizeof(integer_keys[0]))) {
+		long l = strtol(v, &end, 10);
+		if (!*v || *end || errno || l < -1000000 || l > 1000000) {
+			route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
+			               "%s: '%s' is not a whole number", key, v);
+			*bad = 1;
+		}
+		return;
+	}
+	double d = strtod(v, &end);
+	if (!*v || *end || !isfinite(d)) {
+		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc, "%s: '%s' is not a number", key,
+		               v);
+		*bad = 1;
+	}
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct route_index_entry *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->loc.line != y->loc.line
+	               ? (x->loc.line < y->loc.line ? -1 : 1)
+	               : (x->loc.col < y->loc.col ? -1 : x->loc.col > y->loc.col);
+}
+
+int
+route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
+                  struct route_diag_list *diags)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct frame stack[ROUTE_MAX_DEPTH + 1];
+	int depth = 0, rc = 0, bad = 0, docs = 0, roots = 0;
+	bool done = false;
+
+	memset(ix, 0, sizeof(*ix));
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, buf, len);
+
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			struct route_loc loc = {(unsigned)parser.problem_mark.line + 1,
+			                        (unsigned)parser.problem_mark.column + 1};
+			if (parser.error == YAML_MEMORY_ERROR) {
+				rc = -ENOMEM;
+			} else if (parser.context) {
+				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
+				               "YAML syntax error: %s %s (started on line %u)",
+				               parser.problem, parser.context,
+				               (unsigned)parser.context_mark.line + 1);
+				rc = -EINVAL;
+			} else {
+				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
+				               "YAML syntax error: %s",
+				               parser.problem ? parser.problem : "unreadable");
+				rc = -EINVAL;
+			}
+			break;
+		}
+		struct frame *top = depth ? &stack[depth - 1] : NULL;
+		yaml_mark_t m = ev.start_mark;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT: done = true; break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
+				               (struct route_loc){m.line + 1, m.column + 1},
+				               "a route file holds one YAML document; remove the "
+				               "second '---'");
+				rc = -EINVAL;
+				done = true;
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			route_diag_add(diags, ROUTE_DIAG_ERROR, file,
+			               (struct route_loc){m.line + 1, m.column + 1},
+			               "YAML aliases (*name) are not supported in route files");
+			rc = -EINVAL;
+			done = true;
+			break;
+		case YAML_SCALAR_EVENT: {
+			if (!top)
+				roots++;
+			if (top && top->mapping && top->want_key) {
+				top->key = strdup((const char *)ev.data.scalar.value);
+				char *kp = NULL;
+				/* keys themselves are indexed as "path!key" */
+				if (!top->key ||
+				    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "",
+				             top->key) < 0 ||
+				    index_add(ix, kp, m, ev.end_mark) < 0) {
+					rc = -ENOMEM;
+					done = true;
+					break;
+				}
+			} else {
+				char *p = child_path(top);
+				if (!p || index_add(ix, p, m, ev.end_mark) < 0) {
+					rc = -ENOMEM;
+					done = true;
+					break;
+				}
+				if (top && top->mapping && top->key)
+					check_number(file, &ev, top->key, diags, &bad);
+			}
+			frame_advance(top);
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			if (!top)
+				roots++;
+			if (depth >= ROUTE_MAX_DEPTH) {
+				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
+				               (struct route_loc){m.line + 1, m.column + 1},
+				               "YAML nested deeper than %d levels",
+				               ROUTE_MAX_DEPTH);
+				rc = -EINVAL;
+				done = true;
+				break;
+			}
+			char *p = child_path(top);
+			char *p2 = p ? strdup(p) : NULL;
+			if (!p2 || index_add(ix, p, m, ev.end_mark) < 0) {
+				if (!p2)
+					free(p);
+				free(p2);
+				rc = -ENOMEM;
+				done = true;
+				break;
+			}
+			stack[depth++] = (struct frame){
+			        .mapping = ev.type == YAML_MAPPING_START_EVENT,
+			        .path = p2,
+			        .want_key = true,
+			};
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0) {
+				depth--;
+				free(stack[depth].path);
+				free(stack[depth].key);
+				frame_advance(depth ? &stack[depth - 1] : NULL);
+			}
+			break;
+		default: break;
+		}
+		yaml_event_delete(&ev);
+	}
+	while (depth > 0) {
+		depth--;
+		free(stack[depth].path);
+		free(stack[depth].key);
+	}
+	yaml_parser_delete(&parser);
+	/* sorted by path for route_index_loc()'s binary search */
+	if (ix->n)
+		qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
+	if (rc == 0 && roots == 0) {
+		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
+		               "the file is empty: a route needs at least id, stops and tours");
+		rc = -EINVAL;
+	}
+	if (rc == 0 && bad)
+		rc = -EINVAL;
+	return rc;
+}
+
+static bool
+loc_before(struct route_loc a, struct route_loc b)
+{
+	return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+struct route_loc
+route_index_key_after(const struct route_index *ix, const char *key, struct route_loc after)
+{
+	size_t kl = strlen(key);
+	struct route_loc first = {0, 0}, next = {0, 0};
+	for (size_t i = 0; ix && i < ix->n; i++) {
+		const char *p = ix->e[i].path;
+		size_t pl = strlen(p);
+		if (pl < kl + 4 || strcmp(p + pl - 4, "!key") != 0 ||
+		    strncmp(p + pl - 4 - kl, key, kl) != 0 ||
+		    (pl > kl + 4 && p[pl - 5 - kl] != '.'))
+			continue;
+		struct route_loc l = ix->e[i].loc;
+		if (!first.line || loc_before(l, first))
+			first = l;
+		if (!loc_before(l, after) && (!next.line || loc_before(l, next)))
+			next = l;
+	}
+	return next.line ? next : first;
+}
+
+void
+route_index_finish(struct route_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->e[i].path);
+	free(ix->e);
+	memset(ix, 0, sizeof(*ix));
+}
+
+struct route_loc
+route_index_loc(const struct route_index *ix, const char *fmt, ...)
+{
+	char path[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (!ix || !ix->n)
+		return (struct route_loc){0, 0};
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->e[mid].path, path);
+		if (c == 0)
+			return ix->e[mid].loc;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (struct route_loc){0, 0};
+}
