@@ -129,7 +129,13 @@ guide_now(struct daemon *d)
 static void
 gps_log(void *user, enum hal_gps_log_level level, const char *msg)
 {
-	guide_log((enum guide_log_level)level, "gps: %s", msg);
+	static const enum guide_log_level map[] = {
+		[HAL_GPS_LOG_ERROR] = GUIDE_LOG_ERR,
+		[HAL_GPS_LOG_WARNING] = GUIDE_LOG_WARNING,
+		[HAL_GPS_LOG_INFO] = GUIDE_LOG_INFO,
+		[HAL_GPS_LOG_DEBUG] = GUIDE_LOG_DEBUG,
+	};
+	guide_log(level <= HAL_GPS_LOG_DEBUG ? map[level] : GUIDE_LOG_INFO, "gps: %s", msg);
 }
 
 static void

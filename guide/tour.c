@@ -168,18 +168,35 @@ seq_poi(const struct tour *t)
 {
 	switch (t->seq) {
 	case SEQ_STOP: return entry_stop(t, t->seq_entry)->id;
-	case SEQ_WELCOME: return "welcome";
+	case SEQ_WELCOME: return t->seq_pos >= t->n_langs ? "safety" : "welcome";
 	case SEQ_GOODBYE: return "goodbye";
 	default: return NULL;
 	}
 }
 
-/* the clip of the sequence for language index k, or NULL */
+/* Positions of a sequence: one per language; the welcome sequence is the
+ * welcome in every language, then the safety announcement in every one. */
+static unsigned
+seq_len(const struct tour *t)
+{
+	return t->seq == SEQ_WELCOME ? 2 * t->n_langs : t->n_langs;
+}
+
+static const char *
+seq_lang(const struct tour *t, unsigned k)
+{
+	return t->langs[k % t->n_langs];
+}
+
+/* the clip of the sequence at position k, or NULL */
 static const struct route_clip *
 seq_clip(const struct tour *t, unsigned k)
 {
-	if (k >= t->n_langs)
+	if (k >= seq_len(t))
 		return NULL;
+	if (t->seq == SEQ_WELCOME && k >= t->n_langs)
+		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_SAFETY],
+				t->tour->n_announcements[ROUTE_ANNOUNCE_SAFETY], seq_lang(t, k));
 	switch (t->seq) {
 	case SEQ_STOP: {
 		const struct route_stop *s = entry_stop(t, t->seq_entry);
@@ -254,7 +271,7 @@ skip_entry(struct tour *t, unsigned entry, const char *reason)
 static void
 seq_play_from(struct tour *t, unsigned k)
 {
-	for (; k < t->n_langs; k++) {
+	for (; k < seq_len(t); k++) {
 		const struct route_clip *c = seq_clip(t, k);
 		if (!c)
 			continue;
@@ -271,12 +288,12 @@ seq_play_from(struct tour *t, unsigned k)
 		}
 		double lat, lon;
 		vehicle_position(t, &lat, &lon);
-		events_clip_start(t->ev, t->now, seq_poi(t), c->file, t->langs[k], lat, lon);
 		t->seq_pos = k;
+		events_clip_start(t->ev, t->now, seq_poi(t), c->file, seq_lang(t, k), lat, lon);
 		t->clip_active = true;
 		t->token = token;
 		t->clip = c;
-		t->clip_lang = t->langs[k];
+		t->clip_lang = seq_lang(t, k);
 		if (t->state == TOUR_PAUSED && t->player.impl->pause)
 			t->player.impl->pause(t->player.ctx);
 		return;
@@ -360,6 +377,7 @@ serve(struct tour *t)
 	if (trigger_next_entry(t->trig) >= t->tour->n_stops && at_end) {
 		if (!t->goodbye_done && t->cfg.announcements) {
 			t->seq = SEQ_GOODBYE;
+			t->seq_priority = INT_MAX;
 			seq_play_from(t, 0);
 			if (t->clip_active)
 				return;
@@ -542,6 +560,7 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs, t->n_langs);
 	if (t->cfg.announcements) {
 		t->seq = SEQ_WELCOME;
+		t->seq_priority = INT_MAX; /* welcome and safety are never cut by a stop */
 		seq_play_from(t, 0);
 	}
 	if (!t->clip_active && tour->n_stops == 0)

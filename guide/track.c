@@ -1,4 +1,5 @@
 #include "guide/track.h"
+#include "guide/route-tool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -561,6 +562,10 @@ track_synthetic_route_free(struct route *r)
 static const char usage[] =
 	"usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
 	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
+	"                         [--wait S]\n"
+	"  --wait S  boarding: parked at the start this long before leaving (default 60,\n"
+	"            time for the welcome and safety announcements)\n"
+	"  --park S  parked at the end this long, the receiver drifting\n"
 	"  a synthetic NMEA drive (RMC+GGA) along the tour path on stdout;\n"
 	"  FILE may be --synthetic for the built-in test route\n";
 
@@ -580,6 +585,7 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 {
 	struct track_options o;
 	track_options_defaults(&o);
+	o.park_start_s = 60; /* boarding: the welcome plays before the cart leaves */
 	const char *tour_id = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -620,6 +626,8 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 			o.halt_s = d;
 		else if (strcmp(a, "--park") == 0 && d >= 0)
 			o.park_end_s = d;
+		else if (strcmp(a, "--wait") == 0 && d >= 0)
+			o.park_start_s = d;
 		else {
 			fprintf(err, "track: bad option or value: %s %s\n%s", a, v, usage);
 			return 2;
@@ -674,9 +682,13 @@ guide_track_main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(file, "--synthetic") != 0) {
-		/* TODO(lead): load FILE with the route loader and call guide_track_run() */
-		fprintf(stderr, "track: %s: route loading is not wired here yet\n", file);
-		return 1;
+		struct route *route = NULL;
+		int lrc = guide_route_load(file, false, stderr, &route, NULL);
+		if (lrc != 0)
+			return lrc;
+		int rc = guide_track_run(route, argc, argv, stdout, stderr);
+		route_destroy(route);
+		return rc;
 	}
 	struct route *r = track_synthetic_route();
 	if (!r) {
