@@ -86,6 +86,18 @@ struct daemon {
 	uint64_t fixes, rejected[FIX_FILTER_REASON_COUNT];
 	uint64_t clips_failed;
 
+	/* for the summary at the end of a replay */
+	struct {
+		int64_t start_mono, first_fix_ms, last_fix_ms;
+		double drive_m;
+		double prev_lat, prev_lon;
+		bool have_prev;
+		unsigned clips_started, clips_completed, clips_cut;
+		uint64_t narration_frames;
+		unsigned n_skips;
+		char skips[64][96]; /* "poi (reason)" */
+	} sum;
+
 	/* persistence */
 	struct guide_state st;
 	unsigned st_sig_played;
@@ -239,6 +251,12 @@ pump_mixer(struct daemon *d)
 		switch (e.type) {
 		case MIXER_EV_FINISHED:
 		case MIXER_EV_CUT:
+			if (e.type == MIXER_EV_FINISHED)
+				d->sum.clips_completed++;
+			else
+				d->sum.clips_cut++;
+			if (e.clip_frame > 0)
+				d->sum.narration_frames += (uint64_t)e.clip_frame;
 			if (p)
 				p->token = 0;
 			tour_on_clip_finished(d->tour, e.user_id, e.type == MIXER_EV_FINISHED, t);
@@ -248,6 +266,9 @@ pump_mixer(struct daemon *d)
 				p->token = 0;
 			d->clips_failed++;
 			tour_on_clip_failed(d->tour, e.user_id, e.reason, t);
+			break;
+		case MIXER_EV_STARTED:
+			d->sum.clips_started++;
 			break;
 		case MIXER_EV_UNDERRUN:
 			guide_log(GUIDE_LOG_WARNING, "audio underrun (%llu frames so far)",
@@ -329,6 +350,20 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 			events_fix_rejected(d->ev, now, fix->lat, fix->lon,
 					    fix_filter_reason_to_str(why));
 		return;
+	}
+	if (!d->sum.first_fix_ms && (fix->set & HAL_FIX_TIME))
+		d->sum.first_fix_ms = fix->time_ms;
+	if (fix->set & HAL_FIX_TIME)
+		d->sum.last_fix_ms = fix->time_ms;
+	/* steps of 10 m or more, so that jitter does not add up to distance */
+	double step = d->sum.have_prev ? geo_distance_m(d->sum.prev_lat, d->sum.prev_lon,
+							smoothed.lat, smoothed.lon)
+				       : 0;
+	if (!d->sum.have_prev || step >= 10) {
+		d->sum.drive_m += step;
+		d->sum.prev_lat = smoothed.lat;
+		d->sum.prev_lon = smoothed.lon;
+		d->sum.have_prev = true;
 	}
 	d->last_fix = *fix;
 	d->have_fix = true;
@@ -879,6 +914,40 @@ run_realtime(struct daemon *d)
 		fputc('\n', stderr);
 }
 
+static void
+print_summary(struct daemon *d)
+{
+	/* stdout, unless the event log is there */
+	FILE *f = d->ev_file == stdout ? stderr : stdout;
+	unsigned told = 0, n = 0;
+	struct tour_status ts;
+	tour_get_status(d->tour, &ts);
+	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
+	for (unsigned i = 0; tour && i < tour->n_stops; i++, n++)
+		told += tour_stop_played(d->tour, tour->stops[i]);
+	double audio_s = (double)hal_sink_frames(d->sink) / MIXER_RATE;
+	double drive_s = (double)(d->sum.last_fix_ms - d->sum.first_fix_ms) / 1000.0;
+	double wall_s = (double)(mono_ms() - d->sum.start_mono) / 1000.0;
+
+	fprintf(f, "summary: tour %s, %s\n", ts.tour ? ts.tour : "(none)",
+		tour_state_to_str(ts.state));
+	fprintf(f, "  drive:      %.2f km in %d:%02d min\n", d->sum.drive_m / 1000,
+		(int)drive_s / 60, (int)drive_s % 60);
+	fprintf(f, "  stops told: %u of %u\n", told, n);
+	fprintf(f, "  clips:      %u started, %u completed, %u cut\n", d->sum.clips_started,
+		d->sum.clips_completed, d->sum.clips_cut);
+	fprintf(f, "  skipped:    ");
+	for (unsigned i = 0; i < d->sum.n_skips; i++)
+		fprintf(f, "%s%s", i ? ", " : "", d->sum.skips[i]);
+	fprintf(f, "%s\n", d->sum.n_skips ? "" : "none");
+	fprintf(f, "  audio:      %.1f min rendered, %.1f min of speech\n", audio_s / 60,
+		(double)d->sum.narration_frames / MIXER_RATE / 60);
+	fprintf(f, "  wall time:  %.2f s", wall_s);
+	if (d->o->offline && wall_s > 0)
+		fprintf(f, " (%.0fx real time)", drive_s / wall_s);
+	fprintf(f, "\n");
+}
+
 /* ---- set-up ------------------------------------------------------------- */
 
 void
@@ -913,15 +982,37 @@ open_control(struct daemon *d)
 	return 0;
 }
 
+/* Every event line goes to the log file (if any); the skips are kept for
+ * the summary printed at the end of a replay. */
+static void
+event_line(void *ctx, const char *line, size_t len)
+{
+	struct daemon *d = ctx;
+	FILE *f = d->ev_file;
+	if (f) {
+		fwrite(line, 1, len, f);
+		fflush(f);
+	}
+	if (!memmem(line, len, "\"clip_skip\"", 11) || d->sum.n_skips >= 64)
+		return;
+	json_object *o = json_tokener_parse(line);
+	json_object *poi, *reason;
+	if (o && json_object_object_get_ex(o, "poi", &poi) &&
+	    json_object_object_get_ex(o, "reason", &reason))
+		snprintf(d->sum.skips[d->sum.n_skips++], sizeof(d->sum.skips[0]), "%s (%s)",
+			 json_object_get_string(poi), json_object_get_string(reason));
+	json_object_put(o);
+}
+
 static int
 open_events(struct daemon *d)
 {
 	if (!d->o->events) {
-		d->ev = events_create(NULL, NULL);
+		d->ev = events_create(event_line, d);
 		return d->ev ? 0 : -ENOMEM;
 	}
 	if (strcmp(d->o->events, "-") == 0) {
-		d->ev = events_create_file(stdout);
+		d->ev_file = stdout;
 	} else {
 		d->ev_file = fopen(d->o->events, "ae");
 		if (!d->ev_file) {
@@ -930,8 +1021,8 @@ open_events(struct daemon *d)
 				  strerror(errno));
 			return r;
 		}
-		d->ev = events_create_file(d->ev_file);
 	}
+	d->ev = events_create(event_line, d);
 	return d->ev ? 0 : -ENOMEM;
 }
 
@@ -1132,10 +1223,13 @@ guided_run(const struct guided_options *o)
 		guide_log(GUIDE_LOG_INFO, "ready: %s", status);
 		guide_notify_ready(status);
 		d->watchdog_ms = guide_notify_watchdog_interval_ms();
+		d->sum.start_mono = mono_ms();
 		if (o->offline)
 			run_offline(d);
 		else
 			run_realtime(d);
+		if (d->gps_ended && d->exit_code == 0)
+			print_summary(d);
 		guide_notify_stopping();
 	}
 
@@ -1153,7 +1247,7 @@ out:
 	fix_filter_destroy(d->filter);
 	hal_gps_destroy(d->gps);
 	events_destroy(d->ev);
-	if (d->ev_file)
+	if (d->ev_file && d->ev_file != stdout)
 		fclose(d->ev_file);
 	route_destroy(d->pending);
 	route_destroy(d->route);

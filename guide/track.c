@@ -380,6 +380,43 @@ track_write_nmea(const struct track_sample *s, size_t n, FILE *f)
 	return 0;
 }
 
+int
+track_write_gpx(const struct track_sample *s, size_t n, const char *name, FILE *f)
+{
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<gpx version=\"1.1\" creator=\"guide-route track\" "
+		   "xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
+		   "<trk><name>%s</name><trkseg>\n",
+		name);
+	for (size_t i = 0; i < n; i++) {
+		const struct hal_fix *fx = &s[i].fix;
+		if (!hal_fix_has_position(fx))
+			continue; /* a dropout is a gap in the track */
+		time_t secs = (time_t)(fx->time_ms / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		fprintf(f, "<trkpt lat=\"%.7f\" lon=\"%.7f\">", fx->lat, fx->lon);
+		if (fx->set & HAL_FIX_ALT)
+			fprintf(f, "<ele>%.1f</ele>", fx->alt);
+		fprintf(f, "<time>%04d-%02d-%02dT%02d:%02d:%02d.%03dZ</time>", tm.tm_year + 1900,
+			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			(int)(fx->time_ms % 1000));
+		if (fx->set & HAL_FIX_HDOP)
+			fprintf(f, "<hdop>%.1f</hdop>", fx->hdop);
+		if (fx->set & (HAL_FIX_SPEED | HAL_FIX_TRACK)) {
+			fprintf(f, "<extensions>");
+			if (fx->set & HAL_FIX_SPEED)
+				fprintf(f, "<speed>%.2f</speed>", fx->speed);
+			if (fx->set & HAL_FIX_TRACK)
+				fprintf(f, "<course>%.1f</course>", fx->track);
+			fprintf(f, "</extensions>");
+		}
+		fprintf(f, "</trkpt>\n");
+	}
+	fprintf(f, "</trkseg></trk>\n</gpx>\n");
+	return ferror(f) ? -EIO : 0;
+}
+
 /* ---- the synthetic route ------------------------------------------------ */
 
 #define SYN_LAT0 39.9839
@@ -562,7 +599,9 @@ track_synthetic_route_free(struct route *r)
 static const char usage[] =
 	"usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
 	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
-	"                         [--wait S]\n"
+	"                         [--wait S] [--reverse] [--gpx]\n"
+	"  --reverse  drive the tour's path the wrong way round\n"
+	"  --gpx      write GPX 1.1 instead of NMEA\n"
 	"  --wait S  boarding: parked at the start this long before leaving (default 60,\n"
 	"            time for the welcome and safety announcements)\n"
 	"  --park S  parked at the end this long, the receiver drifting\n"
@@ -587,6 +626,7 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 	track_options_defaults(&o);
 	o.park_start_s = 60; /* boarding: the welcome plays before the cart leaves */
 	const char *tour_id = NULL;
+	bool reverse = false, gpx = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -597,6 +637,14 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 		}
 		if (a[0] != '-' || strcmp(a, "--synthetic") == 0)
 			continue; /* the FILE */
+		if (strcmp(a, "--reverse") == 0) {
+			reverse = true;
+			continue;
+		}
+		if (strcmp(a, "--gpx") == 0) {
+			gpx = true;
+			continue;
+		}
 		if (!v) {
 			fprintf(err, "track: %s needs a value\n%s", a, usage);
 			return 2;
@@ -646,7 +694,30 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 	}
 	struct track_sample *s;
 	size_t n;
-	int rc = track_generate(r, idx, &o, &s, &n);
+	int rc;
+	if (reverse) {
+		/* the same route with this tour's path turned round */
+		const struct route_tour *t = &r->tours[idx];
+		struct route rr = *r;
+		struct route_tour *tours = malloc(r->n_tours * sizeof(*tours));
+		struct route_point *path = malloc((t->n_path ? t->n_path : 1) * sizeof(*path));
+		if (!tours || !path) {
+			free(tours);
+			free(path);
+			fprintf(err, "track: out of memory\n");
+			return 1;
+		}
+		memcpy(tours, r->tours, r->n_tours * sizeof(*tours));
+		for (unsigned i = 0; i < t->n_path; i++)
+			path[i] = t->path[t->n_path - 1 - i];
+		tours[idx].path = path;
+		rr.tours = tours;
+		rc = track_generate(&rr, idx, &o, &s, &n);
+		free(path);
+		free(tours);
+	} else {
+		rc = track_generate(r, idx, &o, &s, &n);
+	}
 	if (rc == -EINVAL) {
 		fprintf(err, "track: tour %s has no path\n", r->tours[idx].id);
 		return 2;
@@ -655,7 +726,7 @@ guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *e
 		fprintf(err, "track: %s\n", strerror(-rc));
 		return 1;
 	}
-	rc = track_write_nmea(s, n, out);
+	rc = gpx ? track_write_gpx(s, n, r->tours[idx].id, out) : track_write_nmea(s, n, out);
 	free(s);
 	return rc < 0 ? 1 : 0;
 }

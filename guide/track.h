@@ -58,6 +58,10 @@ size_t track_format_nmea(const struct hal_fix *fix, char *buf, size_t size);
 /* The whole drive as NMEA text to f. */
 int track_write_nmea(const struct track_sample *s, size_t n, FILE *f);
 
+/* The drive as GPX 1.1 (trkpt with ele, time, hdop; speed and course in
+ * <extensions>); dropouts are left out. */
+int track_write_gpx(const struct track_sample *s, size_t n, const char *name, FILE *f);
+
 /* A small synthetic route (a 4.8 km loop with an out-and-back lane, nine
  * stops: circles, polygons, heading windows, a priority stop) in Beijing's
  * 798 area, for tests, benchmarks and `track --synthetic`.  Free with

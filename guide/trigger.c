@@ -770,7 +770,13 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 		/* rejoin anywhere ahead (or a little behind) of the progress */
 		double c2, a2 = locate_window(t, t->pos, t->progress - 2 * t->cfg.path_window_m,
 					     t->path_len + 1, &c2);
-		if (fabs(c2) <= t->cfg.off_path_m) {
+		/* ... but only going the path's way: a cart driving a loop the
+		 * wrong way round is near the path's far end at once, and
+		 * must not be taken to have skipped the whole tour */
+		double path_hd = 0;
+		geo_polyline_point(t->path, t->cum, t->n_path, a2, &path_hd);
+		bool same_way = !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
+		if (fabs(c2) <= t->cfg.off_path_m && same_way) {
 			along = a2;
 			cross = c2;
 			near = true;
