@@ -36,9 +36,48 @@ build() { # dir [meson options...]
 
 case "${1:-tour}" in
 tour)
+	# The shipped 798/751 tour in simulation.  Options after "tour":
+	#   --speed X     replay X times faster than real time (default 1)
+	#   --offline     render tour.wav + tour.jsonl as fast as the CPU allows
+	#   --drive NAME  clean (default), noisy, wrong-way or idle
 	shift || true
+	speed=1 offline=0 drive=clean
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--speed) speed=${2:?--speed needs a number}; shift 2 ;;
+		--offline) offline=1; shift ;;
+		--drive) drive=${2:?--drive needs a name}; shift 2 ;;
+		*) echo "usage: $0 tour [--speed X] [--offline] [--drive clean|noisy|wrong-way|idle]" >&2
+		   exit 2 ;;
+		esac
+	done
 	build build
-	exec build/guide/guide-route check routes/798-751/route.yaml
+	route=routes/798-751/route.yaml
+	track=routes/798-751/tracks/$drive.nmea
+	[ -f "$track" ] || { echo "setup: no drive $track" >&2; exit 2; }
+	build/guide/guide-route check "$route" >/dev/null
+	# a sound card, or a sound server to reach one?
+	sound=0
+	for dev in /dev/snd/pcmC*p; do [ -e "$dev" ] && sound=1; done
+	[ -n "${PULSE_SERVER:-}" ] && sound=1
+	[ -S "${XDG_RUNTIME_DIR:-/nonexistent}/pulse/native" ] && sound=1
+	[ -S "${XDG_RUNTIME_DIR:-/nonexistent}/pipewire-0" ] && sound=1
+	if [ $sound = 0 ] && [ $offline = 0 ]; then
+		echo "setup: no sound device here: rendering the tour to tour.wav instead"
+		offline=1
+	fi
+	rm -f tour.jsonl
+	if [ $offline = 1 ]; then
+		build/guide/guided --route "$route" --gps "nmea:$track" --offline \
+			--audio wav:tour.wav --events tour.jsonl --start
+		build/guide/guide-route render "$route" --track "$track" --events tour.jsonl -o tour.svg
+		echo "wrote tour.wav (listen: play tour.wav), tour.jsonl (events), tour.svg (map)"
+	else
+		echo "playing the tour at ${speed}x through the speakers; Ctrl-C ends it"
+		build/guide/guided --route "$route" --gps "nmea:$track" --audio sdl \
+			--speed "$speed" --events tour.jsonl --control "${TMPDIR:-/tmp}/guide-$$.sock" \
+			--start --status
+	fi
 	;;
 test)
 	build build

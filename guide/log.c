@@ -1,6 +1,7 @@
 #include "guide/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* Process-wide logging settings, set once by main() before any thread. */
@@ -28,8 +29,9 @@ guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
 	};
 	if (level > log_max)
 		return;
+	/* systemd sets JOURNAL_STREAM when stderr goes to the journal */
 	if (log_prefixes < 0)
-		log_prefixes = !isatty(STDERR_FILENO);
+		log_prefixes = getenv("JOURNAL_STREAM") != NULL;
 	char buf[2048];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_prefixes)

@@ -1,7 +1,8 @@
 /* Program-side logging: the libraries never print, the programs install
  * this as their log function.  Lines go to stderr with sd-daemon(3)
  * priority prefixes ("<3>error") so journald files them at the right level
- * when the daemon runs under systemd; on a terminal the prefix is dropped. */
+ * when the daemon runs under systemd (JOURNAL_STREAM set); elsewhere the
+ * prefix is dropped. */
 #pragma once
 
 #include <stdarg.h>
@@ -15,7 +16,7 @@ enum guide_log_level {
 };
 
 void guide_log_set_level(enum guide_log_level max);
-void guide_log_set_prefixes(int on); /* -1: auto (off on a tty) */
+void guide_log_set_prefixes(int on); /* -1: auto (on under journald) */
 void guide_log(enum guide_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void guide_logv(enum guide_log_level level, const char *fmt, va_list ap);

@@ -353,9 +353,26 @@ render_svg(const struct render_input *in, FILE *f)
 			double hy = cy - 18 * cos(s->heading.deg * M_PI / 180);
 			draw_arrow(f, hx, hy, s->heading.deg, "#c05621");
 		}
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" "
-			   "fill=\"#7b341e\">",
-			cx, cy + 4);
+		/* the label sits above the fence, haloed, so the clip marks stay visible */
+		double top = cy - s->fence.radius_m * v.scale;
+		for (unsigned k = 0; s->fence.kind == ROUTE_FENCE_POLYGON && k < s->fence.n_vertices;
+		     k++) {
+			double px, py;
+			view_px(&v, s->fence.vertices[k].lat, s->fence.vertices[k].lon, &px, &py);
+			top = fmin(top, py);
+		}
+		const char *name = route_text_get(s->names, s->n_names, "en");
+		fprintf(f, "<title>");
+		xml_text(f, s->id);
+		if (name) {
+			fprintf(f, ": ");
+			xml_text(f, name);
+		}
+		fprintf(f, "</title>");
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\" "
+			   "text-anchor=\"middle\" fill=\"#7b341e\" stroke=\"#f7f5ef\" "
+			   "stroke-width=\"3\" paint-order=\"stroke\">",
+			cx, top - 5);
 		xml_text(f, s->id);
 		fprintf(f, "</text></g>\n");
 	}
@@ -478,10 +495,10 @@ render_svg(const struct render_input *in, FILE *f)
 	fprintf(f, "<line x1=\"190\" y1=\"6\" x2=\"220\" y2=\"6\" stroke=\"#718096\"/>"
 		   "<text x=\"225\" y=\"10\">drive</text>");
 	fprintf(f, "<line x1=\"275\" y1=\"6\" x2=\"305\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
-		   "<text x=\"310\" y=\"10\">clip, 中文 (zh)</text>",
+		   "<text x=\"310\" y=\"10\">clip in zh</text>",
 		lang_colour("zh"));
 	fprintf(f, "<line x1=\"415\" y1=\"6\" x2=\"445\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
-		   "<text x=\"450\" y=\"10\">clip, English (en)</text>",
+		   "<text x=\"450\" y=\"10\">clip in en</text>",
 		lang_colour("en"));
 	fprintf(f, "<text x=\"570\" y=\"10\">● start  ■ end</text></g>\n");
 	fprintf(f, "</svg>\n");
