@@ -3,7 +3,9 @@
 #include "guide/daemon.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -631,6 +633,18 @@ status_json(struct daemon *d)
 	json_object_object_add(c, "nmea_bad",
 			       json_object_new_int64((int64_t)(gs.bad_checksum + gs.malformed +
 							       gs.truncated)));
+	/* for a shift-long soak: memory and descriptors must stay flat */
+	struct mallinfo2 mi = mallinfo2();
+	json_object_object_add(c, "heap_bytes", json_object_new_int64((int64_t)mi.uordblks));
+	int fds = 0;
+	DIR *dir = opendir("/proc/self/fd");
+	for (struct dirent *de; dir && (de = readdir(dir));)
+		fds += de->d_name[0] != '.';
+	if (dir) {
+		closedir(dir);
+		fds--; /* the DIR's own */
+	}
+	json_object_object_add(c, "open_fds", json_object_new_int(fds));
 	json_object_object_add(r, "counters", c);
 	return r;
 }
@@ -972,6 +986,7 @@ open_control(struct daemon *d)
 	}
 	struct control_server_options co = {
 		.path = path, .mode = 0660, .handler = on_command, .log = ctl_log, .data = d,
+		.same_user_only = d->o->control_same_user,
 	};
 	int r = control_server_create(&co, &d->ctl);
 	if (r < 0) {

@@ -30,6 +30,7 @@ struct guided_options {
 	bool start;
 	bool offline;
 	bool live_status;    /* one-line status on stderr */
+	bool control_same_user; /* refuse control peers of other users (root excepted) */
 	double speed;        /* replay speed-up */
 };
 

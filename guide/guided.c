@@ -31,6 +31,8 @@ usage(FILE *f)
 		"  --events FILE|-  JSON Lines event log (- for stdout)\n"
 		"  --control PATH   control socket (default " GUIDED_DEFAULT_CONTROL ";\n"
 		"                   none under --offline unless given)\n"
+		"  --control-same-user  refuse control clients of other users (root excepted);\n"
+		"                   otherwise the socket's mode 0660 decides\n"
 		"  --state PATH     persist the tour across crashes and power cuts\n"
 		"  --status         print a live one-line status to stderr while running\n"
 		"  -v, --verbose    more log output\n"
@@ -54,6 +56,7 @@ main(int argc, char **argv)
 		{"control", required_argument, NULL, 'c'},
 		{"state", required_argument, NULL, 'p'},
 		{"status", no_argument, NULL, 'L'},
+		{"control-same-user", no_argument, NULL, 'U'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -86,6 +89,7 @@ main(int argc, char **argv)
 		case 'c': o.control = optarg; break;
 		case 'p': o.state = optarg; break;
 		case 'L': o.live_status = true; break;
+		case 'U': o.control_same_user = true; break;
 		case 'v': guide_log_set_level(GUIDE_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("guided %s\n", GUIDE_VERSION); return 0;

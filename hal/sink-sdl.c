@@ -22,7 +22,10 @@ struct sink_sdl {
 	char *device;   /* requested name, NULL = default */
 	bool started;   /* main thread only */
 	bool dummy;     /* fell back to the dummy driver */
+	Uint64 retry_at; /* when to look for a real device again (SDL ticks, ms) */
 };
+
+#define SDL_SINK_RETRY_MS 30000
 
 static void
 sdl_callback(void *userdata, Uint8 *stream, int len)
@@ -81,6 +84,46 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 		return -EIO;
 	}
 	d->dummy = true;
+	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
+	return 0;
+}
+
+/* On the dummy fallback: is a real device there now (a USB speaker plugged
+ * in, the sound server started)?  Returns 1 when one was opened. */
+static int
+retry_real_device(struct sink_sdl *d)
+{
+	struct hal_sink *s = &d->base;
+
+	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
+	SDL_CloseAudioDevice(d->dev);
+	d->dev = 0;
+	SDL_AudioQuit();
+	if (SDL_AudioInit(NULL) == 0) {
+		if (d->device)
+			d->dev = try_open(d, d->device);
+		if (!d->dev)
+			d->dev = try_open(d, NULL);
+		if (d->dev) {
+			d->dummy = false;
+			hal_sink_log(s, HAL_SINK_LOG_WARNING,
+				     "sdl sink: a sound device is available again on '%s'",
+				     SDL_GetCurrentAudioDriver());
+			if (d->started)
+				SDL_PauseAudioDevice(d->dev, 0);
+			return 1;
+		}
+		SDL_AudioQuit();
+	}
+	if (SDL_AudioInit("dummy") == 0)
+		d->dev = try_open(d, NULL);
+	if (!d->dev) {
+		hal_sink_log(s, HAL_SINK_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s",
+			     SDL_GetError());
+		return -EIO;
+	}
+	if (d->started)
+		SDL_PauseAudioDevice(d->dev, 0);
 	return 0;
 }
 
@@ -114,6 +157,8 @@ sdl_poll(struct hal_sink *s)
 	bool removed = false;
 	int n;
 
+	if (d->dummy && SDL_GetTicks64() >= d->retry_at)
+		return retry_real_device(d);
 	SDL_PumpEvents();
 	while ((n = SDL_PeepEvents(ev, 8, SDL_GETEVENT, SDL_AUDIODEVICEREMOVED,
 				   SDL_AUDIODEVICEREMOVED)) > 0)
