@@ -82,14 +82,29 @@ print_status(json_object *r)
 	if ((o = jobj(r, "volume")))
 		printf("volume:    %d\n", json_object_get_int(o));
 	if ((o = jobj(r, "position"))) {
-		if (jobj(o, "lat"))
-			printf("position:  %.6f, %.6f  mode %s  hdop %s  sats %s  age %s s\n",
-			       json_object_get_double(jobj(o, "lat")),
+		if (jobj(o, "lat")) {
+			printf("position:  %.6f, %.6f  mode %d", json_object_get_double(jobj(o, "lat")),
 			       json_object_get_double(jobj(o, "lon")),
-			       or_str(jstr(o, "mode"), "-"), or_str(jstr(o, "hdop"), "-"),
-			       or_str(jstr(o, "sats"), "-"), or_str(jstr(o, "age_s"), "-"));
-		else
-			printf("position:  no fix (%s)\n", or_str(jstr(o, "source"), "gps"));
+			       json_object_get_int(jobj(o, "mode")));
+			if (jobj(o, "hdop"))
+				printf("  hdop %.1f", json_object_get_double(jobj(o, "hdop")));
+			if (jobj(o, "sats"))
+				printf("  sats %d", json_object_get_int(jobj(o, "sats")));
+			if (jobj(o, "speed_kmh"))
+				printf("  %.1f km/h", json_object_get_double(jobj(o, "speed_kmh")));
+			if (jobj(o, "age_s"))
+				printf("  fix %.1f s ago", json_object_get_double(jobj(o, "age_s")));
+			if (jobj(o, "fix") && !json_object_get_boolean(jobj(o, "fix")))
+				printf("  (lost)");
+			printf("\n");
+		} else {
+			printf("position:  no fix yet (%s)\n", or_str(jstr(o, "source"), "gps"));
+		}
+		if (jobj(o, "progress_m"))
+			printf("progress:  %d of %d m along the path%s\n",
+			       json_object_get_int(jobj(o, "progress_m")),
+			       json_object_get_int(jobj(o, "path_m")),
+			       json_object_get_boolean(jobj(o, "on_path")) ? "" : " (off the path)");
 	}
 	if ((o = jobj(r, "current")))
 		printf("current:   %s\n", or_str(jstr(o, "name"), jstr(o, "poi")));
