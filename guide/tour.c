@@ -586,6 +586,10 @@ tour_restore(struct tour *t, const char *tour_id, const char *const *langs, unsi
 			}
 		}
 	}
+	/* a stop told before the restart was played, not missed when passed */
+	for (unsigned e = 0; e < t->tour->n_stops; e++)
+		if (t->played[t->tour->stops[e]])
+			t->outcome[e] = TOUR_ENTRY_PLAYED;
 	if (paused)
 		return tour_pause(t, now_ms);
 	return TOUR_OK;

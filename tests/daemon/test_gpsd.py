@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""gpsd goes away mid-tour and comes back: guided, fed by a real gpsd that
+gpsfake runs on a port of its own, logs gps_lost, keeps its tour and its
+controls, logs gps_fix when a new gpsd serves the rest of the drive, and the
+tour goes on.  Skipped (77) only when gpsfake or gpsd is not installed."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemonlib import Daemon, ROUTE, check, ev, main, sanitizer_clean  # noqa: E402
+
+WAIT_S = 30  # boarding: parked at the gate this long
+
+
+def nmea_secs(line):
+    m = re.match(r"\$G[PN](RMC|GGA),(\d\d)(\d\d)(\d\d(?:\.\d+)?),", line)
+    return int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4)) if m else None
+
+
+def split_drive(src, a, b, at_secs):
+    """a: the sentences before at_secs (the cart parked), b: the rest."""
+    with open(src) as f:
+        lines = [ln for ln in f if nmea_secs(ln) is not None]
+    t0 = nmea_secs(lines[0])
+    with open(a, "w") as fa, open(b, "w") as fb:
+        for ln in lines:
+            (fa if nmea_secs(ln) - t0 < at_secs else fb).write(ln)
+
+
+def gpsfake(env, port, log, name):
+    """gpsfake (and its gpsd) under timeout, in timeout's own process group;
+    the PID is timeout's: SIGTERM to it ends gpsfake and gpsd."""
+    out = open(env.path(name + ".log"), "wb")
+    # 2 sentences an epoch: 0.05 s between them replays the drive at 10x
+    return env.spawn(["timeout", "-k", "5", "120", "gpsfake", "-q", "-1", "-c", "0.05",
+                      "-P", str(port), log], stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+
+
+def stop(proc):
+    proc.terminate()  # by PID
+    proc.wait(timeout=20)
+
+
+def body(env):
+    port = 29500 + os.getpid() % 300
+    drive = env.track("drive.nmea", "--seed", 11, "--noise", 0, "--wait", WAIT_S)
+    parked, rest = env.path("parked.nmea"), env.path("rest.nmea")
+    split_drive(drive, parked, rest, WAIT_S - 2)
+
+    g1 = gpsfake(env, port, parked, "gpsfake1")
+    d = Daemon(env, ROUTE, "gpsd:127.0.0.1:%d" % port, start=True, lang="en")
+    d.wait_ready()
+    d.wait_event(ev("clip_start", poi="welcome", lang="en"), 20, "welcome")
+    d.ok("skip")
+    d.wait_event(ev("gps_fix"), 30, "a fix from gpsd")
+    i_gate, _ = d.wait_event(ev("clip_start", poi="gate", lang="en"), 30, "the gate")
+
+    # gpsd dies mid-story
+    stop(g1)
+    i_lost, _ = d.wait_event(ev("gps_lost"), 20, "gps_lost", after=i_gate)
+    st = d.status()
+    check(st["state"] == "running" and st["tour"] == "loop", "the tour goes on: %s" % st)
+    check(st["position"]["fix"] is False, "status: no fix: %s" % st["position"])
+    rc, out, err = d.ctl("status")
+    check(rc == 0 and "loop (running)" in out, "human status without gpsd: %r" % out)
+    d.ok("volume", "70")  # the driver's controls still work
+    d.wait_event(ev("volume", volume=0.7), 10, "volume without gpsd")
+
+    # a new gpsd on the same port serves the rest of the drive
+    g2 = gpsfake(env, port, rest, "gpsfake2")
+    i_fix, _ = d.wait_event(ev("gps_fix"), 60, "gps_fix after the restart", after=i_lost)
+    i_next, e_next = d.wait_event(
+        lambda e: e["event"] == "clip_start" and e["poi"] not in ("welcome", "safety", "gate"),
+        90, "a later stop", after=i_fix)
+    check(e_next["lang"] == "en", "the later stop in en: %s" % e_next)
+    st = d.status()
+    check(st["counters"]["gps_connects"] >= 2, "reconnected: %s" % st["counters"])
+    stop(g2)
+
+    rc = d.terminate()
+    check(rc == 0, "guided exits 0 on SIGTERM (got %d)" % rc)
+    check(sanitizer_clean(d.stderr()), "sanitizers quiet:\n" + d.stderr()[-3000:])
+    evs = d.read_events()
+    check(sum(1 for e in evs if e["event"] == "clip_start" and e["poi"] == "gate") == 1,
+          "the gate is not told again after the reconnect")
+
+
+if not shutil.which("gpsfake") or not shutil.which("gpsd"):
+    print("gpsfake or gpsd not installed: skipped", file=sys.stderr)
+    sys.exit(77)
+main(body)
