@@ -5,8 +5,9 @@
  * The server hands the main loop a single file descriptor (an epoll set of
  * the listening socket and every client) to poll; control_server_dispatch()
  * then does all the non-blocking work that is ready.  Lines are bounded
- * (CONTROL_MAX_LINE); a client that sends a longer line gets an error and
- * is disconnected; a client that does not read its replies is disconnected
+ * (CONTROL_MAX_LINE); a longer line is answered with an error and the rest
+ * of it is thrown away up to its newline (the next line is served); a
+ * client that does not read its replies is disconnected
  * once CONTROL_MAX_PENDING bytes are queued for it, so no client can stall
  * the loop or grow our memory.
  */

@@ -42,10 +42,16 @@
 #define MAX_PLAYING 8
 #define MAX_LANGS 8
 
+/* A clip the mixer plays for the tour.  The mixer's user_id is the tour's
+ * token tagged with the tour's generation, so that a late event of a clip
+ * of a tour replaced by a reload never ends a clip of the new one. */
 struct playing {
-	uint64_t token;
+	uint64_t token; /* the tour's, 0 = free slot */
+	uint64_t user_id;
 	mixer_handle handle;
 };
+
+#define USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
 
 struct daemon {
 	const struct guided_options *o;
@@ -79,6 +85,11 @@ struct daemon {
 	int64_t end_ms;
 
 	struct playing playing[MAX_PLAYING];
+	uint32_t generation; /* of d->tour; bumped when a reload swaps it */
+
+	/* the GPS clock under gpsd: UTC of the last fix and when it came */
+	int64_t gps_utc, gps_mono;
+	int64_t last_now;
 
 	/* what the GPS says */
 	struct hal_fix last_fix; /* last accepted (raw) fix */
@@ -131,11 +142,22 @@ utc_ms(void)
 static int64_t
 guide_now(struct daemon *d)
 {
+	int64_t t;
 	if (d->o->offline)
 		return hal_clock_now_ms(&d->vclock);
 	if (d->replay)
-		return d->rt_utc0 + (int64_t)((double)(mono_ms() - d->rt_mono0) * d->o->speed);
-	return utc_ms();
+		t = d->rt_utc0 + (int64_t)((double)(mono_ms() - d->rt_mono0) * d->o->speed);
+	else if (d->gps_mono)
+		/* gpsd: the receiver's UTC, carried forward by the monotonic clock */
+		t = d->gps_utc + (mono_ms() - d->gps_mono);
+	else
+		t = utc_ms();
+	/* never a little backwards (a late fix); a big step is a new time base
+	 * (the first fix after the board's own clock, a replayed log) */
+	if (t < d->last_now && d->last_now - t < 5000)
+		t = d->last_now;
+	d->last_now = t;
+	return t;
 }
 
 /* ---- logging adapters --------------------------------------------------- */
@@ -167,10 +189,10 @@ ctl_log(void *data, int level, const char *msg)
 /* ---- the player: tour -> mixer ------------------------------------------ */
 
 static struct playing *
-find_playing(struct daemon *d, uint64_t token)
+find_playing(struct daemon *d, uint64_t user_id)
 {
 	for (unsigned i = 0; i < MAX_PLAYING; i++)
-		if (d->playing[i].token == token && token)
+		if (d->playing[i].token && d->playing[i].user_id == user_id)
 			return &d->playing[i];
 	return NULL;
 }
@@ -180,7 +202,7 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 {
 	struct daemon *d = ctx;
 	char err[256] = "";
-	struct playing *slot = find_playing(d, 0);
+	struct playing *slot = NULL;
 
 	for (unsigned i = 0; !slot && i < MAX_PLAYING; i++)
 		if (d->playing[i].token == 0)
@@ -189,13 +211,15 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 		return -EBUSY;
 	mixer_handle h = mixer_play(d->mixer,
 				    kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT,
-				    clip->path, 1.0f, token, err, sizeof(err));
+				    clip->path, 1.0f, USER_ID(d->generation, token), err,
+				    sizeof(err));
 	if (h < 0) {
 		d->clips_failed++;
 		guide_log(GUIDE_LOG_WARNING, "cannot play %s: %s", clip->path, err);
 		return h;
 	}
 	slot->token = token;
+	slot->user_id = USER_ID(d->generation, token);
 	slot->handle = h;
 	return 0;
 }
@@ -204,7 +228,7 @@ static void
 player_stop(void *ctx, uint64_t token)
 {
 	struct daemon *d = ctx;
-	struct playing *p = find_playing(d, token);
+	struct playing *p = find_playing(d, USER_ID(d->generation, token));
 	if (!p)
 		return;
 	mixer_stop(d->mixer, p->handle, CUT_FADE_MS);
@@ -250,6 +274,8 @@ pump_mixer(struct daemon *d)
 		int64_t t = d->o->offline ? d->t0_ms + (int64_t)(e.frame / (MIXER_RATE / 1000))
 					  : guide_now(d);
 		struct playing *p = find_playing(d, e.user_id);
+		uint64_t token = e.user_id & ((1ull << 40) - 1);
+		bool ours = e.user_id >> 40 == d->generation;
 		switch (e.type) {
 		case MIXER_EV_FINISHED:
 		case MIXER_EV_CUT:
@@ -261,13 +287,15 @@ pump_mixer(struct daemon *d)
 				d->sum.narration_frames += (uint64_t)e.clip_frame;
 			if (p)
 				p->token = 0;
-			tour_on_clip_finished(d->tour, e.user_id, e.type == MIXER_EV_FINISHED, t);
+			if (ours)
+				tour_on_clip_finished(d->tour, token, e.type == MIXER_EV_FINISHED, t);
 			break;
 		case MIXER_EV_FAILED:
 			if (p)
 				p->token = 0;
 			d->clips_failed++;
-			tour_on_clip_failed(d->tour, e.user_id, e.reason, t);
+			if (ours)
+				tour_on_clip_failed(d->tour, token, e.reason, t);
 			break;
 		case MIXER_EV_STARTED:
 			d->sum.clips_started++;
@@ -330,6 +358,10 @@ sync_state(struct daemon *d, bool force)
 static void
 on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 {
+	if (!d->replay && kind == HAL_GPS_FIX && (fix->set & HAL_FIX_TIME) && fix->time_ms > 0) {
+		d->gps_utc = fix->time_ms;
+		d->gps_mono = mono_ms();
+	}
 	int64_t now = guide_now(d);
 
 	if (kind == HAL_GPS_LOST) {
@@ -495,6 +527,7 @@ maybe_swap_route(struct daemon *d)
 	}
 	tour_destroy(d->tour);
 	route_destroy(d->route);
+	d->generation++;
 	d->tour = nt;
 	d->route = d->pending;
 	d->pending = NULL;

@@ -51,6 +51,7 @@ struct tour {
 	uint64_t next_token;
 	int last_entry; /* for replay; -1 none */
 	bool goodbye_done;
+	bool restoring; /* tour_restore: tour_resume instead of tour_start */
 	int64_t last_fix_log_ms;
 	bool fix_logged;
 };
@@ -557,7 +558,8 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	t->fix_logged = false;
 	update_durations(t);
 	t->state = TOUR_RUNNING;
-	events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs, t->n_langs);
+	if (!t->restoring)
+		events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs, t->n_langs);
 	if (t->cfg.announcements) {
 		t->seq = SEQ_WELCOME;
 		t->seq_priority = INT_MAX; /* welcome and safety are never cut by a stop */
@@ -574,10 +576,16 @@ tour_restore(struct tour *t, const char *tour_id, const char *const *langs, unsi
 {
 	bool announce = t->cfg.announcements;
 	t->cfg.announcements = false;
+	t->restoring = true;
 	enum tour_error err = tour_start(t, tour_id, langs, n_langs, now_ms);
 	t->cfg.announcements = announce;
+	t->restoring = false;
 	if (err)
 		return err;
+	/* the same tour goes on (after a restart or a reload): not a new one */
+	events_emit(t->ev, now_ms, "tour_resume", "tour", 's', t->tour->id, "lang", 'S',
+		    (const char *const *)t->langs, t->n_langs, "played", 'S', played, n_played,
+		    NULL);
 	for (unsigned i = 0; i < n_played; i++) {
 		for (unsigned s = 0; s < t->route->n_stops; s++) {
 			if (played[i] && strcmp(t->route->stops[s].id, played[i]) == 0) {

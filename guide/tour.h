@@ -111,6 +111,7 @@ void tour_destroy(struct tour *t);
 enum tour_error tour_start(struct tour *t, const char *tour_id, const char *const *langs,
 			   unsigned n_langs, int64_t now_ms);
 /* Comes back into a tour after a crash or a route reload: like start, but
+ * logged as tour_resume {tour, lang, played} instead of tour_start,
  * without the welcome, with the given stops already heard (they are not
  * played again: clip_skip "played_once", or their cooldown runs from now)
  * and paused when `paused`. Unknown stop ids are ignored. */

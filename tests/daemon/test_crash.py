@@ -89,6 +89,12 @@ def body(env):
     check(not twice, "no clip started twice across both lives: %s" % twice)
     check(not any(e["event"] == "clip_start" and e["poi"] in ("welcome", "safety")
                   for e in evs2), "no welcome after the restart")
+    # the same tour goes on: tour_resume with what was heard, no second tour_start
+    resumes = [e for e in evs2 if e["event"] == "tour_resume"]
+    check(len(resumes) == 1 and resumes[0]["tour"] == "loop"
+          and sorted(resumes[0]["played"]) == ["gate", "space798"],
+          "tour_resume after the restart: %s" % resumes)
+    check(not any(e["event"] == "tour_start" for e in evs2), "no tour_start after the restart")
     check(any(ev("clip_skip", poi="space798", reason="played_once")(e) for e in evs2),
           "798 Space, still around the cart, is passed over as told: %s"
           % [e for e in evs2 if e["event"] == "clip_skip"])
