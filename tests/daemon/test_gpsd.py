@@ -36,7 +36,9 @@ def gpsfake(env, port, log, name):
     the PID is timeout's: SIGTERM to it ends gpsfake and gpsd."""
     out = open(env.path(name + ".log"), "wb")
     # 2 sentences an epoch: 0.05 s between them replays the drive at 10x
-    return env.spawn(["timeout", "-k", "5", "120", "gpsfake", "-q", "-1", "-c", "0.05",
+    # -t: gpsd reads gpsfake over TCP, not a pty it may not open once it has
+    # dropped root (a fresh Debian chroot's devpts is mode 600)
+    return env.spawn(["timeout", "-k", "5", "120", "gpsfake", "-t", "-q", "-1", "-c", "0.05",
                       "-P", str(port), log], stdin=subprocess.DEVNULL, stdout=out, stderr=out)
 
 

@@ -76,7 +76,10 @@ start_gpsfake(const char *port, const char *log)
 		if (!getenv("VERBOSE"))
 			dup2(devnull, 2);
 		/* timeout makes its own process group and takes gpsd down with gpsfake */
-		execlp("timeout", "timeout", "-k", "5", "60", "gpsfake", "-q", "-1", "-c", "0.02",
+		/* -t: gpsd reads gpsfake over TCP, not a pty: as root gpsd drops
+		 * to its own user and cannot open a root-owned mode-600 pty
+		 * (a fresh Debian chroot's devpts) */
+		execlp("timeout", "timeout", "-k", "5", "60", "gpsfake", "-t", "-q", "-1", "-c", "0.02",
 		       "-P", port, log, (char *)NULL);
 		_exit(127);
 	}
