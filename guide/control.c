@@ -140,7 +140,8 @@ fail:
 static void
 client_free(struct control_client *c)
 {
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->out);
 	free(c);
 }
@@ -302,6 +303,37 @@ run_line(struct control_client *c, char *line)
 	c->srv->opts.handler(c->srv->opts.data, c, argc, argv);
 }
 
+/* The line splitter: complete lines go to the handler; a NUL byte or a line
+ * longer than CONTROL_MAX_LINE gets an error and the rest of that line is
+ * thrown away. */
+static void
+client_feed(struct control_client *c, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n && !c->dead; i++) {
+		char ch = buf[i];
+		if (ch == '\n') {
+			if (c->discarding) {
+				c->discarding = false;
+			} else {
+				c->in[c->in_len] = '\0';
+				run_line(c, c->in);
+			}
+			c->in_len = 0;
+		} else if (c->discarding) {
+			continue;
+		} else if (ch == '\0') {
+			control_reply(c, "{\"ok\":false,\"error\":\"NUL byte in command\"}");
+			c->discarding = true;
+		} else if (c->in_len == CONTROL_MAX_LINE) {
+			control_reply(c, "{\"ok\":false,\"error\":\"line too long\"}");
+			c->discarding = true;
+			c->in_len = 0;
+		} else {
+			c->in[c->in_len++] = ch;
+		}
+	}
+}
+
 static void
 client_read(struct control_client *c)
 {
@@ -319,29 +351,7 @@ client_read(struct control_client *c)
 				c->dead = true;
 			return;
 		}
-		for (ssize_t i = 0; i < n && !c->dead; i++) {
-			char ch = buf[i];
-			if (ch == '\n') {
-				if (c->discarding) {
-					c->discarding = false;
-				} else {
-					c->in[c->in_len] = '\0';
-					run_line(c, c->in);
-				}
-				c->in_len = 0;
-			} else if (c->discarding) {
-				continue;
-			} else if (ch == '\0') {
-				control_reply(c, "{\"ok\":false,\"error\":\"NUL byte in command\"}");
-				c->discarding = true;
-			} else if (c->in_len == CONTROL_MAX_LINE) {
-				control_reply(c, "{\"ok\":false,\"error\":\"line too long\"}");
-				c->discarding = true;
-				c->in_len = 0;
-			} else {
-				c->in[c->in_len++] = ch;
-			}
-		}
+		client_feed(c, buf, (size_t)n);
 	}
 }
 
@@ -386,6 +396,53 @@ control_server_dispatch(struct control_server *srv)
 		if (!c->dead && c->out_len)
 			client_flush(c);
 	reap_dead(srv);
+}
+
+/* ---- without a socket ---------------------------------------------------- */
+
+struct control_client *
+control_client_create_detached(const struct control_server_options *opts)
+{
+	struct control_server *srv = calloc(1, sizeof(*srv));
+	struct control_client *c = calloc(1, sizeof(*c));
+	if (!srv || !c) {
+		free(srv);
+		free(c);
+		return NULL;
+	}
+	srv->opts = *opts;
+	srv->listen_fd = srv->epoll_fd = -1;
+	srv->clients = c;
+	srv->n_clients = 1;
+	c->srv = srv;
+	c->fd = -1;
+	return c;
+}
+
+bool
+control_client_feed(struct control_client *c, const char *data, size_t len)
+{
+	client_feed(c, data, len);
+	return !c->dead;
+}
+
+const char *
+control_client_take_replies(struct control_client *c, size_t *len)
+{
+	*len = c->out_len - c->out_pos;
+	const char *p = c->out ? c->out + c->out_pos : "";
+	/* taken: the next reply starts a fresh queue */
+	c->out_pos = c->out_len = 0;
+	return p;
+}
+
+void
+control_client_destroy_detached(struct control_client *c)
+{
+	if (!c)
+		return;
+	free(c->srv);
+	client_free(c);
 }
 
 static int64_t

@@ -52,6 +52,19 @@ unsigned control_server_client_count(const struct control_server *srv);
  * would exceed CONTROL_MAX_PENDING is dropped. */
 void control_reply(struct control_client *client, const char *json);
 
+/* Without a socket (tests, fuzzing): a client fed bytes directly runs the
+ * same line splitter, limits and handler as a connected one; what the
+ * handler answers is kept for the caller.  opts->path, mode and
+ * same_user_only are not used. */
+struct control_client *control_client_create_detached(const struct control_server_options *opts);
+/* Runs len bytes through the client as if received from its socket.
+ * Returns false once the client would have been disconnected. */
+bool control_client_feed(struct control_client *c, const char *data, size_t len);
+/* The replies queued since the last call (newline-terminated lines, not
+ * NUL-terminated), *len bytes; valid until the next feed or destroy. */
+const char *control_client_take_replies(struct control_client *c, size_t *len);
+void control_client_destroy_detached(struct control_client *c);
+
 /* Client side (guidectl): connect, send one line, read one reply line.
  * Returns 0, -ENOENT/-ECONNREFUSED when no daemon listens, or another
  * negative errno.  *reply is malloc'd. */

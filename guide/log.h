@@ -19,4 +19,5 @@ void guide_log_set_level(enum guide_log_level max);
 void guide_log_set_prefixes(int on); /* -1: auto (on under journald) */
 void guide_log(enum guide_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void guide_logv(enum guide_log_level level, const char *fmt, va_list ap);
+void guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));

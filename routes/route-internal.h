@@ -39,7 +39,8 @@ void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, con
                     struct route_loc loc, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
 void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-                     struct route_loc loc, const char *fmt, va_list ap);
+                     struct route_loc loc, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
 
 /* Reads a route file with the size cap and the binary check of route_load. */
 int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,

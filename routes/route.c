@@ -854,6 +854,9 @@ struct cy_log {
 	bool have_msg;
 };
 
+static void cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
 {

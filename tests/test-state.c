@@ -69,7 +69,7 @@ main(void)
 	}
 	/* garbage of every kind */
 	static const char *bad[] = {
-		"\x7f" "ELF\x02\x01\x01\0\0\0",
+		"\177ELF\x02\x01\x01\0\0\0",
 		"guide-state 2\nstate running\n",
 		"guide-state 1\nstate flying\n",
 		"guide-state 1\nstate running\n", /* running without a tour */
