@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hal/clock.h"
@@ -63,6 +66,23 @@ write_log(const char *path)
 		}
 	}
 	fclose(f);
+}
+
+/* A port nobody listens on now (never 2947): the kernel's choice of an
+ * ephemeral one, so that parallel runs do not collide. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port = 29470 + (int)(getpid() % 400);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
 }
 
 static pid_t
@@ -152,7 +172,7 @@ main(void)
 		return 77;
 	}
 	char port[16];
-	snprintf(port, sizeof(port), "%d", 29470 + (int)(getpid() % 400));
+	snprintf(port, sizeof(port), "%d", free_port());
 	char log[] = "/tmp/guide-gpsfake-XXXXXX";
 	int lfd = mkstemp(log);
 	CHECK(lfd >= 0);
