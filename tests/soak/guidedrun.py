@@ -95,9 +95,22 @@ class Guided:
         return (json.loads(reply) if reply else None), got
 
     def guidectl(self, *args):
-        """Runs guidectl while draining the pipe; returns (rc, stdout, events)."""
+        """Runs guidectl; returns (rc, stdout, events read meanwhile).
+        The pipe is held (guided soon blocks) until guidectl has sent its
+        line and waits in poll() for the answer, so that the command lands
+        within the pipe's bound of now in virtual time, however slowly
+        guidectl starts (ASan); then the pipe is drained until it exits."""
         p = subprocess.Popen([self.guidectl_exe, "--control", self.control, *args],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        give_up = time.monotonic() + 20
+        while p.poll() is None and time.monotonic() < give_up:
+            try:
+                with open(f"/proc/{p.pid}/wchan") as f:
+                    if "poll" in f.read():
+                        break
+            except OSError:
+                break
+            time.sleep(0.002)
         got = []
         while p.poll() is None:
             got += self.read_events(0.005)
