@@ -487,6 +487,10 @@ control_request(const char *path, const char *line, int timeout_ms, char **reply
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* a daemon that refuses us writes why and closes at once:
+			 * read its answer rather than report a broken pipe */
+			if (errno == EPIPE || errno == ECONNRESET)
+				break;
 			r = -errno;
 			free(msg);
 			goto out;

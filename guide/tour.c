@@ -594,10 +594,16 @@ tour_restore(struct tour *t, const char *tour_id, const char *const *langs, unsi
 			}
 		}
 	}
-	/* a stop told before the restart was played, not missed when passed */
-	for (unsigned e = 0; e < t->tour->n_stops; e++)
-		if (t->played[t->tour->stops[e]])
-			t->outcome[e] = TOUR_ENTRY_PLAYED;
+	/* The entries up to the last one heard are behind the cart: consumed, so
+	 * that the first fix does not report stops already told as "missed". */
+	unsigned last = 0;
+	for (unsigned i = 0; i < t->tour->n_stops; i++) {
+		if (t->played[t->tour->stops[i]]) {
+			t->outcome[i] = TOUR_ENTRY_PLAYED;
+			last = i;
+		}
+	}
+	trigger_advance_to(t->trig, last);
 	if (paused)
 		return tour_pause(t, now_ms);
 	return TOUR_OK;

@@ -29,6 +29,7 @@ struct sink_wav {
 	uint64_t data_bytes;
 	uint64_t since_sync;
 	int error; /* first write error, sticky */
+	char *path; /* for the error messages */
 	float buf[2 * BLOCK];
 	int16_t pcm[2 * BLOCK];
 };
@@ -137,7 +138,8 @@ wav_pull(struct hal_sink *s, uint32_t frames)
 		}
 		if (r < 0) {
 			w->error = r;
-			hal_sink_log(s, HAL_SINK_LOG_ERR, "wav sink: write failed: %s", strerror(-r));
+			hal_sink_log(s, HAL_SINK_LOG_ERR, "wav sink: cannot write '%s': %s", w->path,
+				     strerror(-r));
 			continue;
 		}
 		w->data_bytes += bytes;
@@ -168,6 +170,7 @@ wav_destroy(struct hal_sink *s)
 		write_header(w);
 		close(w->fd);
 	}
+	free(w->path);
 	free(w);
 }
 
@@ -193,10 +196,12 @@ hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_
 	if (w->base.opts.wav_sync_frames == 0)
 		w->base.opts.wav_sync_frames = HAL_SINK_RATE;
 	w->format = o->wav_format == HAL_SINK_WAV_S16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32;
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	w->path = strdup(path);
+	w->fd = w->path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (w->fd < 0) {
-		int r = -errno;
+		int r = w->path ? -errno : -ENOMEM;
 		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(-r));
+		free(w->path);
 		free(w);
 		return r;
 	}
@@ -206,6 +211,7 @@ hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_
 	if (r < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
 		close(w->fd);
+		free(w->path);
 		free(w);
 		return r;
 	}
