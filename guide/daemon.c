@@ -705,72 +705,21 @@ static void
 on_command(void *data, struct control_client *client, int argc, char **argv)
 {
 	struct daemon *d = data;
-	int64_t now = guide_now(d);
-	const char *cmd = argv[0];
-	enum tour_error err = TOUR_OK;
-	char msg[256] = "";
-	const char *langs[MAX_LANGS];
+	char msg[256];
 
-	if (strcmp(cmd, "status") == 0) {
+	if (strcmp(argv[0], "status") == 0) {
 		reply_obj(client, status_json(d));
 		return;
-	} else if (strcmp(cmd, "start") == 0) {
-		const char *tour_id = NULL;
-		unsigned nl = 0;
-		for (int i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
-				nl = split_langs(argv[++i], langs);
-			else if (argv[i][0] != '-' && !tour_id)
-				tour_id = argv[i];
-			else {
-				reply_result(client, TOUR_ERR_ARG, NULL);
-				return;
-			}
-		}
-		err = tour_start(d->tour, tour_id ? tour_id : d->o->tour, nl ? langs : NULL, nl, now);
-		struct tour_status ts;
-		tour_get_status(d->tour, &ts);
-		snprintf(msg, sizeof(msg), "tour %s started", ts.tour ? ts.tour : "?");
-	} else if (strcmp(cmd, "stop") == 0) {
-		err = tour_stop(d->tour, now);
-		snprintf(msg, sizeof(msg), "tour stopped");
-	} else if (strcmp(cmd, "pause") == 0) {
-		err = tour_pause(d->tour, now);
-		snprintf(msg, sizeof(msg), "paused");
-	} else if (strcmp(cmd, "resume") == 0) {
-		err = tour_resume(d->tour, now);
-		snprintf(msg, sizeof(msg), "resumed");
-	} else if (strcmp(cmd, "skip") == 0) {
-		err = tour_skip(d->tour, now);
-		snprintf(msg, sizeof(msg), "skipped");
-	} else if (strcmp(cmd, "replay") == 0) {
-		err = tour_replay(d->tour, now);
-		snprintf(msg, sizeof(msg), "replaying");
-	} else if (strcmp(cmd, "volume") == 0 && argc == 2) {
-		char *end;
-		long v = strtol(argv[1], &end, 10);
-		if (*end || v < 0 || v > 100)
-			err = TOUR_ERR_ARG;
-		else
-			err = tour_set_volume(d->tour, (double)v / 100.0, now);
-		snprintf(msg, sizeof(msg), "volume %ld", v);
-	} else if (strcmp(cmd, "lang") == 0 && argc == 2) {
-		unsigned nl = split_langs(argv[1], langs);
-		err = tour_set_lang(d->tour, langs, nl, now);
-		snprintf(msg, sizeof(msg), "languages set");
-	} else if (strcmp(cmd, "reload") == 0) {
+	}
+	if (strcmp(argv[0], "reload") == 0) {
 		json_object *o = json_object_new_object();
 		int r = reload(d, o);
 		json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
 		reply_obj(client, o);
 		return;
-	} else {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "ok", json_object_new_boolean(0));
-		json_object_object_add(o, "error", json_object_new_string("unknown command"));
-		reply_obj(client, o);
-		return;
 	}
+	enum tour_error err = tour_command(d->tour, d->o->tour, argc, argv, guide_now(d), msg,
+					   sizeof(msg));
 	reply_result(client, err, msg);
 	sync_state(d, false);
 }

@@ -81,6 +81,7 @@ tour_error_to_str(enum tour_error err)
 	case TOUR_ERR_ARG: return "bad argument";
 	case TOUR_ERR_NOTHING: return "nothing to do";
 	case TOUR_ERR_NOMEM: return "out of memory";
+	case TOUR_ERR_COMMAND: return "unknown command";
 	}
 	return "unknown error";
 }

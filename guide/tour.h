@@ -56,6 +56,7 @@ enum tour_error {
 	TOUR_ERR_ARG,      /* a bad argument (volume out of range, ...) */
 	TOUR_ERR_NOTHING,  /* nothing to replay / skip */
 	TOUR_ERR_NOMEM,
+	TOUR_ERR_COMMAND,  /* not a driver command (tour_command) */
 };
 
 const char *tour_error_to_str(enum tour_error err);
@@ -126,6 +127,14 @@ enum tour_error tour_replay(struct tour *t, int64_t now_ms);
 enum tour_error tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs,
 			      int64_t now_ms);
 enum tour_error tour_set_volume(struct tour *t, double volume, int64_t now_ms);
+
+/* The driver's commands as the control socket spells them (argv split on
+ * blanks): start [TOUR] [--lang L,L], stop, pause, resume, skip, replay,
+ * volume N (0-100), lang L,L.  default_tour is used by a bare start (NULL:
+ * the route's first).  On success msg holds a line for the driver.
+ * TOUR_ERR_COMMAND when argv[0] is none of these. */
+enum tour_error tour_command(struct tour *t, const char *default_tour, int argc, char **argv,
+			     int64_t now_ms, char *msg, size_t msglen);
 
 /* Inputs. */
 void tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms);

@@ -1,7 +1,7 @@
 /* Control-socket protocol: bytes through a detached client (the server's
  * own line splitter and limits), each line through a handler that runs the
- * daemon's command set (status, start [TOUR] [--lang L,L], stop, pause,
- * resume, skip, replay, volume N, lang L,L) against a real tour on the
+ * daemon's command parser (tour_command: start [TOUR] [--lang L,L], stop,
+ * pause, resume, skip, replay, volume N, lang L,L) against a real tour on the
  * shipped route, plus two lines only the fuzzer speaks to move the tour:
  * "fix LAT LON" (a GPS fix) and "end" (the playing clip finished).  Replies
  * must be JSON lines; no crash, no leak. */
@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_LANGS 8
 
 struct fuzz_daemon {
 	struct tour *tour;
@@ -58,17 +56,6 @@ static const struct tour_player_impl player_impl = {
 	.play = p_play, .stop = p_stop, .pause = p_nop, .resume = p_nop, .set_volume = p_volume,
 };
 
-static unsigned
-split_langs(char *s, const char **out)
-{
-	unsigned n = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(s, ",", &save); tok && n < MAX_LANGS;
-	     tok = strtok_r(NULL, ",", &save))
-		out[n++] = tok;
-	return n;
-}
-
 static void
 reply(struct control_client *client, bool ok, const char *key, const char *val)
 {
@@ -85,8 +72,8 @@ handler(void *data, struct control_client *client, int argc, char **argv)
 {
 	struct fuzz_daemon *d = data;
 	const char *cmd = argv[0];
-	const char *langs[MAX_LANGS];
 	enum tour_error err = TOUR_OK;
+	char msg[256];
 
 	d->now += 1000;
 	if (!strcmp(cmd, "status")) {
@@ -94,37 +81,6 @@ handler(void *data, struct control_client *client, int argc, char **argv)
 		tour_get_status(d->tour, &ts);
 		reply(client, true, "state", tour_state_to_str(ts.state));
 		return;
-	} else if (!strcmp(cmd, "start")) {
-		const char *id = NULL;
-		unsigned nl = 0;
-		for (int i = 1; i < argc; i++) {
-			if (!strcmp(argv[i], "--lang") && i + 1 < argc)
-				nl = split_langs(argv[++i], langs);
-			else if (argv[i][0] != '-' && !id)
-				id = argv[i];
-			else
-				err = TOUR_ERR_ARG;
-		}
-		if (err == TOUR_OK)
-			err = tour_start(d->tour, id, nl ? langs : NULL, nl, d->now);
-	} else if (!strcmp(cmd, "stop")) {
-		err = tour_stop(d->tour, d->now);
-	} else if (!strcmp(cmd, "pause")) {
-		err = tour_pause(d->tour, d->now);
-	} else if (!strcmp(cmd, "resume")) {
-		err = tour_resume(d->tour, d->now);
-	} else if (!strcmp(cmd, "skip")) {
-		err = tour_skip(d->tour, d->now);
-	} else if (!strcmp(cmd, "replay")) {
-		err = tour_replay(d->tour, d->now);
-	} else if (!strcmp(cmd, "volume") && argc == 2) {
-		char *end;
-		long v = strtol(argv[1], &end, 10);
-		err = *end || v < 0 || v > 100 ? TOUR_ERR_ARG
-					       : tour_set_volume(d->tour, (double)v / 100, d->now);
-	} else if (!strcmp(cmd, "lang") && argc == 2) {
-		unsigned nl = split_langs(argv[1], langs);
-		err = tour_set_lang(d->tour, langs, nl, d->now);
 	} else if (!strcmp(cmd, "fix") && argc == 3) {
 		struct hal_fix fix = {
 			.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_MODE,
@@ -140,8 +96,8 @@ handler(void *data, struct control_client *client, int argc, char **argv)
 		if (tok)
 			tour_on_clip_finished(d->tour, tok, true, d->now);
 	} else {
-		reply(client, false, "error", "unknown command");
-		return;
+		/* the daemon's own command parser */
+		err = tour_command(d->tour, NULL, argc, argv, d->now, msg, sizeof(msg));
 	}
 	tour_tick(d->tour, d->now);
 	reply(client, err == TOUR_OK, err == TOUR_OK ? NULL : "error", tour_error_to_str(err));
