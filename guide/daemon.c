@@ -563,17 +563,6 @@ reload(struct daemon *d, json_object *reply)
 
 /* ---- control ------------------------------------------------------------ */
 
-static unsigned
-split_langs(char *s, const char **out)
-{
-	unsigned n = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(s, ",", &save); tok && n < MAX_LANGS;
-	     tok = strtok_r(NULL, ",", &save))
-		out[n++] = tok;
-	return n;
-}
-
 static json_object *
 status_json(struct daemon *d)
 {
@@ -1034,7 +1023,7 @@ begin_tour(struct daemon *d)
 
 	if (d->o->langs) {
 		snprintf(lbuf, sizeof(lbuf), "%s", d->o->langs);
-		nl = split_langs(lbuf, langs);
+		nl = tour_split_langs(lbuf, langs, MAX_LANGS);
 	}
 	if (d->o->state) {
 		char err[256];
@@ -1049,7 +1038,7 @@ begin_tour(struct daemon *d)
 			char sl[GUIDE_STATE_MAX_ID];
 			const char *slangs[MAX_LANGS];
 			snprintf(sl, sizeof(sl), "%s", st.langs);
-			unsigned snl = st.langs[0] ? split_langs(sl, slangs) : 0;
+			unsigned snl = st.langs[0] ? tour_split_langs(sl, slangs, MAX_LANGS) : 0;
 			const char **played = calloc(st.n_played + 1, sizeof(*played));
 			for (unsigned i = 0; played && i < st.n_played; i++)
 				played[i] = st.played[i];

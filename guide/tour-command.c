@@ -8,13 +8,12 @@
 
 #define MAX_LANGS 8
 
-static unsigned
-split_langs(char *s, const char **out)
+unsigned
+tour_split_langs(char *s, const char **out, unsigned max)
 {
 	unsigned n = 0;
 	char *save = NULL;
-	for (char *tok = strtok_r(s, ",", &save); tok && n < MAX_LANGS;
-	     tok = strtok_r(NULL, ",", &save))
+	for (char *tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save))
 		out[n++] = tok;
 	return n;
 }
@@ -33,7 +32,7 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 		unsigned nl = 0;
 		for (int i = 1; i < argc; i++) {
 			if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
-				nl = split_langs(argv[++i], langs);
+				nl = tour_split_langs(argv[++i], langs, MAX_LANGS);
 			else if (argv[i][0] != '-' && !tour_id)
 				tour_id = argv[i];
 			else
@@ -66,7 +65,7 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 		err = tour_set_volume(t, (double)v / 100.0, now);
 		snprintf(msg, msglen, "volume %ld", v);
 	} else if (strcmp(cmd, "lang") == 0 && argc == 2) {
-		unsigned nl = split_langs(argv[1], langs);
+		unsigned nl = tour_split_langs(argv[1], langs, MAX_LANGS);
 		err = tour_set_lang(t, langs, nl, now);
 		snprintf(msg, msglen, "languages set");
 	} else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "pause") == 0 ||

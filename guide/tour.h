@@ -136,6 +136,9 @@ enum tour_error tour_set_volume(struct tour *t, double volume, int64_t now_ms);
 enum tour_error tour_command(struct tour *t, const char *default_tour, int argc, char **argv,
 			     int64_t now_ms, char *msg, size_t msglen);
 
+/* Splits "zh,en" in place into at most max codes; returns how many. */
+unsigned tour_split_langs(char *s, const char **out, unsigned max);
+
 /* Inputs. */
 void tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms);
 void tour_tick(struct tour *t, int64_t now_ms); /* at least once a second */
