@@ -48,19 +48,21 @@ def ctl(exe, control, user_fn=None):
 
 
 def raw_as_nobody(control):
-    """The protocol spoken by a forked child that became nobody: no exec
-    needed, so a /tmp that nobody may not execute from (a fresh Debian root)
-    does not matter.  Returns the daemon's reply line ('' if it hung up)."""
+    """The protocol spoken by a forked child that became nobody.  It connects
+    by a path relative to the socket's folder, so that nobody needs no right
+    on the folders above (a fresh Debian root's / is mode 700), and it needs
+    no exec.  Returns the daemon's reply line ('' if it hung up)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
         reply = b""
         try:
+            os.chdir(os.path.dirname(control))
             as_nobody()
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
                 c.settimeout(10)
-                c.connect(control)
+                c.connect(os.path.basename(control))
                 try:
                     c.sendall(b"status\n")
                 except OSError:
@@ -135,21 +137,7 @@ def main():
     if os.geteuid() != 0:
         print("not root: cannot run a client as another user; skipped")
         return 77
-    # a folder nobody can reach: every ancestor searchable by others
-    def reachable(path):
-        path = os.path.abspath(path)
-        while True:
-            if not os.stat(path).st_mode & 0o001:
-                return False
-            if path == "/":
-                return True
-            path = os.path.dirname(path)
-    bases = [b for b in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm", os.getcwd())
-             if os.path.isdir(b) and reachable(b)]
-    if not bases:
-        print("no folder that nobody can reach: skipped")
-        return 77
-    tmp = tempfile.mkdtemp(prefix="guide-sec-", dir=bases[0])
+    tmp = tempfile.mkdtemp(prefix="guide-sec-")
     try:
         os.chmod(tmp, 0o755)
         # a copy nobody may run, whatever the permissions of the build tree
