@@ -17,17 +17,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guidedrun  # noqa: E402
+from guidedrun import check  # noqa: E402
+
 GUIDED, ROOT, CASE = sys.argv[1:4]
 ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
 CLEAN = os.path.join(ROOT, "routes/798-751/tracks/clean.nmea")
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def guided(*args):
@@ -114,8 +110,8 @@ def case_disk(tmp):
 def main():
     with tempfile.TemporaryDirectory(prefix="guide-faults-") as tmp:
         {"state": case_state, "disk": case_disk}[CASE](tmp)
-    if failures:
-        print(f"{failures} failure(s)", file=sys.stderr)
+    if guidedrun.failures:
+        print(f"{guidedrun.failures} failure(s)", file=sys.stderr)
         return 1
     return 0
 

@@ -22,17 +22,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guidedrun  # noqa: E402
+from guidedrun import check  # noqa: E402
+
 GUIDED, GUIDECTL, ROOT = sys.argv[1:4]
 ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
 IDLE = os.path.join(ROOT, "routes/798-751/tracks/idle.nmea")
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def as_nobody():
@@ -148,8 +144,8 @@ def main():
         session(tmp, exe, False)
     finally:
         shutil.rmtree(tmp)
-    if failures:
-        print(f"{failures} failure(s)", file=sys.stderr)
+    if guidedrun.failures:
+        print(f"{guidedrun.failures} failure(s)", file=sys.stderr)
         return 1
     return 0
 

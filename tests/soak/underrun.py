@@ -18,18 +18,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guidedrun  # noqa: E402
+from guidedrun import check  # noqa: E402
+
 GUIDED, GUIDECTL, ROOT, SECONDS = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
 CLEAN = os.path.join(ROOT, "routes/798-751/tracks/clean.nmea")
 DRIVE_S = 17 * 60 + 18  # clean.nmea: 02:00:00 .. 02:17:18
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def main():
@@ -75,8 +71,8 @@ def main():
     check('"reason":"completed"' in log, "the tour did not complete")
     for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer"):
         check(bad not in err, f"sanitizer report: {err[-1500:]}")
-    if failures:
-        print(f"{failures} failure(s)", file=sys.stderr)
+    if guidedrun.failures:
+        print(f"{guidedrun.failures} failure(s)", file=sys.stderr)
         return 1
     return 0
 
