@@ -98,7 +98,12 @@ def body(env):
     # used to be the board's clock, so gpsfake's 20x replay looked like
     # 30 m/s jumps to the trigger and every other fix was rejected
     jumps = [e for e in evs if e["event"] == "fix_rejected" and e["reason"] in ("jump", "accel")]
-    check(len(jumps) <= 2, "fixes rejected as jumps under gpsd: %d" % len(jumps))
+    # (with that bug about every second fix went: 77 in one run; a few are
+    # real, where the parked receiver's drift meets the drive at departure,
+    # and their number depends on how gpsd groups the sentences under load)
+    fixes = sum(1 for e in evs if e["event"] == "gps_fix")
+    check(len(jumps) <= max(12, fixes // 5),
+          "fixes rejected as jumps under gpsd: %d of %d" % (len(jumps), fixes))
 
 
 if not shutil.which("gpsfake") or not shutil.which("gpsd"):
