@@ -37,11 +37,11 @@ struct control_server {
 };
 
 static void
-srv_log(struct control_server *srv, int level, const char *fmt, ...)
+srv_log(struct control_server *srv, enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-srv_log(struct control_server *srv, int level, const char *fmt, ...)
+srv_log(struct control_server *srv, enum hal_log_level level, const char *fmt, ...)
 {
 	if (!srv->opts.log)
 		return;
@@ -195,7 +195,7 @@ accept_clients(struct control_server *srv)
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				srv_log(srv, 4, "control: accept: %s", strerror(errno));
+				srv_log(srv, HAL_LOG_WARNING, "control: accept: %s", strerror(errno));
 			return;
 		}
 		if (srv->n_clients >= CONTROL_MAX_CLIENTS || !peer_allowed(srv, fd)) {
@@ -257,7 +257,7 @@ control_reply(struct control_client *c, const char *json)
 	if (c->dead)
 		return;
 	if (c->out_len - c->out_pos + len + 1 > CONTROL_MAX_PENDING) {
-		srv_log(c->srv, 4, "control: client does not read its replies; disconnecting");
+		srv_log(c->srv, HAL_LOG_WARNING, "control: client does not read its replies; disconnecting");
 		c->dead = true;
 		return;
 	}

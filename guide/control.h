@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "hal/log.h"
 
 #define CONTROL_MAX_LINE 1024
 #define CONTROL_MAX_ARGS 16
@@ -29,14 +30,13 @@ struct control_client;
  * The handler answers with control_reply() before returning. */
 typedef void (*control_handler_fn)(void *data, struct control_client *client, int argc,
 				   char **argv);
-typedef void (*control_log_fn)(void *data, int level, const char *msg);
 
 struct control_server_options {
 	const char *path;         /* socket path; its folder must exist */
 	mode_t mode;              /* e.g. 0660 */
 	bool same_user_only;      /* refuse peers whose uid is neither ours nor root */
 	control_handler_fn handler;
-	control_log_fn log;       /* may be NULL */
+	hal_log_fn log;       /* may be NULL */
 	void *data;
 };
 

@@ -23,7 +23,7 @@
 #include "guide/events.h"
 #include "guide/log.h"
 #include "guide/notify.h"
-#include "guide/route-tool.h"
+#include "guide/route_tool.h"
 #include "guide/state.h"
 #include "guide/tour.h"
 #include "hal/clock.h"
@@ -163,27 +163,21 @@ guide_now(struct daemon *d)
 /* ---- logging adapters --------------------------------------------------- */
 
 static void
-gps_log(void *user, enum hal_gps_log_level level, const char *msg)
+gps_log(void *user, enum hal_log_level level, const char *msg)
 {
-	static const enum guide_log_level map[] = {
-		[HAL_GPS_LOG_ERROR] = GUIDE_LOG_ERR,
-		[HAL_GPS_LOG_WARNING] = GUIDE_LOG_WARNING,
-		[HAL_GPS_LOG_INFO] = GUIDE_LOG_INFO,
-		[HAL_GPS_LOG_DEBUG] = GUIDE_LOG_DEBUG,
-	};
-	guide_log(level <= HAL_GPS_LOG_DEBUG ? map[level] : GUIDE_LOG_INFO, "gps: %s", msg);
+	guide_log(level, "gps: %s", msg);
 }
 
 static void
-sink_log(void *user, enum hal_sink_log_level level, const char *msg)
+sink_log(void *user, enum hal_log_level level, const char *msg)
 {
-	guide_log((enum guide_log_level)level, "audio: %s", msg);
+	guide_log(level, "audio: %s", msg);
 }
 
 static void
-ctl_log(void *data, int level, const char *msg)
+ctl_log(void *data, enum hal_log_level level, const char *msg)
 {
-	guide_log((enum guide_log_level)level, "%s", msg);
+	guide_log(level, "%s", msg);
 }
 
 /* ---- the player: tour -> mixer ------------------------------------------ */
@@ -215,7 +209,7 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 				    sizeof(err));
 	if (h < 0) {
 		d->clips_failed++;
-		guide_log(GUIDE_LOG_WARNING, "cannot play %s: %s", clip->path, err);
+		guide_log(HAL_LOG_WARNING, "cannot play %s: %s", clip->path, err);
 		return h;
 	}
 	slot->token = token;
@@ -301,7 +295,7 @@ pump_mixer(struct daemon *d)
 			d->sum.clips_started++;
 			break;
 		case MIXER_EV_UNDERRUN:
-			guide_log(GUIDE_LOG_WARNING, "audio underrun (%llu frames so far)",
+			guide_log(HAL_LOG_WARNING, "audio underrun (%llu frames so far)",
 				  (unsigned long long)e.count);
 			break;
 		default:
@@ -349,7 +343,7 @@ sync_state(struct daemon *d, bool force)
 	}
 	int r = guide_state_save(d->o->state, &d->st);
 	if (r < 0)
-		guide_log(GUIDE_LOG_WARNING, "cannot save state to %s: %s", d->o->state,
+		guide_log(HAL_LOG_WARNING, "cannot save state to %s: %s", d->o->state,
 			  strerror(-r));
 }
 
@@ -368,7 +362,7 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 		fix_filter_reset(d->filter);
 		if (d->gps_ok) {
 			events_gps_lost(d->ev, now);
-			guide_log(GUIDE_LOG_NOTICE, "gps: position lost");
+			guide_log(HAL_LOG_NOTICE, "gps: position lost");
 		}
 		d->gps_ok = false;
 		return;
@@ -404,7 +398,7 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 	d->last_fix_ms = now;
 	if (!d->gps_ok || now - d->last_fix_log_ms >= FIX_LOG_MS) {
 		if (!d->gps_ok)
-			guide_log(GUIDE_LOG_NOTICE, "gps: position %.6f, %.6f", fix->lat, fix->lon);
+			guide_log(HAL_LOG_NOTICE, "gps: position %.6f, %.6f", fix->lat, fix->lon);
 		events_gps_fix(d->ev, now, fix->lat, fix->lon);
 		d->last_fix_log_ms = now;
 		d->gps_ok = true;
@@ -426,7 +420,7 @@ read_gps(struct daemon *d)
 		}
 		int kind = hal_gps_read(d->gps, &fix);
 		if (kind < 0) {
-			guide_log(GUIDE_LOG_WARNING, "gps: %s", strerror(-kind));
+			guide_log(HAL_LOG_WARNING, "gps: %s", strerror(-kind));
 			return;
 		}
 		if (kind == HAL_GPS_NONE)
@@ -435,7 +429,7 @@ read_gps(struct daemon *d)
 			if (!d->gps_ended) {
 				d->gps_ended = true;
 				d->end_ms = guide_now(d);
-				guide_log(GUIDE_LOG_INFO, "gps: end of the replay");
+				guide_log(HAL_LOG_INFO, "gps: end of the replay");
 			}
 			return;
 		}
@@ -458,8 +452,8 @@ load_route(const char *path, struct route **out, json_object *errors)
 	int r = route_load(path, &opts, out, &diags);
 	for (unsigned i = 0; i < diags.n; i++) {
 		route_diag_format(&diags.items[i], line, sizeof(line));
-		guide_log(diags.items[i].severity == ROUTE_DIAG_ERROR ? GUIDE_LOG_ERR
-								       : GUIDE_LOG_WARNING,
+		guide_log(diags.items[i].severity == ROUTE_DIAG_ERROR ? HAL_LOG_ERR
+								       : HAL_LOG_WARNING,
 			  "%s", line);
 		if (errors && diags.items[i].severity == ROUTE_DIAG_ERROR)
 			json_object_array_add(errors, json_object_new_string(line));
@@ -500,7 +494,7 @@ maybe_swap_route(struct daemon *d)
 	int64_t now = guide_now(d);
 	struct tour *nt = make_tour(d, d->pending);
 	if (!nt) {
-		guide_log(GUIDE_LOG_ERR, "reload: out of memory; keeping the old route");
+		guide_log(HAL_LOG_ERR, "reload: out of memory; keeping the old route");
 		route_destroy(d->pending);
 		d->pending = NULL;
 		return;
@@ -515,7 +509,7 @@ maybe_swap_route(struct daemon *d)
 						   ts.state == TOUR_PAUSED, now);
 		free(played);
 		if (err) {
-			guide_log(GUIDE_LOG_ERR,
+			guide_log(HAL_LOG_ERR,
 				  "reload: the new route cannot continue tour %s (%s); keeping the old",
 				  ts.tour, tour_error_to_str(err));
 			events_error(d->ev, now, "reload: new route cannot continue the tour");
@@ -531,7 +525,7 @@ maybe_swap_route(struct daemon *d)
 	d->tour = nt;
 	d->route = d->pending;
 	d->pending = NULL;
-	guide_log(GUIDE_LOG_NOTICE, "reload: new route %s in effect", d->route->id);
+	guide_log(HAL_LOG_NOTICE, "reload: new route %s in effect", d->route->id);
 	sync_state(d, true);
 }
 
@@ -745,7 +739,7 @@ housekeeping(struct daemon *d)
 		if (want > have) {
 			int r = hal_sink_pull(d->sink, (uint32_t)(want - have));
 			if (r < 0 && !d->quit) {
-				guide_log(GUIDE_LOG_ERR, "audio: %s", strerror(-r));
+				guide_log(HAL_LOG_ERR, "audio: %s", strerror(-r));
 				d->exit_code = 1;
 				d->quit = true;
 			}
@@ -754,7 +748,7 @@ housekeeping(struct daemon *d)
 	pump_mixer(d);
 	if (d->gps_ok && now - d->last_fix_ms > GPS_SILENCE_MS && !d->gps_ended) {
 		events_gps_lost(d->ev, now);
-		guide_log(GUIDE_LOG_NOTICE, "gps: no fix for %d s", GPS_SILENCE_MS / 1000);
+		guide_log(HAL_LOG_NOTICE, "gps: no fix for %d s", GPS_SILENCE_MS / 1000);
 		d->gps_ok = false;
 	}
 	if (now - d->last_tick_ms >= 1000 || now < d->last_tick_ms) {
@@ -786,12 +780,12 @@ handle_signals(struct daemon *d)
 	struct signalfd_siginfo si;
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			guide_log(GUIDE_LOG_NOTICE, "SIGHUP: reloading %s", d->o->route);
+			guide_log(HAL_LOG_NOTICE, "SIGHUP: reloading %s", d->o->route);
 			json_object *o = json_object_new_object();
 			reload(d, o);
 			json_object_put(o);
 		} else {
-			guide_log(GUIDE_LOG_NOTICE, "%s: shutting down",
+			guide_log(HAL_LOG_NOTICE, "%s: shutting down",
 				  si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			d->quit = true;
 		}
@@ -830,7 +824,7 @@ advance_offline(struct daemon *d, int64_t target)
 		if (want > have) {
 			int r = hal_sink_pull(d->sink, (uint32_t)(want - have));
 			if (r < 0) {
-				guide_log(GUIDE_LOG_ERR, "audio: %s", strerror(-r));
+				guide_log(HAL_LOG_ERR, "audio: %s", strerror(-r));
 				d->exit_code = 1;
 				d->quit = true;
 			}
@@ -877,7 +871,7 @@ run_realtime(struct daemon *d)
 		if (gfd >= 0)
 			p[n++] = (struct pollfd){.fd = gfd, .events = POLLIN};
 		if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR) {
-			guide_log(GUIDE_LOG_ERR, "poll: %s", strerror(errno));
+			guide_log(HAL_LOG_ERR, "poll: %s", strerror(errno));
 			d->exit_code = 1;
 			break;
 		}
@@ -961,7 +955,7 @@ open_control(struct daemon *d)
 	};
 	int r = control_server_create(&co, &d->ctl);
 	if (r < 0) {
-		guide_log(explicit ? GUIDE_LOG_ERR : GUIDE_LOG_WARNING, "control socket %s: %s%s",
+		guide_log(explicit ? HAL_LOG_ERR : HAL_LOG_WARNING, "control socket %s: %s%s",
 			  path, strerror(-r), explicit ? "" : " (running without driver controls)");
 		return explicit ? r : 0;
 	}
@@ -1003,7 +997,7 @@ open_events(struct daemon *d)
 		d->ev_file = fopen(d->o->events, "ae");
 		if (!d->ev_file) {
 			int r = -errno;
-			guide_log(GUIDE_LOG_ERR, "cannot open event log %s: %s", d->o->events,
+			guide_log(HAL_LOG_ERR, "cannot open event log %s: %s", d->o->events,
 				  strerror(errno));
 			return r;
 		}
@@ -1030,9 +1024,9 @@ begin_tour(struct daemon *d)
 		struct guide_state st;
 		int r = guide_state_load(d->o->state, &st, err, sizeof(err));
 		if (r == -EBADMSG)
-			guide_log(GUIDE_LOG_WARNING, "state file damaged (%s); starting clean", err);
+			guide_log(HAL_LOG_WARNING, "state file damaged (%s); starting clean", err);
 		else if (r < 0 && r != -ENOENT)
-			guide_log(GUIDE_LOG_WARNING, "state file: %s; starting clean", err);
+			guide_log(HAL_LOG_WARNING, "state file: %s; starting clean", err);
 		if (r == 0 && st.state != GUIDE_STATE_IDLE &&
 		    (!d->route->id || strcmp(st.route, d->route->id) == 0)) {
 			char sl[GUIDE_STATE_MAX_ID];
@@ -1047,20 +1041,20 @@ begin_tour(struct daemon *d)
 							 st.state == GUIDE_STATE_PAUSED, now);
 			free(played);
 			if (e == TOUR_OK) {
-				guide_log(GUIDE_LOG_NOTICE,
+				guide_log(HAL_LOG_NOTICE,
 					  "back in tour %s after a restart (%u stops already told)",
 					  st.tour, st.n_played);
 				sync_state(d, true);
 				return;
 			}
-			guide_log(GUIDE_LOG_WARNING, "cannot resume tour %s: %s", st.tour,
+			guide_log(HAL_LOG_WARNING, "cannot resume tour %s: %s", st.tour,
 				  tour_error_to_str(e));
 		}
 	}
 	if (d->o->start) {
 		enum tour_error e = tour_start(d->tour, d->o->tour, nl ? langs : NULL, nl, now);
 		if (e != TOUR_OK) {
-			guide_log(GUIDE_LOG_ERR, "cannot start tour %s: %s",
+			guide_log(HAL_LOG_ERR, "cannot start tour %s: %s",
 				  d->o->tour ? d->o->tour : "(first)", tour_error_to_str(e));
 			d->exit_code = 2;
 			d->quit = true;
@@ -1098,13 +1092,13 @@ guided_run(const struct guided_options *o)
 
 	d->player = (struct tour_player){.impl = &player_impl, .ctx = d};
 	if (setup_signals(d) < 0) {
-		guide_log(GUIDE_LOG_ERR, "signals: %s", strerror(errno));
+		guide_log(HAL_LOG_ERR, "signals: %s", strerror(errno));
 		return 1;
 	}
 
 	r = load_route(o->route, &d->route, NULL);
 	if (r < 0) {
-		guide_log(GUIDE_LOG_ERR, "%s: %s", o->route,
+		guide_log(HAL_LOG_ERR, "%s: %s", o->route,
 			  r == -EINVAL ? "invalid route, not starting" : strerror(-r));
 		d->exit_code = r == -EINVAL || r == -ENOENT || r == -EISDIR ? 2 : 1;
 		goto out;
@@ -1112,7 +1106,7 @@ guided_run(const struct guided_options *o)
 
 	bool is_sdl = strncmp(o->audio, "sdl", 3) == 0 && (o->audio[3] == '\0' || o->audio[3] == ':');
 	if (o->offline && is_sdl) {
-		guide_log(GUIDE_LOG_ERR, "--offline renders to wav:FILE or null, not to a sound card");
+		guide_log(HAL_LOG_ERR, "--offline renders to wav:FILE or null, not to a sound card");
 		d->exit_code = 2;
 		goto out;
 	}
@@ -1122,7 +1116,7 @@ guided_run(const struct guided_options *o)
 	mc.offline = !is_sdl;
 	r = mixer_create(&mc, &d->mixer);
 	if (r < 0) {
-		guide_log(GUIDE_LOG_ERR, "mixer: %s", strerror(-r));
+		guide_log(HAL_LOG_ERR, "mixer: %s", strerror(-r));
 		d->exit_code = 1;
 		goto out;
 	}
@@ -1132,7 +1126,7 @@ guided_run(const struct guided_options *o)
 	char err[256] = "";
 	r = hal_sink_create(o->audio, mixer_sink_render, d->mixer, &so, &d->sink, err, sizeof(err));
 	if (r < 0) {
-		guide_log(GUIDE_LOG_ERR, "audio %s: %s", o->audio, err);
+		guide_log(HAL_LOG_ERR, "audio %s: %s", o->audio, err);
 		d->exit_code = r == -EINVAL ? 2 : 1;
 		goto out;
 	}
@@ -1148,7 +1142,7 @@ guided_run(const struct guided_options *o)
 	}
 	d->replay = strcmp(hal_gps_name(d->gps), "gpsd") != 0;
 	if (o->offline && !d->replay) {
-		guide_log(GUIDE_LOG_ERR, "--offline needs a replay source (nmea:FILE or gpx:FILE)");
+		guide_log(HAL_LOG_ERR, "--offline needs a replay source (nmea:FILE or gpx:FILE)");
 		d->exit_code = 2;
 		goto out;
 	}
@@ -1189,13 +1183,13 @@ guided_run(const struct guided_options *o)
 			.it_value = {.tv_nsec = TICK_MS * 1000000L},
 		};
 		if (d->timerfd < 0 || timerfd_settime(d->timerfd, 0, &its, NULL) < 0) {
-			guide_log(GUIDE_LOG_ERR, "timerfd: %s", strerror(errno));
+			guide_log(HAL_LOG_ERR, "timerfd: %s", strerror(errno));
 			d->exit_code = 1;
 			goto out;
 		}
 		r = hal_sink_start(d->sink);
 		if (r < 0) {
-			guide_log(GUIDE_LOG_ERR, "audio: cannot start %s", o->audio);
+			guide_log(HAL_LOG_ERR, "audio: cannot start %s", o->audio);
 			d->exit_code = 1;
 			goto out;
 		}
@@ -1206,7 +1200,7 @@ guided_run(const struct guided_options *o)
 		char status[256];
 		snprintf(status, sizeof(status), "route %s, gps %s, audio %s", d->route->id, o->gps,
 			 hal_sink_name(d->sink));
-		guide_log(GUIDE_LOG_INFO, "ready: %s", status);
+		guide_log(HAL_LOG_INFO, "ready: %s", status);
 		guide_notify_ready(status);
 		d->watchdog_ms = guide_notify_watchdog_interval_ms();
 		d->sum.start_mono = mono_ms();

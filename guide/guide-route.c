@@ -1,9 +1,9 @@
 /* guide-route: the curators' tool.  A table of subcommands; each parses its
- * own arguments and calls into guide/route-tool.c and routes/. */
+ * own arguments and calls into guide/route_tool.c and routes/. */
 #include "config.h"
 #include "guide/render.h"
 #include "guide/report.h"
-#include "guide/route-tool.h"
+#include "guide/route_tool.h"
 #include "guide/track.h"
 #include "hal/gps.h"
 

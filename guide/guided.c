@@ -90,7 +90,7 @@ main(int argc, char **argv)
 		case 'p': o.state = optarg; break;
 		case 'L': o.live_status = true; break;
 		case 'U': o.control_same_user = true; break;
-		case 'v': guide_log_set_level(GUIDE_LOG_DEBUG); break;
+		case 'v': guide_log_set_level(HAL_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("guided %s\n", GUIDE_VERSION); return 0;
 		default: usage(stderr); return 2;

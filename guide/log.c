@@ -5,27 +5,21 @@
 #include <unistd.h>
 
 /* Process-wide logging settings, set once by main() before any thread. */
-static enum guide_log_level log_max = GUIDE_LOG_INFO;
+static enum hal_log_level log_max = HAL_LOG_INFO;
 static int log_prefixes = -1;
 
 void
-guide_log_set_level(enum guide_log_level max)
+guide_log_set_level(enum hal_log_level max)
 {
 	log_max = max;
 }
 
 void
-guide_log_set_prefixes(int on)
-{
-	log_prefixes = on;
-}
-
-void
-guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
+guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {
-		[GUIDE_LOG_ERR] = "error: ", [GUIDE_LOG_WARNING] = "warning: ",
-		[GUIDE_LOG_NOTICE] = "", [GUIDE_LOG_INFO] = "", [GUIDE_LOG_DEBUG] = "debug: ",
+		[HAL_LOG_ERR] = "error: ", [HAL_LOG_WARNING] = "warning: ",
+		[HAL_LOG_NOTICE] = "", [HAL_LOG_INFO] = "", [HAL_LOG_DEBUG] = "debug: ",
 	};
 	if (level > log_max)
 		return;
@@ -41,7 +35,7 @@ guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
 }
 
 void
-guide_log(enum guide_log_level level, const char *fmt, ...)
+guide_log(enum hal_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -7,17 +7,10 @@
 
 #include <stdarg.h>
 
-enum guide_log_level {
-	GUIDE_LOG_ERR = 3,
-	GUIDE_LOG_WARNING = 4,
-	GUIDE_LOG_NOTICE = 5,
-	GUIDE_LOG_INFO = 6,
-	GUIDE_LOG_DEBUG = 7,
-};
+#include "hal/log.h"
 
-void guide_log_set_level(enum guide_log_level max);
-void guide_log_set_prefixes(int on); /* -1: auto (on under journald) */
-void guide_log(enum guide_log_level level, const char *fmt, ...)
+void guide_log_set_level(enum hal_log_level max);
+void guide_log(enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void guide_logv(enum guide_log_level level, const char *fmt, va_list ap)
+void guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));

@@ -1,5 +1,5 @@
 #include "guide/track.h"
-#include "guide/route-tool.h"
+#include "guide/route_tool.h"
 
 #include <errno.h>
 #include <math.h>

@@ -27,7 +27,7 @@ hal_gps_event_to_str(enum hal_gps_event ev)
 }
 
 void
-hal_gps_logf(const struct hal_gps_options *opts, enum hal_gps_log_level level, const char *fmt,
+hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt,
 	     ...)
 {
 	if (!opts || !opts->log)
@@ -70,7 +70,7 @@ hal_gps_create(const char *spec, const struct hal_gps_options *opts, struct hal_
 {
 	*out = NULL;
 	if (!spec || !*spec) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "empty GPS source");
+		hal_gps_logf(opts, HAL_LOG_ERR, "empty GPS source");
 		return -EINVAL;
 	}
 	const char *colon = strchr(spec, ':');
@@ -81,7 +81,7 @@ hal_gps_create(const char *spec, const struct hal_gps_options *opts, struct hal_
 			continue;
 		return impl->open(colon ? colon + 1 : NULL, opts, out);
 	}
-	hal_gps_logf(opts, HAL_GPS_LOG_ERROR,
+	hal_gps_logf(opts, HAL_LOG_ERR,
 		     "unknown GPS source '%s' (expected gpsd[:HOST[:PORT]], nmea:FILE or gpx:FILE)",
 		     spec);
 	return -EINVAL;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "hal/log.h"
 
 /* Which fields of a struct hal_fix hold a value. A field whose bit is clear
  * is unknown and holds NaN (doubles) or 0 (integers). */
@@ -87,17 +88,9 @@ enum hal_gps_event {
 
 const char *hal_gps_event_to_str(enum hal_gps_event ev); /* "fix", "lost", ... */
 
-enum hal_gps_log_level {
-	HAL_GPS_LOG_ERROR = 0,
-	HAL_GPS_LOG_WARNING = 1,
-	HAL_GPS_LOG_INFO = 2,
-	HAL_GPS_LOG_DEBUG = 3,
-};
-
-typedef void (*hal_gps_log_fn)(void *user, enum hal_gps_log_level level, const char *msg);
 
 struct hal_gps_options {
-	hal_gps_log_fn log; /* NULL: messages are dropped */
+	hal_log_fn log; /* NULL: messages are dropped */
 	void *log_user;
 	/* Clock for reconnect timing and hal_gps_next_wakeup_ms(); NULL: an
 	 * internal real (monotonic) clock.  Must outlive the source. */

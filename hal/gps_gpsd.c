@@ -54,19 +54,19 @@ gpsd_connect(struct gps_gpsd *g)
 {
 	memset(&g->data, 0, sizeof(g->data));
 	if (gps_open(g->host, g->port, &g->data) != 0) {
-		hal_gps_logf(&g->base.opts, HAL_GPS_LOG_DEBUG, "gpsd: %s:%s: cannot connect: %s",
+		hal_gps_logf(&g->base.opts, HAL_LOG_DEBUG, "gpsd: %s:%s: cannot connect: %s",
 			     g->host, g->port, gps_errstr(errno));
 		return false;
 	}
 	if (gps_stream(&g->data, WATCH_ENABLE | WATCH_JSON, NULL) < 0) {
-		hal_gps_logf(&g->base.opts, HAL_GPS_LOG_WARNING, "gpsd: %s:%s: WATCH failed",
+		hal_gps_logf(&g->base.opts, HAL_LOG_WARNING, "gpsd: %s:%s: WATCH failed",
 			     g->host, g->port);
 		gps_close(&g->data);
 		return false;
 	}
 	g->connected = true;
 	g->base.stats.connects++;
-	hal_gps_logf(&g->base.opts, HAL_GPS_LOG_INFO, "gpsd: connected to %s:%s", g->host, g->port);
+	hal_gps_logf(&g->base.opts, HAL_LOG_INFO, "gpsd: connected to %s:%s", g->host, g->port);
 	return true;
 }
 
@@ -107,7 +107,7 @@ parse_hostport(struct gps_gpsd *g, const char *arg, const struct hal_gps_options
 	}
 	return 0;
 bad:
-	hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "gpsd: bad address '%s' (expected gpsd[:HOST[:PORT]])",
+	hal_gps_logf(opts, HAL_LOG_ERR, "gpsd: bad address '%s' (expected gpsd[:HOST[:PORT]])",
 		     arg);
 	return -EINVAL;
 }
@@ -125,7 +125,7 @@ gpsd_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 {
 	struct gps_gpsd *g = calloc(1, sizeof(*g));
 	if (!g) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "gpsd: out of memory");
+		hal_gps_logf(opts, HAL_LOG_ERR, "gpsd: out of memory");
 		return -ENOMEM;
 	}
 	hal_gps_base_init(&g->base, &hal_gps_gpsd_impl, opts);
@@ -136,7 +136,7 @@ gpsd_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 	}
 	g->backoff_ms = g->base.opts.reconnect_min_ms;
 	if (!gpsd_connect(g)) {
-		hal_gps_logf(&g->base.opts, HAL_GPS_LOG_WARNING,
+		hal_gps_logf(&g->base.opts, HAL_LOG_WARNING,
 			     "gpsd: %s:%s not reachable yet, will retry", g->host, g->port);
 		schedule_retry(g, hal_gps_now_ms(&g->base));
 	}
@@ -228,7 +228,7 @@ gpsd_read(struct hal_gps *gps, struct hal_fix *fix)
 		g->msg[0] = '\0';
 		int n = gps_read(&g->data, g->msg, (int)sizeof(g->msg));
 		if (n < 0) {
-			hal_gps_logf(&gps->opts, HAL_GPS_LOG_WARNING,
+			hal_gps_logf(&gps->opts, HAL_LOG_WARNING,
 				     "gpsd: %s:%s: connection lost (%s), reconnecting", g->host,
 				     g->port, errno ? strerror(errno) : "closed");
 			gpsd_disconnect(g);

@@ -173,7 +173,7 @@ end_leaf(struct parse *p)
 		if (parse_iso8601(p->text, &f->time_ms))
 			f->set |= HAL_FIX_TIME;
 		else
-			hal_gps_logf(p->opts, HAL_GPS_LOG_WARNING, "%s:%lu: bad <time> '%s'",
+			hal_gps_logf(p->opts, HAL_LOG_WARNING, "%s:%lu: bad <time> '%s'",
 				     p->path, (unsigned long)XML_GetCurrentLineNumber(p->xp),
 				     p->text);
 		break;
@@ -235,7 +235,7 @@ on_end(void *user, const XML_Char *name)
 	p->g->base.stats.gpx_points++;
 	if (!p->pt_ok) {
 		p->g->base.stats.gpx_bad_points++;
-		hal_gps_logf(p->opts, HAL_GPS_LOG_WARNING, "%s:%lu: trkpt without a usable lat/lon",
+		hal_gps_logf(p->opts, HAL_LOG_WARNING, "%s:%lu: trkpt without a usable lat/lon",
 			     p->path, (unsigned long)XML_GetCurrentLineNumber(p->xp));
 		return;
 	}
@@ -266,14 +266,14 @@ static int
 gpx_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
 {
 	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "gpx: needs a file (gpx:FILE)");
+		hal_gps_logf(opts, HAL_LOG_ERR, "gpx: needs a file (gpx:FILE)");
 		return -EINVAL;
 	}
 	char *data = NULL;
 	size_t len = 0;
 	int rc = hal_gps_read_file(arg, &data, &len);
 	if (rc < 0) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "gpx: %s: %s", arg, strerror(-rc));
+		hal_gps_logf(opts, HAL_LOG_ERR, "gpx: %s: %s", arg, strerror(-rc));
 		return rc;
 	}
 	struct gps_gpx *g = calloc(1, sizeof(*g));
@@ -292,7 +292,7 @@ gpx_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **o
 			rc = p.rc;
 			goto fail;
 		}
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "%s:%lu:%lu: %s", arg,
+		hal_gps_logf(opts, HAL_LOG_ERR, "%s:%lu:%lu: %s", arg,
 			     (unsigned long)XML_GetCurrentLineNumber(xp),
 			     (unsigned long)XML_GetCurrentColumnNumber(xp) + 1,
 			     XML_ErrorString(XML_GetErrorCode(xp)));

@@ -33,7 +33,7 @@ extern const struct hal_gps_impl hal_gps_gpx_impl;
 /* Fill the generic part (copies opts, sets up the clock). */
 void hal_gps_base_init(struct hal_gps *gps, const struct hal_gps_impl *impl,
 		       const struct hal_gps_options *opts);
-void hal_gps_logf(const struct hal_gps_options *opts, enum hal_gps_log_level level,
+void hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t hal_gps_now_ms(struct hal_gps *gps);
 

@@ -54,14 +54,14 @@ static int
 nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
 {
 	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "nmea: needs a file (nmea:FILE)");
+		hal_gps_logf(opts, HAL_LOG_ERR, "nmea: needs a file (nmea:FILE)");
 		return -EINVAL;
 	}
 	char *data = NULL;
 	size_t len = 0;
 	int rc = hal_gps_read_file(arg, &data, &len);
 	if (rc < 0) {
-		hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "nmea: %s: %s", arg, strerror(-rc));
+		hal_gps_logf(opts, HAL_LOG_ERR, "nmea: %s: %s", arg, strerror(-rc));
 		return rc;
 	}
 	struct gps_nmea *g = calloc(1, sizeof(*g));
@@ -97,7 +97,7 @@ nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 	st->malformed = reader.count[HAL_NMEA_MALFORMED];
 	st->truncated = reader.count[HAL_NMEA_TRUNCATED];
 	st->bytes_skipped = reader.bytes_skipped;
-	hal_gps_logf(opts, HAL_GPS_LOG_INFO,
+	hal_gps_logf(opts, HAL_LOG_INFO,
 		     "nmea: %s: %zu events from %llu sentences (%llu ignored, %llu bad checksum, "
 		     "%llu without checksum, %llu malformed, %llu truncated)",
 		     arg, g->replay.n, (unsigned long long)st->sentences_ok,
@@ -108,7 +108,7 @@ nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 	*out = &g->base;
 	return 0;
 fail:
-	hal_gps_logf(opts, HAL_GPS_LOG_ERROR, "nmea: %s: %s", arg, strerror(-rc));
+	hal_gps_logf(opts, HAL_LOG_ERR, "nmea: %s: %s", arg, strerror(-rc));
 	if (g)
 		nmea_close(&g->base);
 	free(data);

@@ -16,7 +16,7 @@ hal_sink_opts_defaults(struct hal_sink_opts *o)
 }
 
 void
-hal_sink_log(struct hal_sink *s, enum hal_sink_log_level level, const char *fmt, ...)
+hal_sink_log(struct hal_sink *s, enum hal_log_level level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;

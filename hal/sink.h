@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hal/log.h"
 
 #define HAL_SINK_RATE 48000
 #define HAL_SINK_CHANNELS 2
@@ -27,8 +28,6 @@
 /* Fills out with frames of interleaved stereo float32 (2 * frames floats). */
 typedef void (*hal_sink_render_fn)(void *userdata, float *out, uint32_t frames);
 
-enum hal_sink_log_level { HAL_SINK_LOG_ERR = 3, HAL_SINK_LOG_WARNING = 4, HAL_SINK_LOG_INFO = 6 };
-typedef void (*hal_sink_log_fn)(void *userdata, enum hal_sink_log_level level, const char *msg);
 
 enum hal_sink_wav_format {
 	HAL_SINK_WAV_FLOAT32 = 0, /* default: IEEE float, bit-exact mixer output */
@@ -39,7 +38,7 @@ struct hal_sink_opts {
 	uint32_t buffer_frames;           /* sdl device buffer, 512..1024 (1024) */
 	enum hal_sink_wav_format wav_format;
 	uint32_t wav_sync_frames;         /* rewrite the WAV header this often (48000) */
-	hal_sink_log_fn log;              /* may be NULL: messages are dropped */
+	hal_log_fn log;              /* may be NULL: messages are dropped */
 	void *log_userdata;
 };
 
@@ -111,7 +110,7 @@ uint64_t hal_sink_frames(const struct hal_sink *s);
 const char *hal_sink_name(const struct hal_sink *s);
 
 /* For the implementations: log through opts.log. */
-void hal_sink_log(struct hal_sink *s, enum hal_sink_log_level level, const char *fmt, ...)
+void hal_sink_log(struct hal_sink *s, enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Implementation constructors (called by hal_sink_create after parsing). */

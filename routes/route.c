@@ -1,9 +1,9 @@
 /* The route loader: the file is read with a size cap, indexed for positions
- * (route-index.c), parsed by the libcyaml schema tables below into plain
+ * (route_index.c), parsed by the libcyaml schema tables below into plain
  * "y_" structs, converted into the model of route.h (WGS-84, resolved clip
- * paths), then validated in one pass (route-check.c). */
+ * paths), then validated in one pass (route_check.c). */
 #define _GNU_SOURCE
-#include "routes/route-internal.h"
+#include "routes/route_internal.h"
 
 #include "routes/geo.h"
 

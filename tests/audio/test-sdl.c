@@ -17,10 +17,10 @@
 static char warnings[2048];
 
 static void
-log_cb(void *ud, enum hal_sink_log_level level, const char *msg)
+log_cb(void *ud, enum hal_log_level level, const char *msg)
 {
 	(void)ud;
-	if (level <= HAL_SINK_LOG_WARNING) {
+	if (level <= HAL_LOG_WARNING) {
 		strncat(warnings, msg, sizeof(warnings) - strlen(warnings) - 2);
 		strcat(warnings, "\n");
 	}

@@ -123,7 +123,7 @@ struct counts {
 };
 
 static void
-on_log(void *user, enum hal_gps_log_level level, const char *msg)
+on_log(void *user, enum hal_log_level level, const char *msg)
 {
 	if (getenv("VERBOSE"))
 		fprintf(stderr, "log %d: %s\n", (int)level, msg);

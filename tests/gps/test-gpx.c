@@ -11,7 +11,7 @@
 static char msgs[4096];
 
 static void
-on_log(void *user, enum hal_gps_log_level level, const char *msg)
+on_log(void *user, enum hal_log_level level, const char *msg)
 {
 	strncat(msgs, msg, sizeof(msgs) - strlen(msgs) - 2);
 	strcat(msgs, "\n");

@@ -63,7 +63,7 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 		d->dev = try_open(d, d->device);
 		if (d->dev)
 			return 0;
-		hal_sink_log(s, HAL_SINK_LOG_WARNING,
+		hal_sink_log(s, HAL_LOG_WARNING,
 			     "sdl sink: cannot open device '%s' (%s); trying the default",
 			     d->device, SDL_GetError());
 	}
@@ -71,7 +71,7 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 	if (d->dev)
 		return 0;
 	const char *drv = SDL_GetCurrentAudioDriver();
-	hal_sink_log(s, HAL_SINK_LOG_WARNING,
+	hal_sink_log(s, HAL_LOG_WARNING,
 		     "sdl sink: no audio device on driver '%s' (%s); falling back to 'dummy': "
 		     "no sound will be heard",
 		     drv ? drv : "none", SDL_GetError());
@@ -106,7 +106,7 @@ retry_real_device(struct sink_sdl *d)
 			d->dev = try_open(d, NULL);
 		if (d->dev) {
 			d->dummy = false;
-			hal_sink_log(s, HAL_SINK_LOG_WARNING,
+			hal_sink_log(s, HAL_LOG_WARNING,
 				     "sdl sink: a sound device is available again on '%s'",
 				     SDL_GetCurrentAudioDriver());
 			if (d->started)
@@ -118,7 +118,7 @@ retry_real_device(struct sink_sdl *d)
 	if (SDL_AudioInit("dummy") == 0)
 		d->dev = try_open(d, NULL);
 	if (!d->dev) {
-		hal_sink_log(s, HAL_SINK_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s",
+		hal_sink_log(s, HAL_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s",
 			     SDL_GetError());
 		return -EIO;
 	}
@@ -169,12 +169,12 @@ sdl_poll(struct hal_sink *s)
 		removed = true;
 	if (!removed)
 		return 0;
-	hal_sink_log(s, HAL_SINK_LOG_WARNING, "sdl sink: audio device removed; reopening");
+	hal_sink_log(s, HAL_LOG_WARNING, "sdl sink: audio device removed; reopening");
 	SDL_CloseAudioDevice(d->dev);
 	d->dev = 0;
 	char err[256];
 	if (open_device(d, err, sizeof(err)) < 0) {
-		hal_sink_log(s, HAL_SINK_LOG_ERR, "%s", err);
+		hal_sink_log(s, HAL_LOG_ERR, "%s", err);
 		return -EIO;
 	}
 	if (d->started)
@@ -223,7 +223,7 @@ hal_sink_sdl_create(const char *device, const struct hal_sink_opts *o, hal_sink_
 		return -ENOMEM;
 	}
 	if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
-		hal_sink_log(&d->base, HAL_SINK_LOG_WARNING,
+		hal_sink_log(&d->base, HAL_LOG_WARNING,
 			     "sdl sink: audio init failed (%s); trying 'dummy'", SDL_GetError());
 		if (SDL_InitSubSystem(SDL_INIT_EVENTS) < 0 || SDL_AudioInit("dummy") < 0) {
 			snprintf(err, errlen, "sdl sink: cannot initialise SDL audio: %s",

@@ -1,6 +1,6 @@
 /* Private to routes/: the position index and the diagnostic helpers shared by
- * the loader (route.c), the YAML position pass (route-index.c) and the
- * validation pass (route-check.c). */
+ * the loader (route.c), the YAML position pass (route_index.c) and the
+ * validation pass (route_check.c). */
 #pragma once
 
 #include "routes/route.h"
@@ -46,7 +46,7 @@ void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, co
 int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
                     struct route_diag_list *diags);
 
-/* The semantic checks (route-check.c), on a converted route. */
+/* The semantic checks (route_check.c), on a converted route. */
 struct route_check_ctx {
 	const struct route_index *ix;
 	const struct route_load_options *opts;

@@ -1,4 +1,4 @@
-#include "guide/route-tool.h"
+#include "guide/route_tool.h"
 
 #include "audio/clip.h"
 #include "routes/geo.h"

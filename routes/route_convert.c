@@ -2,7 +2,7 @@
  * in place, found through the position index, so the curator's comments and
  * layout survive. */
 #define _GNU_SOURCE
-#include "routes/route-internal.h"
+#include "routes/route_internal.h"
 
 #include "routes/geo.h"
 

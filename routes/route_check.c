@@ -1,7 +1,7 @@
 /* The validation pass: everything the schema cannot express, checked once
  * over the converted route, each finding with the line and column of what the
  * curator wrote. */
-#include "routes/route-internal.h"
+#include "routes/route_internal.h"
 
 #include "routes/geo.h"
 

@@ -4,7 +4,7 @@
  * position, refuses deep nesting, and rejects numbers with trailing junk
  * ("52.8abc"), which libcyaml 1.3.1 would silently read as 52.8. */
 #define _GNU_SOURCE
-#include "routes/route-internal.h"
+#include "routes/route_internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -138,7 +138,7 @@ wav_pull(struct hal_sink *s, uint32_t frames)
 		}
 		if (r < 0) {
 			w->error = r;
-			hal_sink_log(s, HAL_SINK_LOG_ERR, "wav sink: cannot write '%s': %s", w->path,
+			hal_sink_log(s, HAL_LOG_ERR, "wav sink: cannot write '%s': %s", w->path,
 				     strerror(-r));
 			continue;
 		}
