@@ -1,7 +1,7 @@
 /* The driver's commands as the control socket spells them, table-driven:
  * each line against a tour in a known state gives a known result. */
+#include "guide/curator/track.h"
 #include "guide/tour.h"
-#include "guide/track.h"
 #include "tests/test.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "guide/render.h"
+#include "guide/curator/render.h"
 
 #include <errno.h>
 #include <json-c/json.h>

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "guide/report.h"
+#include "guide/curator/report.h"
 
 #include <errno.h>
 #include <json-c/json.h>

@@ -1,10 +1,10 @@
 /* guide-route: the curators' tool.  A table of subcommands; each parses its
  * own arguments and calls into guide/route_tool.c and routes/. */
 #include "config.h"
-#include "guide/render.h"
-#include "guide/report.h"
+#include "guide/curator/render.h"
+#include "guide/curator/report.h"
+#include "guide/curator/track.h"
 #include "guide/route_tool.h"
-#include "guide/track.h"
 #include "hal/gps.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "guide/track.h"
+#include "guide/curator/track.h"
 #include "guide/route_tool.h"
 
 #include <errno.h>
