@@ -100,6 +100,6 @@ main(void)
 	}
 	CHECK_NEAR(volume, 0.4, 1e-12);
 	tour_destroy(t);
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	TEST_EXIT();
 }

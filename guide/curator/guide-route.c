@@ -1,9 +1,9 @@
 /* guide-route: the curators' tool.  A table of subcommands; each parses its
  * own arguments and calls into guide/route_tool.c and routes/. */
 #include "config.h"
+#include "guide/curator/guide-route.h"
 #include "guide/curator/render.h"
 #include "guide/curator/report.h"
-#include "guide/curator/track.h"
 #include "guide/route_tool.h"
 #include "hal/gps.h"
 
@@ -158,12 +158,6 @@ read_track(const char *file, struct render_point **out, size_t *n)
 	*out = pts;
 	*n = count;
 	return 0;
-}
-
-static int
-cmd_track(int argc, char **argv)
-{
-	return guide_track_main(argc, argv);
 }
 
 static int

@@ -1,5 +1,4 @@
 #include "guide/curator/track.h"
-#include "guide/route_tool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -124,6 +123,240 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The generator between two samples: the path, where the cart halts, its
+ * motion and the receiver's slowly changing errors. */
+struct drive {
+	struct track_options o;
+	struct rng rng;
+	struct geo_proj proj;
+	struct geo_xy *pts; /* the tour path in driving order, projected */
+	double *cum;        /* its length up to each vertex */
+	size_t np;
+	double *halts;      /* metres along where the cart stops; the last is the end */
+	size_t n_halts, next_halt;
+	double cruise, accel, dt;
+	/* motion */
+	double along, v, halt_left, park_left;
+	bool at_end, end_parked;
+	/* receiver errors */
+	double bias_x, bias_y, park_x, park_y;
+	double jump_left, jump_dx, jump_dy, drop_left;
+};
+
+static void
+drive_finish(struct drive *d)
+{
+	free(d->pts);
+	free(d->cum);
+	free(d->halts);
+}
+
+/* Halts at each stop's closest approach, in path order, then the path's end. */
+static void
+drive_plan_halts(struct drive *d, const struct route *r, const struct route_tour *tour)
+{
+	double len = d->cum[d->np - 1];
+	d->n_halts = 0;
+	if (d->o.halt_s > 0) {
+		for (unsigned i = 0; i < tour->n_stops; i++) {
+			const struct route_stop *st = &r->stops[tour->stops[i]];
+			struct geo_xy c = geo_project(&d->proj, st->fence.center.lat,
+						      st->fence.center.lon);
+			double a = geo_polyline_locate(d->pts, d->cum, d->np, c, NULL, NULL);
+			if (a > 1 && a < len - 1)
+				d->halts[d->n_halts++] = a;
+		}
+		qsort(d->halts, d->n_halts, sizeof(*d->halts), cmp_double);
+	}
+	d->halts[d->n_halts++] = len;
+}
+
+static int
+drive_init(struct drive *d, const struct route *r, const struct route_tour *tour,
+	   const struct track_options *opt)
+{
+	*d = (struct drive){.o = *opt};
+	if (d->o.hz <= 0)
+		d->o.hz = 1;
+	double kmh = d->o.speed_kmh > 0 ? d->o.speed_kmh
+					: (tour->speed_kmh > 0 ? tour->speed_kmh : 12);
+	d->cruise = kmh / 3.6;
+	d->accel = d->o.accel > 0 ? d->o.accel : 0.6;
+	d->dt = 1.0 / d->o.hz;
+	rng_seed(&d->rng, d->o.seed);
+
+	d->np = tour->n_path;
+	d->pts = calloc(d->np, sizeof(*d->pts));
+	d->cum = calloc(d->np, sizeof(*d->cum));
+	d->halts = calloc(tour->n_stops + 1, sizeof(*d->halts));
+	if (!d->pts || !d->cum || !d->halts)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->np; i++) {
+		const struct route_point *q = &tour->path[d->o.reverse ? d->np - 1 - i : i];
+		if (i == 0)
+			geo_proj_init(&d->proj, q->lat, q->lon);
+		d->pts[i] = geo_project(&d->proj, q->lat, q->lon);
+	}
+	geo_polyline_lengths(d->pts, d->np, d->cum);
+	drive_plan_halts(d, r, tour);
+
+	d->park_left = d->o.park_start_s;
+	d->bias_x = d->o.bias_m * rng_gauss(&d->rng);
+	d->bias_y = d->o.bias_m * rng_gauss(&d->rng);
+	return 0;
+}
+
+/* Room for the whole drive: its length at cruising speed, the halts with
+ * their braking and starting, the parked minutes and a margin. */
+static size_t
+drive_capacity(const struct drive *d)
+{
+	const struct track_options *o = &d->o;
+	double drive_s = d->cum[d->np - 1] / d->cruise +
+			 d->n_halts * (o->halt_s + 2 * d->cruise / d->accel) + 60;
+	return (size_t)((drive_s + o->park_start_s + o->park_end_s) * o->hz) + 16;
+}
+
+/* One time step of the cart: parked, halted or driving towards the next
+ * halt within its acceleration.  false once the drive is over. */
+static bool
+drive_move(struct drive *d, bool *parked)
+{
+	const struct track_options *o = &d->o;
+	*parked = false;
+	if (d->park_left > 0) {
+		*parked = true;
+		d->park_left -= d->dt;
+		d->v = 0;
+	} else if (d->at_end) {
+		if (d->end_parked)
+			return false;
+		d->end_parked = true;
+		d->park_left = o->park_end_s;
+		if (d->park_left <= 0)
+			return false;
+		*parked = true;
+		d->park_left -= d->dt;
+	} else if (d->halt_left > 0) {
+		d->halt_left -= d->dt;
+		d->v = 0;
+	} else {
+		double target = d->halts[d->next_halt];
+		double dist = target - d->along;
+		double vb = sqrt(fmax(0, 2 * d->accel * dist));
+		d->v = fmin(fmin(d->v + d->accel * d->dt, d->cruise), vb);
+		if (dist <= 0.05 || (d->v < 0.05 && dist < 0.5)) {
+			d->along = target;
+			d->v = 0;
+			d->next_halt++;
+			if (d->next_halt >= d->n_halts)
+				d->at_end = true;
+			else
+				d->halt_left = o->halt_s;
+		} else {
+			d->v = fmax(d->v, 0.3);
+			d->along = fmin(target, d->along + d->v * d->dt);
+		}
+	}
+	return true;
+}
+
+/* The receiver's errors for one step: a drifting bias, a parked receiver's
+ * wander, multipath jumps, dropouts and white noise.  Returns where the
+ * receiver puts the true point p. */
+static struct geo_xy
+drive_measure(struct drive *d, struct geo_xy p, bool parked, bool *jumping)
+{
+	const struct track_options *o = &d->o;
+	double dt = d->dt;
+	double a = dt / (o->bias_tau_s > 0 ? o->bias_tau_s : 120);
+	d->bias_x += -a * d->bias_x + o->bias_m * sqrt(2 * a) * rng_gauss(&d->rng);
+	d->bias_y += -a * d->bias_y + o->bias_m * sqrt(2 * a) * rng_gauss(&d->rng);
+	if (parked) {
+		/* a parked receiver wanders: a slow random walk, bounded */
+		double step = o->park_drift_m * sqrt(dt / 60.0);
+		d->park_x += step * rng_gauss(&d->rng) - 0.01 * dt * d->park_x;
+		d->park_y += step * rng_gauss(&d->rng) - 0.01 * dt * d->park_y;
+	} else {
+		d->park_x *= exp(-dt / 10.0);
+		d->park_y *= exp(-dt / 10.0);
+	}
+	if (d->jump_left > 0) {
+		d->jump_left -= dt;
+	} else if (!parked && rng_uniform(&d->rng) < o->jump_per_min / 60.0 * dt) {
+		double m = rng_range(&d->rng, o->jump_min_m, o->jump_max_m);
+		double ang = rng_range(&d->rng, 0, 2 * M_PI);
+		d->jump_dx = m * sin(ang);
+		d->jump_dy = m * cos(ang);
+		d->jump_left = rng_range(&d->rng, o->jump_min_s, o->jump_max_s);
+	}
+	if (d->drop_left > 0)
+		d->drop_left -= dt;
+	else if (rng_uniform(&d->rng) < o->dropout_per_min / 60.0 * dt)
+		d->drop_left = rng_range(&d->rng, o->dropout_min_s, o->dropout_max_s);
+	struct geo_xy m = p;
+	m.x += d->bias_x + d->park_x + o->noise_m * rng_gauss(&d->rng);
+	m.y += d->bias_y + d->park_y + o->noise_m * rng_gauss(&d->rng);
+	*jumping = d->jump_left > 0;
+	if (*jumping) {
+		m.x += d->jump_dx;
+		m.y += d->jump_dy;
+	}
+	return m;
+}
+
+/* What the receiver reports at measured point m: nothing in a dropout, else
+ * a 3D fix with a noisy speed and course. */
+static void
+drive_report(struct drive *d, struct track_sample *sm, struct geo_xy m, double heading)
+{
+	struct hal_fix *f = &sm->fix;
+	double v = d->v;
+	f->time_ms = sm->t_ms;
+	f->alt = f->hdop = f->eph = f->lat = f->lon = f->speed = f->track = NAN;
+	if (d->drop_left > 0) {
+		sm->dropped = true;
+		f->set = HAL_FIX_TIME | HAL_FIX_MODE;
+		f->mode = HAL_FIX_MODE_NONE;
+		return;
+	}
+	geo_unproject(&d->proj, m, &f->lat, &f->lon);
+	double sp = v + (d->o.noise_m > 0 ? 0.1 * rng_gauss(&d->rng) : 0);
+	if (v < 0.01)
+		sp = fabs(0.05 * rng_gauss(&d->rng));
+	f->speed = fmax(0, sp);
+	f->track = v > 0.5 ? fmod(heading + 2.0 * rng_gauss(&d->rng) + 360.0, 360.0)
+			   : rng_range(&d->rng, 0, 360);
+	f->alt = 45;
+	f->hdop = 0.9;
+	f->sats_used = 9;
+	f->mode = HAL_FIX_MODE_3D;
+	f->set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_ALT | HAL_FIX_SPEED | HAL_FIX_TRACK |
+		 HAL_FIX_HDOP | HAL_FIX_SATS | HAL_FIX_MODE;
+}
+
+/* Steps the drive to its end into s[cap]; returns the samples written. */
+static size_t
+drive_run(struct drive *d, struct track_sample *s, size_t cap)
+{
+	size_t n = 0;
+	bool parked;
+	while (n < cap && drive_move(d, &parked)) {
+		struct track_sample *sm = &s[n];
+		double heading;
+		struct geo_xy p = geo_polyline_point(d->pts, d->cum, d->np, d->along, &heading);
+		struct geo_xy m = drive_measure(d, p, parked, &sm->jumping);
+		sm->t_ms = d->o.start_ms + (int64_t)llround((double)n * 1000.0 / d->o.hz);
+		sm->true_along = d->along;
+		sm->true_speed = d->v;
+		sm->parked = parked;
+		geo_unproject(&d->proj, p, &sm->true_lat, &sm->true_lon);
+		drive_report(d, sm, m, heading);
+		n++;
+	}
+	return n;
+}
+
 int
 track_generate(const struct route *r, unsigned tour_index, const struct track_options *opt,
 	       struct track_sample **out, size_t *n_out)
@@ -132,181 +365,19 @@ track_generate(const struct route *r, unsigned tour_index, const struct track_op
 	*n_out = 0;
 	if (!r || tour_index >= r->n_tours || r->tours[tour_index].n_path < 2)
 		return -EINVAL;
-	const struct route_tour *tour = &r->tours[tour_index];
-	struct track_options o = *opt;
-	if (o.hz <= 0)
-		o.hz = 1;
-	double cruise = (o.speed_kmh > 0 ? o.speed_kmh
-					 : (tour->speed_kmh > 0 ? tour->speed_kmh : 12)) / 3.6;
-	double accel = o.accel > 0 ? o.accel : 0.6;
-	struct rng rng;
-	rng_seed(&rng, o.seed);
-
-	struct geo_proj proj;
-	geo_proj_init(&proj, tour->path[0].lat, tour->path[0].lon);
-	size_t np = tour->n_path;
-	struct geo_xy *pts = calloc(np, sizeof(*pts));
-	double *cum = calloc(np, sizeof(*cum));
-	double *halts = calloc(tour->n_stops + 1, sizeof(*halts));
-	struct track_sample *s = NULL;
-	int rc = -ENOMEM;
-	if (!pts || !cum || !halts)
-		goto out;
-	for (size_t i = 0; i < np; i++)
-		pts[i] = geo_project(&proj, tour->path[i].lat, tour->path[i].lon);
-	geo_polyline_lengths(pts, np, cum);
-	double len = cum[np - 1];
-
-	/* halts at each stop's closest approach, in path order */
-	size_t n_halts = 0;
-	if (o.halt_s > 0) {
-		for (unsigned i = 0; i < tour->n_stops; i++) {
-			const struct route_stop *st = &r->stops[tour->stops[i]];
-			struct geo_xy c = geo_project(&proj, st->fence.center.lat,
-						      st->fence.center.lon);
-			double a = geo_polyline_locate(pts, cum, np, c, NULL, NULL);
-			if (a > 1 && a < len - 1)
-				halts[n_halts++] = a;
+	struct drive d;
+	int rc = drive_init(&d, r, &r->tours[tour_index], opt);
+	if (rc == 0) {
+		size_t cap = drive_capacity(&d);
+		struct track_sample *s = calloc(cap, sizeof(*s));
+		if (s) {
+			*n_out = drive_run(&d, s, cap);
+			*out = s;
+		} else {
+			rc = -ENOMEM;
 		}
-		qsort(halts, n_halts, sizeof(*halts), cmp_double);
 	}
-	halts[n_halts++] = len; /* the end of the path */
-
-	double dt = 1.0 / o.hz;
-	double drive_s_est = len / cruise + n_halts * (o.halt_s + 2 * cruise / accel) + 60;
-	size_t cap = (size_t)((drive_s_est + o.park_start_s + o.park_end_s) * o.hz) + 16;
-	s = calloc(cap, sizeof(*s));
-	if (!s)
-		goto out;
-
-	double along = 0, v = 0;
-	size_t next_halt = 0;
-	double halt_left = 0;
-	double park_left = o.park_start_s;
-	bool at_end = false, end_parked = false;
-	double bias_x = o.bias_m * rng_gauss(&rng), bias_y = o.bias_m * rng_gauss(&rng);
-	double park_x = 0, park_y = 0;
-	double jump_left = 0, jump_dx = 0, jump_dy = 0, drop_left = 0;
-	size_t n = 0;
-	for (int64_t k = 0; n < cap; k++) {
-		struct track_sample *sm = &s[n];
-		bool parked = false;
-		/* --- kinematics --- */
-		if (park_left > 0) {
-			parked = true;
-			park_left -= dt;
-			v = 0;
-		} else if (at_end) {
-			if (!end_parked) {
-				end_parked = true;
-				park_left = o.park_end_s;
-				if (park_left <= 0)
-					break;
-				parked = true;
-				park_left -= dt;
-			} else {
-				break;
-			}
-		} else if (halt_left > 0) {
-			halt_left -= dt;
-			v = 0;
-		} else {
-			double target = halts[next_halt];
-			double dist = target - along;
-			double vb = sqrt(fmax(0, 2 * accel * dist));
-			v = fmin(fmin(v + accel * dt, cruise), vb);
-			if (dist <= 0.05 || (v < 0.05 && dist < 0.5)) {
-				along = target;
-				v = 0;
-				next_halt++;
-				if (next_halt >= n_halts) {
-					at_end = true;
-				} else {
-					halt_left = o.halt_s;
-				}
-			} else {
-				v = fmax(v, 0.3);
-				along = fmin(target, along + v * dt);
-			}
-		}
-		double heading;
-		struct geo_xy p = geo_polyline_point(pts, cum, np, along, &heading);
-
-		/* --- errors --- */
-		double a = dt / (o.bias_tau_s > 0 ? o.bias_tau_s : 120);
-		bias_x += -a * bias_x + o.bias_m * sqrt(2 * a) * rng_gauss(&rng);
-		bias_y += -a * bias_y + o.bias_m * sqrt(2 * a) * rng_gauss(&rng);
-		if (parked) {
-			/* a parked receiver wanders: a slow random walk, bounded */
-			double step = o.park_drift_m * sqrt(dt / 60.0);
-			park_x += step * rng_gauss(&rng) - 0.01 * dt * park_x;
-			park_y += step * rng_gauss(&rng) - 0.01 * dt * park_y;
-		} else {
-			park_x *= exp(-dt / 10.0);
-			park_y *= exp(-dt / 10.0);
-		}
-		if (jump_left > 0) {
-			jump_left -= dt;
-		} else if (!parked && rng_uniform(&rng) < o.jump_per_min / 60.0 * dt) {
-			double m = rng_range(&rng, o.jump_min_m, o.jump_max_m);
-			double ang = rng_range(&rng, 0, 2 * M_PI);
-			jump_dx = m * sin(ang);
-			jump_dy = m * cos(ang);
-			jump_left = rng_range(&rng, o.jump_min_s, o.jump_max_s);
-		}
-		if (drop_left > 0) {
-			drop_left -= dt;
-		} else if (rng_uniform(&rng) < o.dropout_per_min / 60.0 * dt) {
-			drop_left = rng_range(&rng, o.dropout_min_s, o.dropout_max_s);
-		}
-		struct geo_xy m = p;
-		m.x += bias_x + park_x + o.noise_m * rng_gauss(&rng);
-		m.y += bias_y + park_y + o.noise_m * rng_gauss(&rng);
-		bool jumping = jump_left > 0;
-		if (jumping) {
-			m.x += jump_dx;
-			m.y += jump_dy;
-		}
-
-		sm->t_ms = o.start_ms + (int64_t)llround((double)k * 1000.0 / o.hz);
-		sm->true_along = along;
-		sm->true_speed = v;
-		sm->parked = parked;
-		sm->jumping = jumping;
-		geo_unproject(&proj, p, &sm->true_lat, &sm->true_lon);
-		struct hal_fix *f = &sm->fix;
-		f->time_ms = sm->t_ms;
-		f->alt = f->hdop = f->eph = f->lat = f->lon = f->speed = f->track = NAN;
-		if (drop_left > 0) {
-			sm->dropped = true;
-			f->set = HAL_FIX_TIME | HAL_FIX_MODE;
-			f->mode = HAL_FIX_MODE_NONE;
-		} else {
-			geo_unproject(&proj, m, &f->lat, &f->lon);
-			double sp = v + (o.noise_m > 0 ? 0.1 * rng_gauss(&rng) : 0);
-			if (v < 0.01)
-				sp = fabs(0.05 * rng_gauss(&rng));
-			f->speed = fmax(0, sp);
-			f->track = v > 0.5 ? fmod(heading + 2.0 * rng_gauss(&rng) + 360.0, 360.0)
-					   : rng_range(&rng, 0, 360);
-			f->alt = 45;
-			f->hdop = 0.9;
-			f->sats_used = 9;
-			f->mode = HAL_FIX_MODE_3D;
-			f->set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_ALT | HAL_FIX_SPEED |
-				 HAL_FIX_TRACK | HAL_FIX_HDOP | HAL_FIX_SATS | HAL_FIX_MODE;
-		}
-		n++;
-	}
-	*out = s;
-	*n_out = n;
-	s = NULL;
-	rc = 0;
-out:
-	free(s);
-	free(pts);
-	free(cum);
-	free(halts);
+	drive_finish(&d);
 	return rc;
 }
 
@@ -430,12 +501,6 @@ syn_point(const struct geo_proj *p, double x, double y)
 	return rp;
 }
 
-static char *
-dupstr(const char *s)
-{
-	return strdup(s);
-}
-
 struct syn_stop {
 	const char *id;
 	double x, y, r;   /* circle; r < 0: polygon of |r| "radius" */
@@ -461,6 +526,54 @@ static const double syn_path[][2] = {
 	{215, 420}, {900, 420}, {900, -300}, {0, -300}, {0, -20},
 };
 
+/* One stop of the synthetic route: its fence, heading window and a zh and
+ * an en clip; -ENOMEM leaves what it allocated for route_destroy(). */
+static int
+syn_stop_init(struct route_stop *s, const struct syn_stop *d, const struct geo_proj *p)
+{
+	s->id = strdup(d->id);
+	s->fence.center = syn_point(p, d->x, d->y);
+	if (d->r > 0) {
+		s->fence.kind = ROUTE_FENCE_CIRCLE;
+		s->fence.radius_m = d->r;
+	} else {
+		s->fence.kind = ROUTE_FENCE_POLYGON;
+		s->fence.radius_m = -d->r;
+		s->fence.n_vertices = (unsigned)d->poly_n;
+		s->fence.vertices = calloc((size_t)d->poly_n, sizeof(struct route_point));
+		if (!s->fence.vertices)
+			return -ENOMEM;
+		for (int k = 0; k < d->poly_n; k++) {
+			double ang = 2 * M_PI * k / d->poly_n;
+			double rr = -d->r * (k % 2 ? 0.8 : 1.0);
+			s->fence.vertices[k] =
+				syn_point(p, d->x + rr * sin(ang), d->y + rr * cos(ang));
+		}
+	}
+	s->heading.set = d->tol > 0;
+	s->heading.deg = d->heading;
+	s->heading.tolerance_deg = d->tol;
+	s->priority = d->priority;
+	s->lead_s = 6;
+	s->lead_m = 15;
+	s->play_once = true;
+	s->n_clips = 2;
+	s->clips = calloc(2, sizeof(*s->clips));
+	if (!s->id || !s->clips)
+		return -ENOMEM;
+	for (unsigned k = 0; k < 2; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s.%s.opus", d->id, k ? "en" : "zh");
+		s->clips[k].lang = strdup(k ? "en" : "zh");
+		s->clips[k].file = strdup(name);
+		s->clips[k].path = strdup(name);
+		s->clips[k].duration_ms = k ? 10000 : 12000;
+		if (!s->clips[k].lang || !s->clips[k].file || !s->clips[k].path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 struct route *
 track_synthetic_route(void)
 {
@@ -471,72 +584,31 @@ track_synthetic_route(void)
 	struct route *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->id = dupstr("synthetic");
-	r->file = dupstr("(synthetic)");
+	r->id = strdup("synthetic");
+	r->file = strdup("(synthetic)");
 	r->n_langs = 2;
 	r->langs = calloc(2, sizeof(char *));
 	r->stops = calloc(ns, sizeof(*r->stops));
 	r->tours = calloc(1, sizeof(*r->tours));
 	if (!r->id || !r->file || !r->langs || !r->stops || !r->tours)
 		goto fail;
-	r->langs[0] = dupstr("zh");
-	r->langs[1] = dupstr("en");
+	r->langs[0] = strdup("zh");
+	r->langs[1] = strdup("en");
 	r->n_stops = ns;
-	for (unsigned i = 0; i < ns; i++) {
-		const struct syn_stop *d = &syn_stops[i];
-		struct route_stop *s = &r->stops[i];
-		s->id = dupstr(d->id);
-		s->fence.center = syn_point(&p, d->x, d->y);
-		if (d->r > 0) {
-			s->fence.kind = ROUTE_FENCE_CIRCLE;
-			s->fence.radius_m = d->r;
-		} else {
-			s->fence.kind = ROUTE_FENCE_POLYGON;
-			s->fence.radius_m = -d->r;
-			s->fence.n_vertices = (unsigned)d->poly_n;
-			s->fence.vertices = calloc((size_t)d->poly_n, sizeof(struct route_point));
-			if (!s->fence.vertices)
-				goto fail;
-			for (int k = 0; k < d->poly_n; k++) {
-				double ang = 2 * M_PI * k / d->poly_n;
-				double rr = -d->r * (k % 2 ? 0.8 : 1.0);
-				s->fence.vertices[k] =
-					syn_point(&p, d->x + rr * sin(ang), d->y + rr * cos(ang));
-			}
-		}
-		s->heading.set = d->tol > 0;
-		s->heading.deg = d->heading;
-		s->heading.tolerance_deg = d->tol;
-		s->priority = d->priority;
-		s->lead_s = 6;
-		s->lead_m = 15;
-		s->play_once = true;
-		s->n_clips = 2;
-		s->clips = calloc(2, sizeof(*s->clips));
-		if (!s->id || !s->clips)
+	for (unsigned i = 0; i < ns; i++)
+		if (syn_stop_init(&r->stops[i], &syn_stops[i], &p) < 0)
 			goto fail;
-		for (unsigned k = 0; k < 2; k++) {
-			char name[64];
-			snprintf(name, sizeof(name), "%s.%s.opus", d->id, k ? "en" : "zh");
-			s->clips[k].lang = dupstr(k ? "en" : "zh");
-			s->clips[k].file = dupstr(name);
-			s->clips[k].path = dupstr(name);
-			s->clips[k].duration_ms = k ? 10000 : 12000;
-			if (!s->clips[k].lang || !s->clips[k].file || !s->clips[k].path)
-				goto fail;
-		}
-	}
 	struct route_tour *t = &r->tours[0];
 	r->n_tours = 1;
-	t->id = dupstr("loop");
+	t->id = strdup("loop");
 	t->n_langs = 2;
 	t->langs = calloc(2, sizeof(char *));
 	t->stops = calloc(ns, sizeof(unsigned));
 	t->path = calloc(np, sizeof(*t->path));
 	if (!t->id || !t->langs || !t->stops || !t->path)
 		goto fail;
-	t->langs[0] = dupstr("zh");
-	t->langs[1] = dupstr("en");
+	t->langs[0] = strdup("zh");
+	t->langs[1] = strdup("en");
 	t->n_stops = ns;
 	for (unsigned i = 0; i < ns; i++)
 		t->stops[i] = i;
@@ -546,227 +618,6 @@ track_synthetic_route(void)
 	t->speed_kmh = 12;
 	return r;
 fail:
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	return NULL;
-}
-
-static void
-free_clips(struct route_clip *c, unsigned n)
-{
-	for (unsigned i = 0; c && i < n; i++) {
-		free(c[i].lang);
-		free(c[i].file);
-		free(c[i].path);
-		free(c[i].transcript);
-	}
-	free(c);
-}
-
-void
-track_synthetic_route_free(struct route *r)
-{
-	if (!r)
-		return;
-	for (unsigned i = 0; r->stops && i < r->n_stops; i++) {
-		struct route_stop *s = &r->stops[i];
-		free(s->id);
-		free(s->fence.vertices);
-		free_clips(s->clips, s->n_clips);
-	}
-	free(r->stops);
-	for (unsigned i = 0; r->tours && i < r->n_tours; i++) {
-		struct route_tour *t = &r->tours[i];
-		free(t->id);
-		for (unsigned k = 0; t->langs && k < t->n_langs; k++)
-			free(t->langs[k]);
-		free(t->langs);
-		free(t->stops);
-		free(t->path);
-		for (int k = 0; k < ROUTE_ANNOUNCE_COUNT; k++)
-			free_clips(t->announcements[k], t->n_announcements[k]);
-	}
-	free(r->tours);
-	for (unsigned k = 0; r->langs && k < r->n_langs; k++)
-		free(r->langs[k]);
-	free(r->langs);
-	free(r->id);
-	free(r->file);
-	free(r);
-}
-
-/* ---- command line ------------------------------------------------------- */
-
-static const char usage[] =
-	"usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
-	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
-	"                         [--wait S] [--reverse] [--gpx]\n"
-	"  --reverse  drive the tour's path the wrong way round\n"
-	"  --gpx      write GPX 1.1 instead of NMEA\n"
-	"  --wait S  boarding: parked at the start this long before leaving (default 60,\n"
-	"            time for the welcome and safety announcements)\n"
-	"  --park S  parked at the end this long, the receiver drifting\n"
-	"  a synthetic NMEA drive (RMC+GGA) along the tour path on stdout;\n"
-	"  FILE may be --synthetic for the built-in test route\n";
-
-static bool
-parse_double(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (!*s || *end || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
-int
-guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *err)
-{
-	struct track_options o;
-	track_options_defaults(&o);
-	o.park_start_s = 60; /* boarding: the welcome plays before the cart leaves */
-	const char *tour_id = NULL;
-	bool reverse = false, gpx = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		double d;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, out);
-			return 0;
-		}
-		if (a[0] != '-' || strcmp(a, "--synthetic") == 0)
-			continue; /* the FILE */
-		if (strcmp(a, "--reverse") == 0) {
-			reverse = true;
-			continue;
-		}
-		if (strcmp(a, "--gpx") == 0) {
-			gpx = true;
-			continue;
-		}
-		if (!v) {
-			fprintf(err, "track: %s needs a value\n%s", a, usage);
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--tour") == 0) {
-			tour_id = v;
-			continue;
-		}
-		if (!parse_double(v, &d)) {
-			fprintf(err, "track: %s: not a number: %s\n", a, v);
-			return 2;
-		}
-		if (strcmp(a, "--speed") == 0 && d > 0)
-			o.speed_kmh = d;
-		else if (strcmp(a, "--noise") == 0 && d >= 0)
-			o.noise_m = d;
-		else if (strcmp(a, "--hz") == 0 && d > 0 && d <= 50)
-			o.hz = d;
-		else if (strcmp(a, "--seed") == 0 && d >= 0)
-			o.seed = (uint64_t)d;
-		else if (strcmp(a, "--jumps") == 0 && d >= 0)
-			o.jump_per_min = d;
-		else if (strcmp(a, "--dropouts") == 0 && d >= 0)
-			o.dropout_per_min = d;
-		else if (strcmp(a, "--halt") == 0 && d >= 0)
-			o.halt_s = d;
-		else if (strcmp(a, "--park") == 0 && d >= 0)
-			o.park_end_s = d;
-		else if (strcmp(a, "--wait") == 0 && d >= 0)
-			o.park_start_s = d;
-		else {
-			fprintf(err, "track: bad option or value: %s %s\n%s", a, v, usage);
-			return 2;
-		}
-	}
-	unsigned idx = 0;
-	bool found = !tour_id;
-	for (unsigned i = 0; tour_id && i < r->n_tours; i++)
-		if (r->tours[i].id && strcmp(r->tours[i].id, tour_id) == 0) {
-			idx = i;
-			found = true;
-		}
-	if (!found || r->n_tours == 0) {
-		fprintf(err, "track: no tour %s\n", tour_id ? tour_id : "(none in the route)");
-		return 2;
-	}
-	struct track_sample *s;
-	size_t n;
-	int rc;
-	if (reverse) {
-		/* the same route with this tour's path turned round */
-		const struct route_tour *t = &r->tours[idx];
-		struct route rr = *r;
-		struct route_tour *tours = malloc(r->n_tours * sizeof(*tours));
-		struct route_point *path = malloc((t->n_path ? t->n_path : 1) * sizeof(*path));
-		if (!tours || !path) {
-			free(tours);
-			free(path);
-			fprintf(err, "track: out of memory\n");
-			return 1;
-		}
-		memcpy(tours, r->tours, r->n_tours * sizeof(*tours));
-		for (unsigned i = 0; i < t->n_path; i++)
-			path[i] = t->path[t->n_path - 1 - i];
-		tours[idx].path = path;
-		rr.tours = tours;
-		rc = track_generate(&rr, idx, &o, &s, &n);
-		free(path);
-		free(tours);
-	} else {
-		rc = track_generate(r, idx, &o, &s, &n);
-	}
-	if (rc == -EINVAL) {
-		fprintf(err, "track: tour %s has no path\n", r->tours[idx].id);
-		return 2;
-	}
-	if (rc < 0) {
-		fprintf(err, "track: %s\n", strerror(-rc));
-		return 1;
-	}
-	rc = gpx ? track_write_gpx(s, n, r->tours[idx].id, out) : track_write_nmea(s, n, out);
-	free(s);
-	return rc < 0 ? 1 : 0;
-}
-
-int
-guide_track_main(int argc, char **argv)
-{
-	const char *file = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--synthetic") == 0) {
-			file = argv[i];
-		} else if (argv[i][0] == '-') {
-			i++;
-		} else if (!file) {
-			file = argv[i];
-		}
-	}
-	if (!file) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	if (strcmp(file, "--synthetic") != 0) {
-		struct route *route = NULL;
-		int lrc = guide_route_load(file, false, stderr, &route, NULL);
-		if (lrc != 0)
-			return lrc;
-		int rc = guide_track_run(route, argc, argv, stdout, stderr);
-		route_destroy(route);
-		return rc;
-	}
-	struct route *r = track_synthetic_route();
-	if (!r) {
-		fprintf(stderr, "track: out of memory\n");
-		return 1;
-	}
-	int rc = guide_track_run(r, argc, argv, stdout, stderr);
-	track_synthetic_route_free(r);
-	return rc;
 }
