@@ -1,60 +1,21 @@
-#define _GNU_SOURCE
 #include "guide/curator/render.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "guide/curator/array.h"
+#include "guide/curator/event_log.h"
 #include "routes/geo.h"
 
 /* ---- event log -------------------------------------------------------- */
 
-static int64_t
-parse_iso_ms(const char *s)
-{
-	struct tm tm = {0};
-	int ms = 0;
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return 0;
-	if (*p == '.') {
-		int digits = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (digits < 3) {
-				ms = ms * 10 + (*p - '0');
-				digits++;
-			}
-		}
-		while (digits++ < 3)
-			ms *= 10;
-	}
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static const char *
-get_str(json_object *o, const char *k)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool
-get_num(json_object *o, const char *k, double *out)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v))
-		return false;
-	if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_double(v);
-	return true;
-}
+struct clip_reader {
+	struct render_clip *clips;
+	size_t n, cap;
+};
 
 static void
 copy_field(char *dst, size_t cap, const char *src)
@@ -62,70 +23,70 @@ copy_field(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src ? src : "");
 }
 
+static int
+clip_started(struct clip_reader *rd, json_object *o, const char *time)
+{
+	struct render_clip *p = array_grow(rd->clips, rd->n, &rd->cap, sizeof(*p), 64);
+	if (!p)
+		return -ENOMEM;
+	rd->clips = p;
+	struct render_clip *c = &rd->clips[rd->n++];
+	memset(c, 0, sizeof(*c));
+	copy_field(c->poi, sizeof(c->poi), event_log_str(o, "poi"));
+	copy_field(c->clip, sizeof(c->clip), event_log_str(o, "clip"));
+	copy_field(c->lang, sizeof(c->lang), event_log_str(o, "lang"));
+	c->start_ms = event_log_time_ms(time);
+	c->start_lat = c->start_lon = NAN;
+	event_log_num(o, "lat", &c->start_lat);
+	event_log_num(o, "lon", &c->start_lon);
+	c->completed = -1;
+	return 0;
+}
+
+/* ends the newest open clip of that stop and language */
+static void
+clip_ended(struct clip_reader *rd, json_object *o, const char *time)
+{
+	const char *poi = event_log_str(o, "poi"), *lang = event_log_str(o, "lang");
+	for (size_t i = rd->n; poi && lang && i-- > 0;) {
+		struct render_clip *c = &rd->clips[i];
+		if (c->end_ms == 0 && strcmp(c->poi, poi) == 0 && strcmp(c->lang, lang) == 0) {
+			c->end_ms = event_log_time_ms(time);
+			int completed = event_log_bool(o, "completed");
+			if (completed >= 0)
+				c->completed = completed;
+			return;
+		}
+	}
+}
+
+static int
+clip_event(void *ctx, json_object *o)
+{
+	const char *ev = event_log_str(o, "event"), *t = event_log_str(o, "time");
+	if (!ev || !t)
+		return 0;
+	if (strcmp(ev, "clip_start") == 0)
+		return clip_started(ctx, o, t);
+	if (strcmp(ev, "clip_end") == 0)
+		clip_ended(ctx, o, t);
+	return 0;
+}
+
 int
 render_read_events(FILE *f, struct render_clip **out, size_t *n, size_t *bad_lines)
 {
-	struct render_clip *clips = NULL;
-	size_t count = 0, cap = 0, bad = 0;
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-
-	while ((len = getline(&line, &lcap, f)) >= 0) {
-		if (len <= 1)
-			continue;
-		json_object *o = json_tokener_parse(line);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			bad++;
-			json_object_put(o);
-			continue;
-		}
-		const char *ev = get_str(o, "event"), *t = get_str(o, "time");
-		if (ev && t && strcmp(ev, "clip_start") == 0) {
-			if (count == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct render_clip *p = realloc(clips, nc * sizeof(*p));
-				if (!p) {
-					json_object_put(o);
-					free(line);
-					free(clips);
-					return -ENOMEM;
-				}
-				clips = p;
-				cap = nc;
-			}
-			struct render_clip *c = &clips[count++];
-			memset(c, 0, sizeof(*c));
-			copy_field(c->poi, sizeof(c->poi), get_str(o, "poi"));
-			copy_field(c->clip, sizeof(c->clip), get_str(o, "clip"));
-			copy_field(c->lang, sizeof(c->lang), get_str(o, "lang"));
-			c->start_ms = parse_iso_ms(t);
-			c->start_lat = c->start_lon = NAN;
-			get_num(o, "lat", &c->start_lat);
-			get_num(o, "lon", &c->start_lon);
-			c->completed = -1;
-		} else if (ev && t && strcmp(ev, "clip_end") == 0) {
-			const char *poi = get_str(o, "poi"), *lang = get_str(o, "lang");
-			/* the newest open clip of that stop and language */
-			for (size_t i = count; i-- > 0;) {
-				struct render_clip *c = &clips[i];
-				if (c->end_ms == 0 && poi && lang && strcmp(c->poi, poi) == 0 &&
-				    strcmp(c->lang, lang) == 0) {
-					json_object *v;
-					c->end_ms = parse_iso_ms(t);
-					if (json_object_object_get_ex(o, "completed", &v))
-						c->completed = json_object_get_boolean(v) ? 1 : 0;
-					break;
-				}
-			}
-		}
-		json_object_put(o);
+	struct clip_reader rd = {0};
+	struct event_log_counts counts;
+	int r = event_log_read(f, clip_event, &rd, &counts);
+	if (r < 0) {
+		free(rd.clips);
+		return r;
 	}
-	free(line);
-	*out = clips;
-	*n = count;
+	*out = rd.clips;
+	*n = rd.n;
 	if (bad_lines)
-		*bad_lines = bad;
+		*bad_lines = counts.bad_lines;
 	return 0;
 }
 
@@ -264,14 +225,27 @@ nice_scale_length(double metres)
 	return best;
 }
 
-int
-render_svg(const struct render_input *in, FILE *f)
+/* x,y of a point on the map, after sep: one vertex of a points="..." list */
+static void
+svg_point(FILE *f, const struct view *v, double lat, double lon, const char *sep)
+{
+	double px, py;
+	view_px(v, lat, lon, &px, &py);
+	fprintf(f, "%s%.1f,%.1f", sep, px, py);
+}
+
+/* The projection centred on the stops (or the drive when there are none),
+ * and a frame around what is drawn; -EINVAL when there is nothing. */
+static int
+view_fit(struct view *v, const struct render_input *in)
 {
 	const struct route *r = in->route;
-	struct view v = {.minx = INFINITY, .miny = INFINITY, .maxx = -INFINITY, .maxy = -INFINITY};
 	double lat0 = 0, lon0 = 0;
 	unsigned n0 = 0;
 
+	*v = (struct view){
+		.minx = INFINITY, .miny = INFINITY, .maxx = -INFINITY, .maxy = -INFINITY,
+	};
 	for (unsigned i = 0; i < r->n_stops; i++) {
 		lat0 += r->stops[i].fence.center.lat;
 		lon0 += r->stops[i].fence.center.lon;
@@ -282,9 +256,9 @@ render_svg(const struct render_input *in, FILE *f)
 		lon0 += in->track[i].lon;
 	}
 	if (n0)
-		geo_proj_init(&v.proj, lat0 / n0, lon0 / n0);
+		geo_proj_init(&v->proj, lat0 / n0, lon0 / n0);
 	else if (in->n_track)
-		geo_proj_init(&v.proj, lat0 / in->n_track, lon0 / in->n_track);
+		geo_proj_init(&v->proj, lat0 / in->n_track, lon0 / in->n_track);
 	else
 		return -EINVAL;
 
@@ -292,202 +266,173 @@ render_svg(const struct render_input *in, FILE *f)
 		if (!stop_selected(in, i))
 			continue;
 		const struct route_stop *s = &r->stops[i];
-		extend(&v, &v.proj, s->fence.center.lat, s->fence.center.lon, s->fence.radius_m + 20);
+		extend(v, &v->proj, s->fence.center.lat, s->fence.center.lon,
+		       s->fence.radius_m + 20);
 	}
 	for (unsigned t = 0; t < r->n_tours; t++) {
 		if (!tour_selected(in, &r->tours[t]))
 			continue;
 		for (unsigned i = 0; i < r->tours[t].n_path; i++)
-			extend(&v, &v.proj, r->tours[t].path[i].lat, r->tours[t].path[i].lon, 20);
+			extend(v, &v->proj, r->tours[t].path[i].lat, r->tours[t].path[i].lon, 20);
 	}
 	for (size_t i = 0; i < in->n_track; i++)
-		extend(&v, &v.proj, in->track[i].lat, in->track[i].lon, 10);
-	if (!isfinite(v.minx))
+		extend(v, &v->proj, in->track[i].lat, in->track[i].lon, 10);
+	if (!isfinite(v->minx))
 		return -EINVAL;
 
-	v.width = in->width_px > 0 ? in->width_px : 1200;
-	v.margin = 40;
-	double wm = fmax(v.maxx - v.minx, 50), hm = fmax(v.maxy - v.miny, 50);
-	v.scale = (v.width - 2 * v.margin) / wm;
-	v.height = (int)ceil(hm * v.scale + 2 * v.margin + 60); /* + legend band */
+	v->width = in->width_px > 0 ? in->width_px : 1200;
+	v->margin = 40;
+	double wm = fmax(v->maxx - v->minx, 50), hm = fmax(v->maxy - v->miny, 50);
+	v->scale = (v->width - 2 * v->margin) / wm;
+	v->height = (int)ceil(hm * v->scale + 2 * v->margin + 60); /* + legend band */
+	return 0;
+}
 
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
-		v.width, v.height, v.width, v.height);
+/* A geofence with its heading arrow and a haloed label above it. */
+static void
+draw_stop(FILE *f, const struct view *v, const struct route_stop *s)
+{
+	const struct route_fence *fence = &s->fence;
+	double cx, cy;
+	view_px(v, fence->center.lat, fence->center.lon, &cx, &cy);
+	fprintf(f, "<g class=\"stop\" id=\"stop-");
+	xml_text(f, s->id);
+	fprintf(f, "\">");
+	if (fence->kind == ROUTE_FENCE_CIRCLE) {
+		fprintf(f,
+			"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#f6ad55\" "
+			"fill-opacity=\"0.25\" stroke=\"#c05621\" stroke-width=\"1.5\"/>",
+			cx, cy, fence->radius_m * v->scale);
+	} else {
+		fprintf(f, "<polygon points=\"");
+		for (unsigned k = 0; k < fence->n_vertices; k++)
+			svg_point(f, v, fence->vertices[k].lat, fence->vertices[k].lon,
+				  k ? " " : "");
+		fprintf(f, "\" fill=\"#f6ad55\" fill-opacity=\"0.25\" stroke=\"#c05621\" "
+			   "stroke-width=\"1.5\"/>");
+	}
+	if (s->heading.set) {
+		/* the direction of travel that fires this stop */
+		double hx = cx + 18 * sin(s->heading.deg * M_PI / 180);
+		double hy = cy - 18 * cos(s->heading.deg * M_PI / 180);
+		draw_arrow(f, hx, hy, s->heading.deg, "#c05621");
+	}
+	/* the label sits above the fence, haloed, so the clip marks stay visible */
+	double top = cy - fence->radius_m * v->scale;
+	for (unsigned k = 0; fence->kind == ROUTE_FENCE_POLYGON && k < fence->n_vertices; k++) {
+		double px, py;
+		view_px(v, fence->vertices[k].lat, fence->vertices[k].lon, &px, &py);
+		top = fmin(top, py);
+	}
+	const char *name = route_text_get(s->names, s->n_names, "en");
 	fprintf(f, "<title>");
-	xml_text(f, r->id);
-	fprintf(f, " route map</title>\n");
-	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#f7f5ef\"/>\n");
+	xml_text(f, s->id);
+	if (name) {
+		fprintf(f, ": ");
+		xml_text(f, name);
+	}
+	fprintf(f, "</title>");
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\" "
+		   "text-anchor=\"middle\" fill=\"#7b341e\" stroke=\"#f7f5ef\" "
+		   "stroke-width=\"3\" paint-order=\"stroke\">",
+		cx, top - 5);
+	xml_text(f, s->id);
+	fprintf(f, "</text></g>\n");
+}
 
-	/* geofences */
-	fprintf(f, "<g id=\"stops\">\n");
-	for (unsigned i = 0; i < r->n_stops; i++) {
-		if (!stop_selected(in, i))
-			continue;
-		const struct route_stop *s = &r->stops[i];
-		double cx, cy;
-		view_px(&v, s->fence.center.lat, s->fence.center.lon, &cx, &cy);
-		fprintf(f, "<g class=\"stop\" id=\"stop-");
-		xml_text(f, s->id);
-		fprintf(f, "\">");
-		if (s->fence.kind == ROUTE_FENCE_CIRCLE) {
-			fprintf(f,
-				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"#f6ad55\" "
-				"fill-opacity=\"0.25\" stroke=\"#c05621\" stroke-width=\"1.5\"/>",
-				cx, cy, s->fence.radius_m * v.scale);
-		} else {
-			fprintf(f, "<polygon points=\"");
-			for (unsigned k = 0; k < s->fence.n_vertices; k++) {
-				double px, py;
-				view_px(&v, s->fence.vertices[k].lat, s->fence.vertices[k].lon, &px, &py);
-				fprintf(f, "%s%.1f,%.1f", k ? " " : "", px, py);
-			}
-			fprintf(f, "\" fill=\"#f6ad55\" fill-opacity=\"0.25\" stroke=\"#c05621\" "
-				   "stroke-width=\"1.5\"/>");
+/* A tour path, dashed, with direction arrows every ~90 px of map. */
+static void
+draw_path(FILE *f, const struct view *v, const struct route_tour *tour)
+{
+	fprintf(f, "<g class=\"path\" id=\"path-");
+	xml_text(f, tour->id);
+	fprintf(f, "\"><polyline fill=\"none\" stroke=\"#2d3748\" stroke-width=\"2\" "
+		   "stroke-dasharray=\"6 4\" points=\"");
+	for (unsigned i = 0; i < tour->n_path; i++)
+		svg_point(f, v, tour->path[i].lat, tour->path[i].lon, i ? " " : "");
+	fprintf(f, "\"/>\n");
+	double carry = 40;
+	for (unsigned i = 0; i + 1 < tour->n_path; i++) {
+		double ax, ay, bx, by;
+		view_px(v, tour->path[i].lat, tour->path[i].lon, &ax, &ay);
+		view_px(v, tour->path[i + 1].lat, tour->path[i + 1].lon, &bx, &by);
+		double len = hypot(bx - ax, by - ay);
+		double hd = atan2(bx - ax, -(by - ay)) * 180 / M_PI;
+		double pos = carry;
+		while (pos < len) {
+			double a = pos / len;
+			draw_arrow(f, ax + a * (bx - ax), ay + a * (by - ay), hd, "#2d3748");
+			pos += 90;
 		}
-		if (s->heading.set) {
-			/* the direction of travel that fires this stop */
-			double hx = cx + 18 * sin(s->heading.deg * M_PI / 180);
-			double hy = cy - 18 * cos(s->heading.deg * M_PI / 180);
-			draw_arrow(f, hx, hy, s->heading.deg, "#c05621");
-		}
-		/* the label sits above the fence, haloed, so the clip marks stay visible */
-		double top = cy - s->fence.radius_m * v.scale;
-		for (unsigned k = 0; s->fence.kind == ROUTE_FENCE_POLYGON && k < s->fence.n_vertices;
-		     k++) {
-			double px, py;
-			view_px(&v, s->fence.vertices[k].lat, s->fence.vertices[k].lon, &px, &py);
-			top = fmin(top, py);
-		}
-		const char *name = route_text_get(s->names, s->n_names, "en");
-		fprintf(f, "<title>");
-		xml_text(f, s->id);
-		if (name) {
-			fprintf(f, ": ");
-			xml_text(f, name);
-		}
-		fprintf(f, "</title>");
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\" "
-			   "text-anchor=\"middle\" fill=\"#7b341e\" stroke=\"#f7f5ef\" "
-			   "stroke-width=\"3\" paint-order=\"stroke\">",
-			cx, top - 5);
-		xml_text(f, s->id);
-		fprintf(f, "</text></g>\n");
+		carry = pos - len;
 	}
 	fprintf(f, "</g>\n");
+}
 
-	/* tour paths with direction arrows every ~80 m of map */
-	fprintf(f, "<g id=\"paths\">\n");
-	for (unsigned t = 0; t < r->n_tours; t++) {
-		const struct route_tour *tour = &r->tours[t];
-		if (!tour_selected(in, tour) || tour->n_path < 2)
-			continue;
-		fprintf(f, "<g class=\"path\" id=\"path-");
-		xml_text(f, tour->id);
-		fprintf(f, "\"><polyline fill=\"none\" stroke=\"#2d3748\" stroke-width=\"2\" "
-			   "stroke-dasharray=\"6 4\" points=\"");
-		for (unsigned i = 0; i < tour->n_path; i++) {
-			double px, py;
-			view_px(&v, tour->path[i].lat, tour->path[i].lon, &px, &py);
-			fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
-		}
-		fprintf(f, "\"/>\n");
-		double carry = 40;
-		for (unsigned i = 0; i + 1 < tour->n_path; i++) {
-			double ax, ay, bx, by;
-			view_px(&v, tour->path[i].lat, tour->path[i].lon, &ax, &ay);
-			view_px(&v, tour->path[i + 1].lat, tour->path[i + 1].lon, &bx, &by);
-			double len = hypot(bx - ax, by - ay);
-			double hd = atan2(bx - ax, -(by - ay)) * 180 / M_PI;
-			double pos = carry;
-			while (pos < len) {
-				double a = pos / len;
-				draw_arrow(f, ax + a * (bx - ax), ay + a * (by - ay), hd, "#2d3748");
-				pos += 90;
-			}
-			carry = pos - len;
-		}
-		fprintf(f, "</g>\n");
-	}
-	fprintf(f, "</g>\n");
-
-	/* the drive */
-	if (in->n_track > 1) {
-		fprintf(f, "<g id=\"track\"><polyline fill=\"none\" stroke=\"#718096\" "
-			   "stroke-width=\"1\" stroke-opacity=\"0.8\" points=\"");
+/* Where a clip played: the drive between its start and end, offset sideways
+ * by language so consecutive clips stay visible. */
+static void
+draw_clip(FILE *f, const struct view *v, const struct render_input *in,
+	  const struct render_clip *clip)
+{
+	const char *col = lang_colour(clip->lang);
+	double slat = clip->start_lat, slon = clip->start_lon, elat, elon;
+	if (!isfinite(slat) && !track_at(in, clip->start_ms, &slat, &slon))
+		return;
+	int64_t end = clip->end_ms ? clip->end_ms : clip->start_ms;
+	bool have_end = track_at(in, end, &elat, &elon);
+	double off = (strcmp(clip->lang, "en") == 0) ? 3.5 : -3.5;
+	fprintf(f, "<g class=\"clip\" data-poi=\"");
+	xml_text(f, clip->poi);
+	fprintf(f, "\" data-lang=\"");
+	xml_text(f, clip->lang);
+	fprintf(f, "\" data-clip=\"");
+	xml_text(f, clip->clip);
+	fprintf(f, "\">");
+	if (have_end && in->n_track > 1) {
+		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"5\" "
+			   "stroke-opacity=\"0.75\" stroke-linecap=\"round\" "
+			   "transform=\"translate(0 %.1f)\" points=\"",
+			col, off);
+		svg_point(f, v, slat, slon, "");
 		for (size_t i = 0; i < in->n_track; i++) {
-			double px, py;
-			view_px(&v, in->track[i].lat, in->track[i].lon, &px, &py);
-			fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
+			if (in->track[i].time_ms <= clip->start_ms)
+				continue;
+			if (in->track[i].time_ms >= end)
+				break;
+			svg_point(f, v, in->track[i].lat, in->track[i].lon, " ");
 		}
-		fprintf(f, "\"/></g>\n");
+		svg_point(f, v, elat, elon, " ");
+		double px, py;
+		view_px(v, elat, elon, &px, &py);
+		fprintf(f, "\"/><rect class=\"clip-end\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
+			   "height=\"7\" fill=\"%s\" stroke=\"#fff\"/>",
+			px - 3.5, py - 3.5 + off, col);
 	}
-
-	/* where each clip played: the drive between its start and end */
-	fprintf(f, "<g id=\"clips\">\n");
-	for (size_t c = 0; c < in->n_clips; c++) {
-		const struct render_clip *clip = &in->clips[c];
-		const char *col = lang_colour(clip->lang);
-		double slat = clip->start_lat, slon = clip->start_lon, elat, elon;
-		if (!isfinite(slat) && !track_at(in, clip->start_ms, &slat, &slon))
-			continue;
-		int64_t end = clip->end_ms ? clip->end_ms : clip->start_ms;
-		bool have_end = track_at(in, end, &elat, &elon);
-		/* offset languages sideways so consecutive clips stay visible */
-		double off = (strcmp(clip->lang, "en") == 0) ? 3.5 : -3.5;
-		fprintf(f, "<g class=\"clip\" data-poi=\"");
-		xml_text(f, clip->poi);
-		fprintf(f, "\" data-lang=\"");
-		xml_text(f, clip->lang);
-		fprintf(f, "\" data-clip=\"");
-		xml_text(f, clip->clip);
-		fprintf(f, "\">");
-		if (have_end && in->n_track > 1) {
-			fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"5\" "
-				   "stroke-opacity=\"0.75\" stroke-linecap=\"round\" "
-				   "transform=\"translate(0 %.1f)\" points=\"",
-				col, off);
-			double px, py;
-			view_px(&v, slat, slon, &px, &py);
-			fprintf(f, "%.1f,%.1f", px, py);
-			for (size_t i = 0; i < in->n_track; i++) {
-				if (in->track[i].time_ms <= clip->start_ms)
-					continue;
-				if (in->track[i].time_ms >= end)
-					break;
-				view_px(&v, in->track[i].lat, in->track[i].lon, &px, &py);
-				fprintf(f, " %.1f,%.1f", px, py);
-			}
-			view_px(&v, elat, elon, &px, &py);
-			fprintf(f, " %.1f,%.1f\"/>", px, py);
-			fprintf(f, "<rect class=\"clip-end\" x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" "
-				   "fill=\"%s\" stroke=\"#fff\"/>",
-				px - 3.5, py - 3.5 + off, col);
-		}
-		double sx, sy;
-		view_px(&v, slat, slon, &sx, &sy);
-		fprintf(f, "<circle class=\"clip-start\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
-			   "stroke=\"#fff\"/>",
-			sx, sy + off, col);
-		fprintf(f, "</g>\n");
-	}
+	double sx, sy;
+	view_px(v, slat, slon, &sx, &sy);
+	fprintf(f, "<circle class=\"clip-start\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
+		   "stroke=\"#fff\"/>",
+		sx, sy + off, col);
 	fprintf(f, "</g>\n");
+}
 
-	/* scale bar, north arrow, legend */
-	double bar_m = nice_scale_length((v.width - 2 * v.margin) / v.scale / 4);
-	double bar_px = bar_m * v.scale;
-	double by = v.height - 30;
+/* Scale bar, north arrow and legend in the band below the map. */
+static void
+draw_legend(FILE *f, const struct view *v)
+{
+	double bar_m = nice_scale_length((v->width - 2 * v->margin) / v->scale / 4);
+	double bar_px = bar_m * v->scale;
+	double by = v->height - 30;
 	fprintf(f, "<g id=\"scale\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" "
 		   "fill=\"#2d3748\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%.0f m</text></g>\n",
-		v.margin, by, bar_px, v.margin + bar_px + 8, by + 7, bar_m);
+		v->margin, by, bar_px, v->margin + bar_px + 8, by + 7, bar_m);
 	fprintf(f, "<g id=\"north\" transform=\"translate(%d 50)\"><path d=\"M 0 -22 L 9 8 L 0 2 "
 		   "L -9 8 Z\" fill=\"#2d3748\"/><text y=\"24\" font-size=\"14\" "
 		   "text-anchor=\"middle\">N</text></g>\n",
-		v.width - 40);
+		v->width - 40);
 	fprintf(f, "<g id=\"legend\" font-size=\"12\" transform=\"translate(%.1f %.1f)\">",
-		v.margin + bar_px + 90, by - 4);
+		v->margin + bar_px + 90, by - 4);
 	fprintf(f, "<circle cx=\"0\" cy=\"6\" r=\"6\" fill=\"#f6ad55\" fill-opacity=\"0.4\" "
 		   "stroke=\"#c05621\"/><text x=\"10\" y=\"10\">geofence</text>");
 	fprintf(f, "<line x1=\"80\" y1=\"6\" x2=\"110\" y2=\"6\" stroke=\"#2d3748\" "
@@ -501,6 +446,53 @@ render_svg(const struct render_input *in, FILE *f)
 		   "<text x=\"450\" y=\"10\">clip in en</text>",
 		lang_colour("en"));
 	fprintf(f, "<text x=\"570\" y=\"10\">● start  ■ end</text></g>\n");
+}
+
+int
+render_svg(const struct render_input *in, FILE *f)
+{
+	const struct route *r = in->route;
+	struct view v;
+	if (view_fit(&v, in) < 0)
+		return -EINVAL;
+
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n",
+		v.width, v.height, v.width, v.height);
+	fprintf(f, "<title>");
+	xml_text(f, r->id);
+	fprintf(f, " route map</title>\n");
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#f7f5ef\"/>\n");
+
+	fprintf(f, "<g id=\"stops\">\n");
+	for (unsigned i = 0; i < r->n_stops; i++)
+		if (stop_selected(in, i))
+			draw_stop(f, &v, &r->stops[i]);
+	fprintf(f, "</g>\n");
+
+	fprintf(f, "<g id=\"paths\">\n");
+	for (unsigned t = 0; t < r->n_tours; t++)
+		if (tour_selected(in, &r->tours[t]) && r->tours[t].n_path >= 2)
+			draw_path(f, &v, &r->tours[t]);
+	fprintf(f, "</g>\n");
+
+	/* the drive */
+	if (in->n_track > 1) {
+		fprintf(f, "<g id=\"track\"><polyline fill=\"none\" stroke=\"#718096\" "
+			   "stroke-width=\"1\" stroke-opacity=\"0.8\" points=\"");
+		for (size_t i = 0; i < in->n_track; i++)
+			svg_point(f, &v, in->track[i].lat, in->track[i].lon, i ? " " : "");
+		fprintf(f, "\"/></g>\n");
+	}
+
+	fprintf(f, "<g id=\"clips\">\n");
+	for (size_t c = 0; c < in->n_clips; c++)
+		draw_clip(f, &v, in, &in->clips[c]);
+	fprintf(f, "</g>\n");
+
+	draw_legend(f, &v);
 	fprintf(f, "</svg>\n");
 	return ferror(f) ? -EIO : 0;
 }
