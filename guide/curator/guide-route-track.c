@@ -123,7 +123,8 @@ track_route(const struct route *r, int argc, char **argv)
 		return rc;
 	const struct route_tour *t = a.tour_id ? route_find_tour(r, a.tour_id) : r->tours;
 	if (!t || r->n_tours == 0) {
-		fprintf(stderr, "track: no tour %s\n", a.tour_id ? a.tour_id : "(none in the route)");
+		fprintf(stderr, "track: no tour %s\n",
+			a.tour_id ? a.tour_id : "(none in the route)");
 		return 2;
 	}
 	unsigned idx = (unsigned)(t - r->tours);
