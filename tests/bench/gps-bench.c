@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hal/fix_filter.h"
+#include "guide/fix_filter.h"
 #include "hal/nmea.h"
 
 static double

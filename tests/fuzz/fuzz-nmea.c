@@ -4,7 +4,7 @@
  * bytes as a file through the nmea: replay source. */
 #include "tests/fuzz/fuzz.h"
 
-#include "hal/fix_filter.h"
+#include "guide/fix_filter.h"
 #include "hal/gps.h"
 #include "hal/nmea.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hal/fix_filter.h"
+#include "guide/fix_filter.h"
 #include "tests/test.h"
 
 #define LAT0 39.98

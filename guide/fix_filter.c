@@ -1,4 +1,4 @@
-#include "hal/fix_filter.h"
+#include "guide/fix_filter.h"
 
 #include <errno.h>
 #include <math.h>
