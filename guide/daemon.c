@@ -370,8 +370,7 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 	if (kind != HAL_GPS_FIX)
 		return;
 	d->fixes++;
-	struct hal_fix smoothed = *fix;
-	enum fix_filter_reason why = fix_filter_push(d->filter, fix, &smoothed);
+	enum fix_filter_reason why = fix_filter_push(d->filter, fix);
 	d->rejected[why]++;
 	if (!fix_filter_reason_accepted(why)) {
 		if (why != FIX_FILTER_NO_POSITION && hal_fix_has_position(fix))
@@ -385,12 +384,12 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 		d->sum.last_fix_ms = fix->time_ms;
 	/* steps of 10 m or more, so that jitter does not add up to distance */
 	double step = d->sum.have_prev ? geo_distance_m(d->sum.prev_lat, d->sum.prev_lon,
-							smoothed.lat, smoothed.lon)
+							fix->lat, fix->lon)
 				       : 0;
 	if (!d->sum.have_prev || step >= 10) {
 		d->sum.drive_m += step;
-		d->sum.prev_lat = smoothed.lat;
-		d->sum.prev_lon = smoothed.lon;
+		d->sum.prev_lat = fix->lat;
+		d->sum.prev_lon = fix->lon;
 		d->sum.have_prev = true;
 	}
 	d->last_fix = *fix;
@@ -403,8 +402,8 @@ on_gps(struct daemon *d, int kind, struct hal_fix *fix)
 		d->last_fix_log_ms = now;
 		d->gps_ok = true;
 	}
-	/* The trigger engine smooths against its own prediction; it gets the
-	 * accepted raw fix so that two smoothers do not stack their lag. */
+	/* The trigger engine keeps its own estimate and applies the second
+	 * stage of the fix rules (guide/fix_filter.h) against it. */
 	tour_on_fix(d->tour, fix, now);
 }
 
