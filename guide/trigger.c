@@ -3,6 +3,7 @@
  * trigger_zones.c, the rules that reject fixes in fix_filter.c. */
 #include "guide/trigger.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +53,7 @@ struct trigger {
 	int64_t last_fix_ms;   /* last accepted fix */
 	int64_t last_seen_ms;  /* last fix with a position, accepted or not */
 	int64_t last_step_ms;  /* last time the estimate was advanced */
-	int64_t reject_since_ms;
-	bool rejecting;
+	struct fix_filter_gate gate; /* stage 2 of the fix rules */
 	bool lost;
 	bool on_path;
 	unsigned off_count, on_count;
@@ -66,9 +66,6 @@ trigger_config_defaults(struct trigger_config *cfg)
 	*cfg = (struct trigger_config){
 		.hyst = {.enter_fixes = 2, .enter_dwell_ms = 1000, .exit_fixes = 2,
 			 .exit_margin_m = 10},
-		.gate_m = 25,
-		.reject_reset_ms = 8000,
-		.max_eph_m = 60,
 		.smooth_tau_s = 1.0,
 		.still_speed = 0.4,
 		.min_heading_speed = 1.0,
@@ -80,6 +77,7 @@ trigger_config_defaults(struct trigger_config *cfg)
 		.max_early_m = 100,
 		.lookahead = 3,
 	};
+	fix_filter_gate_config_default(&cfg->gate);
 }
 
 static void
@@ -87,6 +85,13 @@ emit(struct trigger *t, const struct trigger_event *ev)
 {
 	if (t->fn)
 		t->fn(t->ctx, ev);
+}
+
+/* The velocity of a course in degrees at speed v. */
+static struct geo_xy
+velocity(double v, double course)
+{
+	return (struct geo_xy){v * sin(course * DEG), v * cos(course * DEG)};
 }
 
 static bool
@@ -163,94 +168,86 @@ anchor_entry(struct trigger *t, struct entry *e, double from)
 	}
 }
 
+/* The projection (origin: the path's first point, else the first stop) and
+ * the path in it. */
+static int
+project_path(struct trigger *t)
+{
+	const struct route_tour *tour = t->tour;
+	double lat0 = 0, lon0 = 0;
+	if (tour->n_path) {
+		lat0 = tour->path[0].lat;
+		lon0 = tour->path[0].lon;
+	} else if (tour->n_stops && tour->stops[0] < t->route->n_stops) {
+		lat0 = t->route->stops[tour->stops[0]].fence.center.lat;
+		lon0 = t->route->stops[tour->stops[0]].fence.center.lon;
+	}
+	geo_proj_init(&t->proj, lat0, lon0);
+	t->n_path = tour->n_path;
+	if (!t->n_path)
+		return 0;
+	t->path = calloc(t->n_path, sizeof(*t->path));
+	t->cum = calloc(t->n_path, sizeof(*t->cum));
+	if (!t->path || !t->cum)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_path; i++)
+		t->path[i] = geo_project(&t->proj, tour->path[i].lat, tour->path[i].lon);
+	geo_polyline_lengths(t->path, t->n_path, t->cum);
+	t->path_len = t->cum[t->n_path - 1];
+	return 0;
+}
+
+/* The tour's entries, one zone per distinct stop, the index built. */
+static int
+add_entries(struct trigger *t)
+{
+	const struct route_tour *tour = t->tour;
+	t->ix = trigger_index_create(t->cfg.hyst.exit_margin_m);
+	t->n_entries = tour->n_stops;
+	t->entries = calloc(t->n_entries ? t->n_entries : 1, sizeof(*t->entries));
+	t->zone_stop = calloc(t->n_entries ? t->n_entries : 1, sizeof(*t->zone_stop));
+	if (!t->ix || !t->entries || !t->zone_stop)
+		return -ENOMEM;
+	for (unsigned i = 0; i < t->n_entries; i++) {
+		unsigned si = tour->stops[i];
+		if (si >= t->route->n_stops)
+			return -EINVAL;
+		struct entry *e = &t->entries[i];
+		e->stop = si;
+		unsigned j = 0;
+		while (j < i && t->entries[j].stop != si)
+			j++;
+		if (j < i) {
+			e->zone = t->entries[j].zone;
+			continue;
+		}
+		int id = trigger_index_add_fence(t->ix, &t->proj, &t->route->stops[si].fence);
+		if (id < 0)
+			return id;
+		e->zone = (uint32_t)id;
+		t->zone_stop[id] = si;
+	}
+	return trigger_index_build(t->ix);
+}
+
 struct trigger *
 trigger_create(const struct route *r, unsigned tour_index, const struct trigger_config *cfg,
 	       trigger_event_fn fn, void *ctx)
 {
 	if (!r || tour_index >= r->n_tours)
 		return NULL;
-	const struct route_tour *tour = &r->tours[tour_index];
 	struct trigger *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->route = r;
-	t->tour = tour;
+	t->tour = &r->tours[tour_index];
 	if (cfg)
 		t->cfg = *cfg;
 	else
 		trigger_config_defaults(&t->cfg);
 	t->fn = fn;
 	t->ctx = ctx;
-
-	/* projection origin: the path's first point, else the first stop */
-	double lat0 = 0, lon0 = 0;
-	if (tour->n_path) {
-		lat0 = tour->path[0].lat;
-		lon0 = tour->path[0].lon;
-	} else if (tour->n_stops && tour->stops[0] < r->n_stops) {
-		lat0 = r->stops[tour->stops[0]].fence.center.lat;
-		lon0 = r->stops[tour->stops[0]].fence.center.lon;
-	}
-	geo_proj_init(&t->proj, lat0, lon0);
-
-	t->n_path = tour->n_path;
-	if (t->n_path) {
-		t->path = calloc(t->n_path, sizeof(*t->path));
-		t->cum = calloc(t->n_path, sizeof(*t->cum));
-		if (!t->path || !t->cum)
-			goto fail;
-		for (size_t i = 0; i < t->n_path; i++)
-			t->path[i] = geo_project(&t->proj, tour->path[i].lat, tour->path[i].lon);
-		geo_polyline_lengths(t->path, t->n_path, t->cum);
-		t->path_len = t->cum[t->n_path - 1];
-	}
-
-	t->ix = trigger_index_create(t->cfg.hyst.exit_margin_m);
-	t->n_entries = tour->n_stops;
-	t->entries = calloc(t->n_entries ? t->n_entries : 1, sizeof(*t->entries));
-	t->zone_stop = calloc(t->n_entries ? t->n_entries : 1, sizeof(*t->zone_stop));
-	if (!t->ix || !t->entries || !t->zone_stop)
-		goto fail;
-	/* one zone per distinct stop of the tour */
-	for (unsigned i = 0; i < t->n_entries; i++) {
-		unsigned si = tour->stops[i];
-		if (si >= r->n_stops)
-			goto fail;
-		struct entry *e = &t->entries[i];
-		e->stop = si;
-		e->duration_ms = 0;
-		bool found = false;
-		for (unsigned j = 0; j < i; j++) {
-			if (t->entries[j].stop == si) {
-				e->zone = t->entries[j].zone;
-				found = true;
-				break;
-			}
-		}
-		if (found)
-			continue;
-		const struct route_fence *f = &r->stops[si].fence;
-		int id;
-		if (f->kind == ROUTE_FENCE_POLYGON && f->n_vertices >= 3) {
-			struct geo_xy *ring = calloc(f->n_vertices, sizeof(*ring));
-			if (!ring)
-				goto fail;
-			for (unsigned k = 0; k < f->n_vertices; k++)
-				ring[k] = geo_project(&t->proj, f->vertices[k].lat,
-						      f->vertices[k].lon);
-			id = trigger_index_add_polygon(t->ix, ring, f->n_vertices);
-			free(ring);
-		} else {
-			id = trigger_index_add_circle(
-				t->ix, geo_project(&t->proj, f->center.lat, f->center.lon),
-				f->radius_m);
-		}
-		if (id < 0)
-			goto fail;
-		e->zone = (uint32_t)id;
-		t->zone_stop[id] = si;
-	}
-	if (trigger_index_build(t->ix) < 0)
+	if (project_path(t) < 0 || add_entries(t) < 0)
 		goto fail;
 	t->zones = trigger_zones_create(t->ix, &t->cfg.hyst);
 	if (!t->zones)
@@ -261,6 +258,7 @@ trigger_create(const struct route *r, unsigned tour_index, const struct trigger_
 		from = t->entries[i].stop_along;
 	}
 	t->heading = NAN;
+	fix_filter_gate_init(&t->gate, &t->cfg.gate);
 	return t;
 fail:
 	trigger_destroy(t);
@@ -487,8 +485,7 @@ dead_reckon(struct trigger *t, int64_t now)
 	t->pos = geo_polyline_point(t->path, t->cum, t->n_path, t->progress, &hd);
 	t->along = t->progress;
 	t->cross = 0;
-	t->vel.x = v * sin(hd * DEG);
-	t->vel.y = v * cos(hd * DEG);
+	t->vel = velocity(v, hd);
 }
 
 void
@@ -508,12 +505,122 @@ trigger_tick(struct trigger *t, int64_t now_ms)
 }
 
 static void
-reject(struct trigger *t, const struct hal_fix *fix, int64_t now, const char *reason)
+reject(struct trigger *t, const struct hal_fix *fix, enum fix_filter_reason why)
 {
 	struct trigger_event ev = {.kind = TRIGGER_FIX_REJECTED, .lat = fix->lat,
-				   .lon = fix->lon, .reason = reason};
+				   .lon = fix->lon, .reason = why};
 	emit(t, &ev);
-	(void)now;
+}
+
+/* The first fix: the estimate starts there, on the path if it is near it. */
+static void
+start_estimate(struct trigger *t, const struct hal_fix *fix, struct geo_xy p, int64_t now)
+{
+	t->have = true;
+	t->pos = p;
+	t->vel = (struct geo_xy){0, 0};
+	if ((fix->set & HAL_FIX_SPEED) && isfinite(fix->speed) && (fix->set & HAL_FIX_TRACK) &&
+	    isfinite(fix->track))
+		t->vel = velocity(fix->speed, fix->track);
+	t->last_fix_ms = t->last_step_ms = now;
+	t->progress = 0;
+	if (t->n_path < 2)
+		return;
+	/* the tour starts at the path's beginning: look there first */
+	double cross, along = locate_window(t, p, 0, 2 * t->cfg.path_window_m, &cross);
+	if (fabs(cross) > t->cfg.off_path_m)
+		along = locate_window(t, p, 0, t->path_len + 1, &cross);
+	t->along = along;
+	t->cross = cross;
+	t->on_path = fabs(cross) <= t->cfg.off_path_m;
+	if (t->on_path)
+		t->progress = along;
+}
+
+/* Velocity and heading from the receiver's Doppler speed (and its course
+ * when given); parked, the position is held against drift. */
+static void
+follow_doppler(struct trigger *t, const struct hal_fix *fix, struct geo_xy pred,
+	       struct geo_xy innov, double alpha, bool reset)
+{
+	bool has_track = (fix->set & HAL_FIX_TRACK) && isfinite(fix->track);
+	double sp = fix->speed < 0 ? 0 : fix->speed;
+	if (has_track) {
+		t->vel = velocity(sp, fix->track);
+	} else {
+		double v = speed_of(t);
+		t->vel.x = v > 0 ? t->vel.x / v * sp : 0;
+		t->vel.y = v > 0 ? t->vel.y / v * sp : 0;
+	}
+	if (sp < t->cfg.still_speed) {
+		t->vel = (struct geo_xy){0, 0};
+		if (!reset) {
+			t->pos.x = pred.x + 0.02 * alpha * innov.x;
+			t->pos.y = pred.y + 0.02 * alpha * innov.y;
+		}
+	}
+	t->heading_ok = has_track && sp >= t->cfg.min_heading_speed;
+	t->heading = t->heading_ok ? fix->track : NAN;
+}
+
+/* Without Doppler: velocity and heading from the innovation (alpha-beta). */
+static void
+follow_innovation(struct trigger *t, struct geo_xy innov, double alpha, double dt)
+{
+	double beta = alpha * alpha / (2.0 - alpha);
+	t->vel.x += beta * innov.x / dt;
+	t->vel.y += beta * innov.y / dt;
+	double v = speed_of(t);
+	t->heading_ok = v >= t->cfg.min_heading_speed;
+	t->heading = t->heading_ok ? fmod(atan2(t->vel.x, t->vel.y) / DEG + 360.0, 360.0) : NAN;
+}
+
+/* An accepted fix at p, dt seconds after the last step, where the estimate
+ * predicted pred: smooth towards it (reset: jump to it). */
+static void
+follow_fix(struct trigger *t, const struct hal_fix *fix, struct geo_xy p, struct geo_xy pred,
+	   double dt, bool reset)
+{
+	struct geo_xy innov = {p.x - pred.x, p.y - pred.y};
+	double alpha = dt > 0 ? 1.0 - exp(-dt / t->cfg.smooth_tau_s) : 0.5;
+	if (reset) {
+		t->pos = p;
+	} else {
+		t->pos.x = pred.x + alpha * innov.x;
+		t->pos.y = pred.y + alpha * innov.y;
+	}
+	if ((fix->set & HAL_FIX_SPEED) && isfinite(fix->speed))
+		follow_doppler(t, fix, pred, innov, alpha, reset);
+	else if (dt > 0)
+		follow_innovation(t, innov, alpha, dt);
+}
+
+/* The zone layer's transitions at the estimate, as events. */
+static void
+update_zones(struct trigger *t, int64_t now)
+{
+	struct trigger_zone_event zev[16];
+	size_t nz = trigger_zones_update(t->zones, t->pos, now, zev, 16);
+	for (size_t i = 0; i < nz && i < 16; i++) {
+		uint32_t zone = zev[i].zone;
+		struct trigger_event ev = {.kind = zev[i].enter ? TRIGGER_ZONE_ENTER
+							: TRIGGER_ZONE_EXIT,
+					   .stop = t->zone_stop[zone]};
+		if (!zev[i].enter)
+			for (unsigned k = 0; k < t->n_entries; k++)
+				if (t->entries[k].zone == zone && t->entries[k].state == ENTRY_DUE)
+					t->entries[k].zone_left = true;
+		emit(t, &ev);
+	}
+}
+
+static void
+accepted(struct trigger *t, const struct hal_fix *fix, int64_t now)
+{
+	struct trigger_event ev = {.kind = TRIGGER_FIX_ACCEPTED, .lat = fix->lat, .lon = fix->lon};
+	emit(t, &ev);
+	update_zones(t, now);
+	check_due(t);
 }
 
 void
@@ -523,53 +630,20 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 		trigger_tick(t, now_ms);
 		return;
 	}
-	if ((fix->set & HAL_FIX_EPH) && isfinite(fix->eph) && fix->eph > t->cfg.max_eph_m) {
+	enum fix_filter_reason why = fix_filter_gate_accuracy(&t->gate, fix);
+	if (why != FIX_FILTER_ACCEPT) {
 		t->last_seen_ms = now_ms;
-		reject(t, fix, now_ms, "accuracy");
+		reject(t, fix, why);
 		trigger_tick(t, now_ms);
 		return;
 	}
 	struct geo_xy p = geo_project(&t->proj, fix->lat, fix->lon);
-	bool has_doppler = (fix->set & HAL_FIX_SPEED) && isfinite(fix->speed);
-	bool has_track = (fix->set & HAL_FIX_TRACK) && isfinite(fix->track);
 	bool was_lost = t->lost;
 	t->lost = false;
 	t->last_seen_ms = now_ms;
-
 	if (!t->have) {
-		t->have = true;
-		t->pos = p;
-		t->vel = (struct geo_xy){0, 0};
-		if (has_doppler && has_track) {
-			t->vel.x = fix->speed * sin(fix->track * DEG);
-			t->vel.y = fix->speed * cos(fix->track * DEG);
-		}
-		t->last_fix_ms = t->last_step_ms = now_ms;
-		t->progress = 0;
-		if (t->n_path >= 2) {
-			/* the tour starts at the path's beginning: look there first */
-			double cross, along = locate_window(t, p, 0, 2 * t->cfg.path_window_m,
-							    &cross);
-			if (fabs(cross) > t->cfg.off_path_m)
-				along = locate_window(t, p, 0, t->path_len + 1, &cross);
-			t->along = along;
-			t->cross = cross;
-			t->on_path = fabs(cross) <= t->cfg.off_path_m;
-			if (t->on_path)
-				t->progress = along;
-		}
-		struct trigger_event ev = {.kind = TRIGGER_FIX_ACCEPTED, .lat = fix->lat,
-					   .lon = fix->lon};
-		emit(t, &ev);
-		struct trigger_zone_event zev[16];
-		size_t nz = trigger_zones_update(t->zones, t->pos, now_ms, zev, 16);
-		for (size_t i = 0; i < nz && i < 16; i++) {
-			struct trigger_event e2 = {.kind = zev[i].enter ? TRIGGER_ZONE_ENTER
-									: TRIGGER_ZONE_EXIT,
-						   .stop = t->zone_stop[zev[i].zone]};
-			emit(t, &e2);
-		}
-		check_due(t);
+		start_estimate(t, fix, p, now_ms);
+		accepted(t, fix, now_ms);
 		return;
 	}
 
@@ -577,83 +651,23 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 	if (dt < 0)
 		dt = 0;
 	struct geo_xy pred = {t->pos.x + t->vel.x * dt, t->pos.y + t->vel.y * dt};
-	double ix = p.x - pred.x, iy = p.y - pred.y, e = hypot(ix, iy);
-	double gate = t->cfg.gate_m;
-	if (was_lost)
-		gate += 0.5 * speed_of(t) * (double)(now_ms - t->last_fix_ms) / 1000.0;
-	bool reset = false;
-	if (e > gate) {
-		if (!t->rejecting) {
-			t->rejecting = true;
-			t->reject_since_ms = now_ms;
-		}
-		if (now_ms - t->reject_since_ms < t->cfg.reject_reset_ms) {
-			/* a jump: carry on with the prediction */
-			t->pos = pred;
-			t->last_step_ms = now_ms;
-			update_progress(t, now_ms, speed_of(t) * dt);
-			reject(t, fix, now_ms, "jump");
-			check_due(t);
-			return;
-		}
-		reset = true; /* the fixes agree with each other, not with us */
+	double off = hypot(p.x - pred.x, p.y - pred.y);
+	why = fix_filter_gate_push(&t->gate, off, speed_of(t),
+				   was_lost ? now_ms - t->last_fix_ms : 0, now_ms);
+	if (why == FIX_FILTER_TRIGGER_JUMP) {
+		/* carry on with the prediction */
+		t->pos = pred;
+		t->last_step_ms = now_ms;
+		update_progress(t, now_ms, speed_of(t) * dt);
+		reject(t, fix, why);
+		check_due(t);
+		return;
 	}
-	t->rejecting = false;
-	double alpha = dt > 0 ? 1.0 - exp(-dt / t->cfg.smooth_tau_s) : 0.5;
-	if (reset) {
-		t->pos = p;
-	} else {
-		t->pos.x = pred.x + alpha * ix;
-		t->pos.y = pred.y + alpha * iy;
-	}
-	if (has_doppler) {
-		double sp = fix->speed < 0 ? 0 : fix->speed;
-		if (has_track) {
-			t->vel.x = sp * sin(fix->track * DEG);
-			t->vel.y = sp * cos(fix->track * DEG);
-		} else {
-			double v = speed_of(t);
-			t->vel.x = v > 0 ? t->vel.x / v * sp : 0;
-			t->vel.y = v > 0 ? t->vel.y / v * sp : 0;
-		}
-		if (sp < t->cfg.still_speed) {
-			/* parked: hold the position against drift */
-			t->vel = (struct geo_xy){0, 0};
-			if (!reset) {
-				t->pos.x = pred.x + 0.02 * alpha * ix;
-				t->pos.y = pred.y + 0.02 * alpha * iy;
-			}
-		}
-		t->heading_ok = has_track && sp >= t->cfg.min_heading_speed;
-		t->heading = t->heading_ok ? fix->track : NAN;
-	} else if (dt > 0) {
-		double beta = alpha * alpha / (2.0 - alpha);
-		t->vel.x += beta * ix / dt;
-		t->vel.y += beta * iy / dt;
-		double v = speed_of(t);
-		t->heading_ok = v >= t->cfg.min_heading_speed;
-		t->heading = t->heading_ok ? fmod(atan2(t->vel.x, t->vel.y) / DEG + 360.0, 360.0)
-					   : NAN;
-	}
+	bool reset = why == FIX_FILTER_RESET;
+	follow_fix(t, fix, p, pred, dt, reset);
 	t->last_fix_ms = t->last_step_ms = now_ms;
-	update_progress(t, now_ms, speed_of(t) * dt + (reset ? e : 0));
-
-	struct trigger_event ev = {.kind = TRIGGER_FIX_ACCEPTED, .lat = fix->lat, .lon = fix->lon};
-	emit(t, &ev);
-	struct trigger_zone_event zev[16];
-	size_t nz = trigger_zones_update(t->zones, t->pos, now_ms, zev, 16);
-	for (size_t i = 0; i < nz && i < 16; i++) {
-		uint32_t zone = zev[i].zone;
-		struct trigger_event e2 = {.kind = zev[i].enter ? TRIGGER_ZONE_ENTER
-								: TRIGGER_ZONE_EXIT,
-					   .stop = t->zone_stop[zone]};
-		if (!zev[i].enter)
-			for (unsigned k = 0; k < t->n_entries; k++)
-				if (t->entries[k].zone == zone && t->entries[k].state == ENTRY_DUE)
-					t->entries[k].zone_left = true;
-		emit(t, &e2);
-	}
-	check_due(t);
+	update_progress(t, now_ms, speed_of(t) * dt + (reset ? off : 0));
+	accepted(t, fix, now_ms);
 }
 
 void

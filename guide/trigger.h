@@ -49,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guide/fix_filter.h"
 #include "hal/gps.h"
 #include "routes/geo.h"
 #include "routes/route.h"
@@ -71,6 +72,10 @@ void trigger_index_destroy(struct trigger_index *ix);
 int trigger_index_add_circle(struct trigger_index *ix, struct geo_xy center, double radius_m);
 /* The ring is copied; open ring (first vertex not repeated), n >= 3. */
 int trigger_index_add_polygon(struct trigger_index *ix, const struct geo_xy *ring, size_t n);
+/* A route fence projected with proj: its polygon (n_vertices >= 3), else
+ * its circle. */
+int trigger_index_add_fence(struct trigger_index *ix, const struct geo_proj *proj,
+			    const struct route_fence *f);
 /* Build the grid after the last add; 0 or -ENOMEM. Adding after build needs
  * another build. */
 int trigger_index_build(struct trigger_index *ix);
@@ -119,7 +124,7 @@ enum trigger_event_kind {
 	TRIGGER_DUE,          /* entry: its clip should start now */
 	TRIGGER_PASSED,       /* entry: passed without becoming due (missed) */
 	TRIGGER_FIX_ACCEPTED, /* lat, lon: a fix used (for gps_fix) */
-	TRIGGER_FIX_REJECTED, /* lat, lon, reason */
+	TRIGGER_FIX_REJECTED, /* lat, lon, reason (a stage 2 reason of fix_filter.h) */
 	TRIGGER_GPS_LOST,
 	TRIGGER_OFF_PATH,     /* value: cross-track metres */
 	TRIGGER_ON_PATH,      /* value: along metres */
@@ -131,16 +136,15 @@ struct trigger_event {
 	unsigned stop;      /* index into route->stops */
 	double lat, lon;    /* fixes */
 	double value;
-	const char *reason; /* FIX_REJECTED: "jump", "accuracy" */
+	/* FIX_REJECTED: FIX_FILTER_TRIGGER_ACCURACY or FIX_FILTER_TRIGGER_JUMP */
+	enum fix_filter_reason reason;
 };
 
 typedef void (*trigger_event_fn)(void *ctx, const struct trigger_event *ev);
 
 struct trigger_config {
 	struct trigger_hysteresis hyst;
-	double gate_m;             /* a fix this far from the prediction is a jump */
-	int64_t reject_reset_ms;   /* after rejecting this long, believe the fixes */
-	double max_eph_m;          /* fixes with a larger eph are rejected ("accuracy") */
+	struct fix_filter_gate_config gate; /* which fixes are rejected (fix_filter.h) */
 	double smooth_tau_s;       /* position smoothing time constant */
 	double still_speed;        /* m/s: below, the cart is parked; position held */
 	double min_heading_speed;  /* m/s: below, the course is not trusted */

@@ -121,6 +121,23 @@ trigger_index_add_polygon(struct trigger_index *ix, const struct geo_xy *ring, s
 	return (int)ix->n_zones++;
 }
 
+int
+trigger_index_add_fence(struct trigger_index *ix, const struct geo_proj *proj,
+			const struct route_fence *f)
+{
+	if (f->kind != ROUTE_FENCE_POLYGON || f->n_vertices < 3)
+		return trigger_index_add_circle(
+			ix, geo_project(proj, f->center.lat, f->center.lon), f->radius_m);
+	struct geo_xy *ring = calloc(f->n_vertices, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	for (unsigned k = 0; k < f->n_vertices; k++)
+		ring[k] = geo_project(proj, f->vertices[k].lat, f->vertices[k].lon);
+	int id = trigger_index_add_polygon(ix, ring, f->n_vertices);
+	free(ring);
+	return id;
+}
+
 size_t
 trigger_index_count(const struct trigger_index *ix)
 {
