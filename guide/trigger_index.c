@@ -49,17 +49,30 @@ trigger_index_destroy(struct trigger_index *ix)
 	free(ix);
 }
 
+/* items with room for need of them (capacity *cap, doubled from first);
+ * NULL when out of memory, items then untouched. */
+static void *
+reserve(void *items, size_t *cap, size_t need, size_t size, size_t first)
+{
+	if (need <= *cap)
+		return items;
+	size_t c = *cap ? *cap : first;
+	while (c < need)
+		c *= 2;
+	void *p = realloc(items, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 static struct zone *
 index_new_zone(struct trigger_index *ix)
 {
-	if (ix->n_zones == ix->cap_zones) {
-		size_t cap = ix->cap_zones ? ix->cap_zones * 2 : 16;
-		struct zone *z = realloc(ix->zones, cap * sizeof(*z));
-		if (!z)
-			return NULL;
-		ix->zones = z;
-		ix->cap_zones = cap;
-	}
+	struct zone *zones =
+		reserve(ix->zones, &ix->cap_zones, ix->n_zones + 1, sizeof(*zones), 16);
+	if (!zones)
+		return NULL;
+	ix->zones = zones;
 	ix->built = false;
 	struct zone *z = &ix->zones[ix->n_zones];
 	memset(z, 0, sizeof(*z));
@@ -89,16 +102,11 @@ trigger_index_add_polygon(struct trigger_index *ix, const struct geo_xy *ring, s
 {
 	if (n < 3 || n > UINT32_MAX || ix->n_zones >= UINT32_MAX - 1)
 		return -EINVAL;
-	if (ix->n_rings + n > ix->cap_rings) {
-		size_t cap = ix->cap_rings ? ix->cap_rings : 64;
-		while (cap < ix->n_rings + n)
-			cap *= 2;
-		struct geo_xy *p = realloc(ix->rings, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		ix->rings = p;
-		ix->cap_rings = cap;
-	}
+	struct geo_xy *rings =
+		reserve(ix->rings, &ix->cap_rings, ix->n_rings + n, sizeof(*rings), 64);
+	if (!rings)
+		return -ENOMEM;
+	ix->rings = rings;
 	struct zone *z = index_new_zone(ix);
 	if (!z)
 		return -ENOMEM;
