@@ -97,7 +97,7 @@ def body(env):
     # regression: the guide's clock follows the receiver's UTC under gpsd; it
     # used to be the board's clock, so gpsfake's 20x replay looked like
     # 30 m/s jumps to the trigger and every other fix was rejected
-    jumps = [e for e in evs if e["event"] == "fix_rejected" and e["reason"] in ("jump", "accel")]
+    jumps = [e for e in evs if e["event"] == "fix_rejected" and e["reason"] in ("jump", "accel", "trigger_jump")]
     # (with that bug about every second fix went: 77 in one run; a few are
     # real, where the parked receiver's drift meets the drive at departure,
     # and their number depends on how gpsd groups the sentences under load)
