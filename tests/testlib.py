@@ -127,6 +127,13 @@ def event_time(e):
     return iso_time(e["time"])
 
 
+def check_time_order(evs, what):
+    """The event log's time never decreases (DESIGN.md; issue 11)."""
+    back = [(a["time"], b["time"], b["event"]) for a, b in zip(evs, evs[1:])
+            if event_time(b) < event_time(a)]
+    return check(not back, f"{what}: event time goes back: {back[:3]}")
+
+
 def secs_of_day(dt):
     return dt.hour * 3600 + dt.minute * 60 + dt.second + dt.microsecond / 1e6
 

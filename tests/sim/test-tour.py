@@ -20,7 +20,7 @@ import hashlib
 import json
 import xml.etree.ElementTree as ET
 
-from testlib import (ROUTE, TOUR, check, check_exit, fence_distance_m, iso_time, main, track,
+from testlib import (ROUTE, TOUR, check, check_exit, check_time_order, fence_distance_m, iso_time, main, track,
                      wav_info)
 
 
@@ -42,8 +42,10 @@ def run_tour(env, source, audio="null", tag="run"):
     """guided --offline on one drive to its end; returns the Guided."""
     g = env.guided(source, name=tag, offline=True, start=True, audio=audio, control=False)
     check_exit(g.wait(300), g.stderr(), tag)
-    for e in g.read_events():
+    evs = g.read_events()
+    for e in evs:
         check("time" in e and "event" in e and e["time"].endswith("Z"), f"contract: {e}")
+    check_time_order(evs, tag)
     return g
 
 
