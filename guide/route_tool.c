@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 int
 guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, size_t errlen)
 {
@@ -134,135 +136,159 @@ guide_route_summary(FILE *out, const struct route *r)
 
 /* ---- GeoJSON ------------------------------------------------------------- */
 
-static void
-json_str(FILE *out, const char *s)
+enum number_format {
+	COORD,  /* degrees, %.7f: 1 cm */
+	METRES, /* %.1f */
+	PLAIN,  /* %g */
+};
+
+/* A number in a fixed format (never json-c's %.17g). */
+static json_object *
+number(enum number_format format, double v)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
+	char text[64];
+	switch (format) {
+	case COORD: snprintf(text, sizeof(text), "%.7f", v); break;
+	case METRES: snprintf(text, sizeof(text), "%.1f", v); break;
+	default: snprintf(text, sizeof(text), "%g", v); break;
 	}
-	fputc('"', out);
+	return json_object_new_double_s(v, text);
 }
 
-static void
-json_coord(FILE *out, double lat, double lon)
+static json_object *
+coord(double lat, double lon)
 {
-	fprintf(out, "[%.7f,%.7f]", lon, lat);
+	json_object *c = json_object_new_array_ext(2);
+	json_object_array_add(c, number(COORD, lon));
+	json_object_array_add(c, number(COORD, lat));
+	return c;
 }
 
 #define CIRCLE_VERTICES 64
 
-static void
-stop_feature(FILE *out, const struct route *r, const struct route_stop *s)
+/* RFC 7946: the exterior ring counter-clockwise and closed. */
+static json_object *
+fence_ring(const struct route_fence *f)
+{
+	json_object *ring = json_object_new_array();
+	if (f->kind == ROUTE_FENCE_CIRCLE) {
+		struct geo_proj p;
+		geo_proj_init(&p, f->center.lat, f->center.lon);
+		for (int i = 0; i <= CIRCLE_VERTICES; i++) {
+			/* counter-clockwise from east */
+			double a = 2 * M_PI * (i % CIRCLE_VERTICES) / CIRCLE_VERTICES;
+			double lat, lon;
+			geo_unproject(&p, (struct geo_xy){f->radius_m * cos(a), f->radius_m * sin(a)},
+				      &lat, &lon);
+			json_object_array_add(ring, coord(lat, lon));
+		}
+		return ring;
+	}
+	double area2 = 0;
+	for (unsigned i = 0; i < f->n_vertices; i++) {
+		const struct route_point *a = &f->vertices[i];
+		const struct route_point *b = &f->vertices[(i + 1) % f->n_vertices];
+		area2 += a->lon * b->lat - b->lon * a->lat;
+	}
+	for (unsigned i = 0; i <= f->n_vertices; i++) {
+		unsigned k = i % f->n_vertices;
+		if (area2 < 0)
+			k = (f->n_vertices - k) % f->n_vertices;
+		json_object_array_add(ring, coord(f->vertices[k].lat, f->vertices[k].lon));
+	}
+	return ring;
+}
+
+static json_object *
+feature(json_object *props, const char *type, json_object *coordinates)
+{
+	json_object *geom = json_object_new_object();
+	json_object_object_add(geom, "type", json_object_new_string(type));
+	json_object_object_add(geom, "coordinates", coordinates);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("Feature"));
+	json_object_object_add(o, "properties", props);
+	json_object_object_add(o, "geometry", geom);
+	return o;
+}
+
+static json_object *
+stop_feature(const struct route *r, const struct route_stop *s)
 {
 	const struct route_fence *f = &s->fence;
 	const char *name = route_text_get(s->names, s->n_names, r->n_langs ? r->langs[0] : "en");
 	if (!name && s->n_names)
 		name = s->names[0].text;
-	fputs("{\"type\":\"Feature\",\"properties\":{\"kind\":\"poi\",\"id\":", out);
-	json_str(out, s->id);
-	fputs(",\"name\":", out);
-	json_str(out, name ? name : s->id);
-	fputs(",\"names\":{", out);
-	for (unsigned i = 0; i < s->n_names; i++) {
-		fprintf(out, "%s", i ? "," : "");
-		json_str(out, s->names[i].lang);
-		fputc(':', out);
-		json_str(out, s->names[i].text);
-	}
-	fprintf(out, "},\"fence\":\"%s\",\"priority\":%d",
-	        f->kind == ROUTE_FENCE_CIRCLE ? "circle" : "polygon", s->priority);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "kind", json_object_new_string("poi"));
+	json_object_object_add(p, "id", json_object_new_string(s->id));
+	json_object_object_add(p, "name", json_object_new_string(name ? name : s->id));
+	json_object *names = json_object_new_object();
+	for (unsigned i = 0; i < s->n_names; i++)
+		json_object_object_add(names, s->names[i].lang,
+				       json_object_new_string(s->names[i].text));
+	json_object_object_add(p, "names", names);
+	json_object_object_add(p, "fence", json_object_new_string(f->kind == ROUTE_FENCE_CIRCLE
+									  ? "circle"
+									  : "polygon"));
+	json_object_object_add(p, "priority", json_object_new_int(s->priority));
 	if (f->kind == ROUTE_FENCE_CIRCLE) {
 		/* radius_m and center mark a circle (DESIGN.md); polygons carry their
 		 * derived centre under another name */
-		fprintf(out, ",\"radius_m\":%.1f,\"center\":", f->radius_m);
-		json_coord(out, f->center.lat, f->center.lon);
+		json_object_object_add(p, "radius_m", number(METRES, f->radius_m));
+		json_object_object_add(p, "center", coord(f->center.lat, f->center.lon));
 	} else {
-		fputs(",\"centroid\":", out);
-		json_coord(out, f->center.lat, f->center.lon);
+		json_object_object_add(p, "centroid", coord(f->center.lat, f->center.lon));
 	}
-	if (s->heading.set)
-		fprintf(out, ",\"heading_deg\":%g,\"heading_tolerance_deg\":%g", s->heading.deg,
-		        s->heading.tolerance_deg);
-	fputs("},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[", out);
-	if (f->kind == ROUTE_FENCE_CIRCLE) {
-		struct geo_proj p;
-		geo_proj_init(&p, f->center.lat, f->center.lon);
-		for (int i = 0; i <= CIRCLE_VERTICES; i++) {
-			/* counter-clockwise from east, closed (RFC 7946 exterior ring) */
-			double a = 2 * M_PI * (i % CIRCLE_VERTICES) / CIRCLE_VERTICES;
-			double lat, lon;
-			geo_unproject(&p,
-			              (struct geo_xy){f->radius_m * cos(a), f->radius_m * sin(a)},
-			              &lat, &lon);
-			fprintf(out, "%s", i ? "," : "");
-			json_coord(out, lat, lon);
-		}
-	} else {
-		/* RFC 7946: exterior ring counter-clockwise */
-		double area2 = 0;
-		for (unsigned i = 0; i < f->n_vertices; i++) {
-			const struct route_point *a = &f->vertices[i];
-			const struct route_point *b = &f->vertices[(i + 1) % f->n_vertices];
-			area2 += a->lon * b->lat - b->lon * a->lat;
-		}
-		for (unsigned i = 0; i <= f->n_vertices; i++) {
-			unsigned k = i % f->n_vertices;
-			if (area2 < 0)
-				k = (f->n_vertices - k) % f->n_vertices;
-			fprintf(out, "%s", i ? "," : "");
-			json_coord(out, f->vertices[k].lat, f->vertices[k].lon);
-		}
+	if (s->heading.set) {
+		json_object_object_add(p, "heading_deg", number(PLAIN, s->heading.deg));
+		json_object_object_add(p, "heading_tolerance_deg",
+				       number(PLAIN, s->heading.tolerance_deg));
 	}
-	fputs("]]}}", out);
+	json_object *rings = json_object_new_array_ext(1);
+	json_object_array_add(rings, fence_ring(f));
+	return feature(p, "Polygon", rings);
 }
 
-static void
-path_feature(FILE *out, const struct route *r, const struct route_tour *t)
+static json_object *
+path_feature(const struct route *r, const struct route_tour *t)
 {
-	fputs("{\"type\":\"Feature\",\"properties\":{\"kind\":\"path\",\"tour\":", out);
-	json_str(out, t->id);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "kind", json_object_new_string("path"));
+	json_object_object_add(p, "tour", json_object_new_string(t->id));
 	const char *title = route_text_get(t->titles, t->n_titles, t->n_langs ? t->langs[0] : "en");
-	if (title) {
-		fputs(",\"title\":", out);
-		json_str(out, title);
-	}
-	fprintf(out, ",\"speed_kmh\":%g,\"stops\":[", t->speed_kmh);
-	for (unsigned k = 0; k < t->n_stops; k++) {
-		fprintf(out, "%s", k ? "," : "");
-		json_str(out, r->stops[t->stops[k]].id);
-	}
-	fputs("]},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[", out);
-	for (unsigned i = 0; i < t->n_path; i++) {
-		fprintf(out, "%s", i ? "," : "");
-		json_coord(out, t->path[i].lat, t->path[i].lon);
-	}
-	fputs("]}}", out);
+	if (title)
+		json_object_object_add(p, "title", json_object_new_string(title));
+	json_object_object_add(p, "speed_kmh", number(PLAIN, t->speed_kmh));
+	json_object *stops = json_object_new_array_ext((int)t->n_stops);
+	for (unsigned k = 0; k < t->n_stops; k++)
+		json_object_array_add(stops, json_object_new_string(r->stops[t->stops[k]].id));
+	json_object_object_add(p, "stops", stops);
+	json_object *line = json_object_new_array_ext((int)t->n_path);
+	for (unsigned i = 0; i < t->n_path; i++)
+		json_object_array_add(line, coord(t->path[i].lat, t->path[i].lon));
+	return feature(p, "LineString", line);
 }
 
 int
 guide_route_geojson(FILE *out, const struct route *r)
 {
-	fputs("{\"type\":\"FeatureCollection\",\"properties\":{\"route\":", out);
-	json_str(out, r->id);
-	fputs("},\"features\":[\n", out);
-	for (unsigned i = 0; i < r->n_stops; i++) {
-		stop_feature(out, r, &r->stops[i]);
-		fputs(i + 1 < r->n_stops || r->n_tours ? ",\n" : "\n", out);
-	}
-	for (unsigned i = 0; i < r->n_tours; i++) {
-		path_feature(out, r, &r->tours[i]);
-		fputs(i + 1 < r->n_tours ? ",\n" : "\n", out);
-	}
-	fputs("]}\n", out);
-	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+	json_object *fc = json_object_new_object();
+	json_object_object_add(fc, "type", json_object_new_string("FeatureCollection"));
+	json_object *props = json_object_new_object();
+	json_object_object_add(props, "route", r->id ? json_object_new_string(r->id) : NULL);
+	json_object_object_add(fc, "properties", props);
+	json_object *features = json_object_new_array();
+	for (unsigned i = 0; i < r->n_stops; i++)
+		json_object_array_add(features, stop_feature(r, &r->stops[i]));
+	for (unsigned i = 0; i < r->n_tours; i++)
+		json_object_array_add(features, path_feature(r, &r->tours[i]));
+	json_object_object_add(fc, "features", features);
+	const char *text = json_object_to_json_string_ext(
+		fc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int rc = text && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -EIO;
+	json_object_put(fc);
+	return rc == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
 int
