@@ -30,14 +30,13 @@ void
 hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt,
 	     ...)
 {
-	if (!opts || !opts->log)
-		return;
-	char msg[512];
 	va_list ap;
+
+	if (!opts)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	hal_vlogf(opts->log, opts->log_user, level, fmt, ap);
 	va_end(ap);
-	opts->log(opts->log_user, level, msg);
 }
 
 void

@@ -18,15 +18,11 @@ hal_sink_opts_defaults(struct hal_sink_opts *o)
 void
 hal_sink_log(struct hal_sink *s, enum hal_log_level level, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (!s->opts.log)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	hal_vlogf(s->opts.log, s->opts.log_userdata, level, fmt, ap);
 	va_end(ap);
-	s->opts.log(s->opts.log_userdata, level, msg);
 }
 
 int
