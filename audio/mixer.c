@@ -171,7 +171,7 @@ mixer_config_defaults(struct mixer_config *c)
 static uint32_t
 ms_to_frames(uint32_t ms)
 {
-	return (uint32_t)((uint64_t)ms * MIXER_RATE / 1000);
+	return (uint32_t)((uint64_t)ms * HAL_AUDIO_RATE / 1000);
 }
 
 /* ---- producer side (decoder thread, offline pump, mixer_play) ---- */

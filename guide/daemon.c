@@ -265,7 +265,7 @@ pump_mixer(struct daemon *d)
 	struct mixer_event e;
 
 	while (mixer_next_event(d->mixer, &e)) {
-		int64_t t = d->o->offline ? d->t0_ms + (int64_t)(e.frame / (MIXER_RATE / 1000))
+		int64_t t = d->o->offline ? d->t0_ms + (int64_t)(e.frame / (HAL_AUDIO_RATE / 1000))
 					  : guide_now(d);
 		struct playing *p = find_playing(d, e.user_id);
 		uint64_t token = e.user_id & ((1ull << 40) - 1);
@@ -734,7 +734,7 @@ housekeeping(struct daemon *d)
 	int64_t now = guide_now(d);
 
 	if (d->pulled && !d->o->offline) {
-		uint64_t want = (uint64_t)(mono_ms() - d->rt_mono0) * (MIXER_RATE / 1000);
+		uint64_t want = (uint64_t)(mono_ms() - d->rt_mono0) * (HAL_AUDIO_RATE / 1000);
 		uint64_t have = hal_sink_frames(d->sink);
 		if (want > have) {
 			int r = hal_sink_pull(d->sink, (uint32_t)(want - have));
@@ -819,7 +819,7 @@ advance_offline(struct daemon *d, int64_t target)
 	while (now < target && !d->quit) {
 		int64_t step = target - now < OFFLINE_STEP_MS ? target - now : OFFLINE_STEP_MS;
 		now += step;
-		uint64_t want = (uint64_t)(now - d->t0_ms) * (MIXER_RATE / 1000);
+		uint64_t want = (uint64_t)(now - d->t0_ms) * (HAL_AUDIO_RATE / 1000);
 		uint64_t have = hal_sink_frames(d->sink);
 		if (want > have) {
 			int r = hal_sink_pull(d->sink, (uint32_t)(want - have));
@@ -904,7 +904,7 @@ print_summary(struct daemon *d)
 	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
 	for (unsigned i = 0; tour && i < tour->n_stops; i++, n++)
 		told += tour_stop_played(d->tour, tour->stops[i]);
-	double audio_s = (double)hal_sink_frames(d->sink) / MIXER_RATE;
+	double audio_s = (double)hal_sink_frames(d->sink) / HAL_AUDIO_RATE;
 	double drive_s = (double)(d->sum.last_fix_ms - d->sum.first_fix_ms) / 1000.0;
 	double wall_s = (double)(mono_ms() - d->sum.start_mono) / 1000.0;
 
@@ -920,7 +920,7 @@ print_summary(struct daemon *d)
 		fprintf(f, "%s%s", i ? ", " : "", d->sum.skips[i]);
 	fprintf(f, "%s\n", d->sum.n_skips ? "" : "none");
 	fprintf(f, "  audio:      %.1f min rendered, %.1f min of speech\n", audio_s / 60,
-		(double)d->sum.narration_frames / MIXER_RATE / 60);
+		(double)d->sum.narration_frames / HAL_AUDIO_RATE / 60);
 	fprintf(f, "  wall time:  %.2f s", wall_s);
 	if (d->o->offline && wall_s > 0)
 		fprintf(f, " (%.0fx real time)", drive_s / wall_s);

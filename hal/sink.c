@@ -11,7 +11,7 @@ hal_sink_opts_defaults(struct hal_sink_opts *o)
 	*o = (struct hal_sink_opts){
 		.buffer_frames = 1024,
 		.wav_format = HAL_SINK_WAV_FLOAT32,
-		.wav_sync_frames = HAL_SINK_RATE,
+		.wav_sync_frames = HAL_AUDIO_RATE,
 	};
 }
 
@@ -40,7 +40,7 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 	if (o.buffer_frames == 0)
 		o.buffer_frames = 1024;
 	if (o.wav_sync_frames == 0)
-		o.wav_sync_frames = HAL_SINK_RATE;
+		o.wav_sync_frames = HAL_AUDIO_RATE;
 	if (!spec || !render) {
 		snprintf(err, errlen, "no audio sink given");
 		return -EINVAL;

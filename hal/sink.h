@@ -20,10 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hal/audio.h"
 #include "hal/log.h"
-
-#define HAL_SINK_RATE 48000
-#define HAL_SINK_CHANNELS 2
 
 /* Fills out with frames of interleaved stereo float32 (2 * frames floats). */
 typedef void (*hal_sink_render_fn)(void *userdata, float *out, uint32_t frames);

@@ -31,7 +31,7 @@ static void
 sdl_callback(void *userdata, Uint8 *stream, int len)
 {
 	struct hal_sink *s = userdata;
-	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_SINK_CHANNELS);
+	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_AUDIO_CHANNELS);
 
 	s->render(s->userdata, (float *)stream, frames);
 	__atomic_store_n(&s->frames, s->frames + frames, __ATOMIC_RELAXED);
@@ -42,9 +42,9 @@ try_open(struct sink_sdl *d, const char *name)
 {
 	SDL_AudioSpec want = { 0 }, have;
 
-	want.freq = HAL_SINK_RATE;
+	want.freq = HAL_AUDIO_RATE;
 	want.format = AUDIO_F32SYS;
-	want.channels = HAL_SINK_CHANNELS;
+	want.channels = HAL_AUDIO_CHANNELS;
 	want.samples = d->base.opts.buffer_frames <= 512 ? 512 : 1024;
 	want.callback = sdl_callback;
 	want.userdata = &d->base;

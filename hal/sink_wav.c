@@ -53,7 +53,7 @@ build_header(struct sink_wav *w, uint8_t *h)
 {
 	bool fl = w->format == HAL_SINK_WAV_FLOAT32;
 	uint32_t bits = fl ? 32 : 16;
-	uint32_t block = HAL_SINK_CHANNELS * bits / 8;
+	uint32_t block = HAL_AUDIO_CHANNELS * bits / 8;
 	uint32_t fmt_len = fl ? 18 : 16;
 	uint32_t header = 12 + 8 + fmt_len + (fl ? 12 : 0) + 8;
 	uint64_t max = 0xffffffffu - header;
@@ -64,9 +64,9 @@ build_header(struct sink_wav *w, uint8_t *h)
 	p += 12;
 	memcpy(p, "fmt ", 4), le32(p + 4, fmt_len);
 	le16(p + 8, fl ? 3 : 1);             /* IEEE float / PCM */
-	le16(p + 10, HAL_SINK_CHANNELS);
-	le32(p + 12, HAL_SINK_RATE);
-	le32(p + 16, HAL_SINK_RATE * block); /* byte rate */
+	le16(p + 10, HAL_AUDIO_CHANNELS);
+	le32(p + 12, HAL_AUDIO_RATE);
+	le32(p + 16, HAL_AUDIO_RATE * block); /* byte rate */
 	le16(p + 20, block);
 	le16(p + 22, bits);
 	if (fl)
@@ -194,7 +194,7 @@ hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_
 	w->base.impl = &wav_impl;
 	w->base.opts = *o;
 	if (w->base.opts.wav_sync_frames == 0)
-		w->base.opts.wav_sync_frames = HAL_SINK_RATE;
+		w->base.opts.wav_sync_frames = HAL_AUDIO_RATE;
 	w->format = o->wav_format == HAL_SINK_WAV_S16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32;
 	w->path = strdup(path);
 	w->fd = w->path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;

@@ -137,7 +137,7 @@ bench_decode(int argc, char **argv)
 				have_opusdec = false;
 			d = x < d ? x : d;
 		}
-		double s = (double)total / 48000.0;
+		double s = (double)total / HAL_AUDIO_RATE;
 		const char *base = strrchr(clips[i], '/') ? strrchr(clips[i], '/') + 1 : clips[i];
 		printf("clip=%s seconds=%.3f ours_ms_per_s=%.3f opusdec_ms_per_s=%.3f "
 		       "bare_ms_per_s=%.3f\n",
@@ -224,7 +224,7 @@ bench_bare(int voices, long frames)
 static int
 bench_mix(void)
 {
-	long frames = 48000L * 60; /* a minute of output */
+	long frames = HAL_AUDIO_RATE * 60L; /* a minute of output */
 	double m4 = 1e9, m16 = 1e9, b16 = 1e9;
 	for (int r = 0; r < 3; r++) {
 		double x = bench_mix_voices(4, frames);
@@ -259,7 +259,7 @@ device_main(void *arg)
 	struct device *d = arg;
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	long period_ns = (long)d->buffer * 1000000000L / 48000;
+	long period_ns = (long)d->buffer * 1000000000L / HAL_AUDIO_RATE;
 	/* like a real audio thread: real-time priority if allowed */
 	struct sched_param sp = { .sched_priority = 10 };
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
@@ -343,7 +343,7 @@ bench_latency_buffer(uint32_t buffer)
 	printf("latency_buffer%u_mean_ms=%.2f\n", buffer, 1e3 * sum / N);
 	printf("latency_buffer%u_p95_ms=%.2f\n", buffer, 1e3 * all[N * 95 / 100]);
 	printf("latency_buffer%u_max_ms=%.2f (target <= %.2f)\n", buffer, 1e3 * max,
-	       1e3 * buffer / 48000.0 + 5.0);
+	       1e3 * buffer / HAL_AUDIO_RATE + 5.0);
 	/* 0 = every play sounded in the first render call that began after
 	 * mixer_play returned: the rest of the latency is the device period and
 	 * the scheduling of the thread that stands in for the device */
