@@ -1187,7 +1187,7 @@ guided_run(const struct guided_options *o)
 			d->exit_code = 1;
 			goto out;
 		}
-		r = hal_sink_start(d->sink);
+		r = hal_sink_set_active(d->sink, true);
 		if (r < 0) {
 			guide_log(HAL_LOG_ERR, "audio: cannot start %s", o->audio);
 			d->exit_code = 1;
@@ -1215,7 +1215,7 @@ guided_run(const struct guided_options *o)
 
 out:
 	if (d->sink) {
-		hal_sink_stop(d->sink);
+		hal_sink_set_active(d->sink, false);
 		hal_sink_flush(d->sink);
 	}
 	if (d->mixer && d->tour)
