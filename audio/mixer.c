@@ -497,12 +497,6 @@ mixer_events_lost(struct mixer *m)
 }
 
 uint64_t
-mixer_frames(struct mixer *m)
-{
-	return atomic_load_explicit(&m->frames, memory_order_relaxed);
-}
-
-uint64_t
 mixer_underruns(struct mixer *m)
 {
 	return atomic_load_explicit(&m->underruns, memory_order_relaxed);

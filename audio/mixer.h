@@ -155,9 +155,6 @@ bool mixer_next_event(struct mixer *m, struct mixer_event *ev);
 /* Events the audio side had to drop because the queue was full. */
 uint64_t mixer_events_lost(struct mixer *m);
 
-/* Output frames rendered so far (any thread; relaxed read). */
-uint64_t mixer_frames(struct mixer *m);
-
 /* Underrun frames over all voices so far (any thread). */
 uint64_t mixer_underruns(struct mixer *m);
 

@@ -1,6 +1,5 @@
 /* Generic GPS source: spec parsing and dispatch through the driver table. */
 #include "hal/gps_impl.h"
-#include "hal/spec.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,13 +8,11 @@
 #include <string.h>
 
 /* Every GPS source driver, by spec scheme.  A new source is one line here. */
-static const struct hal_gps_impl *const impls[] = {
-	&hal_gps_gpsd_impl,
-	&hal_gps_nmea_impl,
-	&hal_gps_gpx_impl,
+static const struct hal_spec_scheme *const drivers[] = {
+	&hal_gps_gpsd_impl.scheme,
+	&hal_gps_nmea_impl.scheme,
+	&hal_gps_gpx_impl.scheme,
 };
-
-#define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
 
 void
 hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt,
@@ -59,20 +56,17 @@ int
 hal_gps_create(const char *spec, const struct hal_gps_options *opts, struct hal_gps **out)
 {
 	const char *arg;
+	char forms[128];
 
 	*out = NULL;
 	if (!spec || !*spec) {
 		hal_gps_logf(opts, HAL_LOG_ERR, "empty GPS source");
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < N_IMPLS; i++)
-		if (hal_spec_match(spec, impls[i]->name, &arg))
-			return impls[i]->open(arg, opts, out);
-
-	char forms[128] = "";
-	for (size_t i = 0, n = 0; i < N_IMPLS && n < sizeof(forms); i++)
-		n += (size_t)snprintf(forms + n, sizeof(forms) - n, "%s%s", i ? " | " : "",
-				      impls[i]->usage);
+	int i = hal_spec_find(spec, drivers, sizeof(drivers) / sizeof(drivers[0]), &arg, forms,
+			      sizeof(forms));
+	if (i >= 0) /* the scheme is the first member of the impl */
+		return ((const struct hal_gps_impl *)drivers[i])->open(arg, opts, out);
 	hal_gps_logf(opts, HAL_LOG_ERR, "unknown GPS source '%s' (%s)", spec, forms);
 	return -EINVAL;
 }
@@ -112,7 +106,7 @@ hal_gps_peek_time_ms(struct hal_gps *gps)
 const char *
 hal_gps_name(const struct hal_gps *gps)
 {
-	return gps->impl->name;
+	return gps->impl->scheme.name;
 }
 
 void

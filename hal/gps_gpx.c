@@ -279,8 +279,7 @@ gpx_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **o
 }
 
 const struct hal_gps_impl hal_gps_gpx_impl = {
-	.name = "gpx",
-	.usage = "gpx:FILE",
+	.scheme = {"gpx", "gpx:FILE"},
 	.open = gpx_open,
 	.read = hal_gps_replay_read,
 	.close = hal_gps_replay_close,

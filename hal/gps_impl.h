@@ -10,10 +10,10 @@
 
 #include "hal/clock.h"
 #include "hal/gps.h"
+#include "hal/spec.h"
 
 struct hal_gps_impl {
-	const char *name;  /* spec scheme: "gpsd", "nmea", "gpx" */
-	const char *usage; /* the spec's form, for messages: "nmea:FILE" */
+	struct hal_spec_scheme scheme; /* first: "gpsd", "nmea", "gpx" and their forms */
 	/* arg: what follows "name:" (NULL when the spec is just the name) */
 	int (*open)(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out);
 	int (*read)(struct hal_gps *gps, struct hal_fix *fix);

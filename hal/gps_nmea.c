@@ -77,8 +77,7 @@ nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 }
 
 const struct hal_gps_impl hal_gps_nmea_impl = {
-	.name = "nmea",
-	.usage = "nmea:FILE",
+	.scheme = {"nmea", "nmea:FILE"},
 	.open = nmea_open,
 	.read = hal_gps_replay_read,
 	.close = hal_gps_replay_close,

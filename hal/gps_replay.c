@@ -63,7 +63,7 @@ hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn par
 	int rc;
 
 	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "%s: needs a file (%s)", impl->name, impl->usage);
+		hal_gps_logf(opts, HAL_LOG_ERR, "%s: needs a file (%s)", impl->scheme.name, impl->scheme.usage);
 		return -EINVAL;
 	}
 	if ((rc = read_file(arg, &data, &len)) < 0)
@@ -80,7 +80,7 @@ hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn par
 	return 0;
 fail:
 	if (rc != -EBADMSG)
-		hal_gps_logf(opts, HAL_LOG_ERR, "%s: %s: %s", impl->name, arg, strerror(-rc));
+		hal_gps_logf(opts, HAL_LOG_ERR, "%s: %s: %s", impl->scheme.name, arg, strerror(-rc));
 	if (r)
 		hal_gps_replay_close(&r->base);
 	free(data);

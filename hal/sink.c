@@ -1,7 +1,6 @@
 /* Generic sink: spec parsing, dispatch through the driver table, and the
  * render loop of the pulled sinks. */
 #include "hal/sink_impl.h"
-#include "hal/spec.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,13 +8,11 @@
 #include <string.h>
 
 /* Every sink driver, by spec scheme.  A new sink is one line here. */
-static const struct hal_sink_impl *const impls[] = {
-	&hal_sink_sdl_impl,
-	&hal_sink_wav_impl,
-	&hal_sink_null_impl,
+static const struct hal_spec_scheme *const drivers[] = {
+	&hal_sink_sdl_impl.scheme,
+	&hal_sink_wav_impl.scheme,
+	&hal_sink_null_impl.scheme,
 };
-
-#define N_IMPLS (sizeof(impls) / sizeof(impls[0]))
 
 void
 hal_sink_opts_defaults(struct hal_sink_opts *o)
@@ -55,6 +52,7 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 {
 	struct hal_sink_opts o;
 	const char *arg;
+	char forms[128];
 
 	if (opts)
 		o = *opts;
@@ -68,14 +66,11 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 		snprintf(err, errlen, "no audio sink given");
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < N_IMPLS; i++)
-		if (hal_spec_match(spec, impls[i]->name, &arg))
-			return impls[i]->open(arg, &o, render, userdata, out, err, errlen);
-
-	char forms[128] = "";
-	for (size_t i = 0, n = 0; i < N_IMPLS && n < sizeof(forms); i++)
-		n += (size_t)snprintf(forms + n, sizeof(forms) - n, "%s%s", i ? " | " : "",
-				      impls[i]->usage);
+	int i = hal_spec_find(spec, drivers, sizeof(drivers) / sizeof(drivers[0]), &arg, forms,
+			      sizeof(forms));
+	if (i >= 0) /* the scheme is the first member of the impl */
+		return ((const struct hal_sink_impl *)drivers[i])
+			->open(arg, &o, render, userdata, out, err, errlen);
 	snprintf(err, errlen, "unknown audio sink '%s' (%s)", spec, forms);
 	return -EINVAL;
 }
@@ -146,5 +141,5 @@ hal_sink_buffer_frames(const struct hal_sink *s)
 const char *
 hal_sink_name(const struct hal_sink *s)
 {
-	return s->impl->name;
+	return s->impl->scheme.name;
 }

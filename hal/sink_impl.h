@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 #include "hal/sink.h"
+#include "hal/spec.h"
 
 struct hal_sink_impl {
-	const char *name;  /* spec scheme: "sdl", "wav", "null" */
-	const char *usage; /* the spec's form, for messages: "sdl[:DEVICE]" */
+	struct hal_spec_scheme scheme; /* first: "sdl", "wav", "null" and their forms */
 	/* arg: what follows "name:" (NULL when the spec is just the name).
 	 * opts has its defaults filled in.  Builds the concrete sink with
 	 * hal_sink_base_init; the reason for a failure goes to err. */

@@ -37,8 +37,7 @@ null_open(const char *arg, const struct hal_sink_opts *opts, hal_sink_render_fn 
 }
 
 const struct hal_sink_impl hal_sink_null_impl = {
-	.name = "null",
-	.usage = "null",
+	.scheme = {"null", "null"},
 	.open = null_open,
 	.close = null_close,
 	.write = null_write,

@@ -240,8 +240,7 @@ fail:
 }
 
 const struct hal_sink_impl hal_sink_sdl_impl = {
-	.name = "sdl",
-	.usage = "sdl[:DEVICE]",
+	.scheme = {"sdl", "sdl[:DEVICE]"},
 	.open = sdl_open,
 	.close = sdl_close,
 	.set_active = sdl_set_active,

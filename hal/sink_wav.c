@@ -201,8 +201,7 @@ fail:
 }
 
 const struct hal_sink_impl hal_sink_wav_impl = {
-	.name = "wav",
-	.usage = "wav:FILE",
+	.scheme = {"wav", "wav:FILE"},
 	.open = wav_open,
 	.close = wav_close,
 	.write = wav_write,

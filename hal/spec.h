@@ -3,8 +3,18 @@
  * "null"). */
 #pragma once
 
-#include <stdbool.h>
+#include <stddef.h>
 
-/* true when spec's scheme is name; *arg is then what follows the ':'
- * (NULL when spec is just the name). */
-bool hal_spec_match(const char *spec, const char *name, const char **arg);
+/* The first member of every driver's table of functions (struct
+ * hal_gps_impl, struct hal_sink_impl), so that one lookup serves them all. */
+struct hal_spec_scheme {
+	const char *name;  /* the scheme: "gpsd", "wav", ... */
+	const char *usage; /* the spec's form, for messages: "wav:FILE" */
+};
+
+/* Finds spec's scheme among schemes[0..n): returns its index, with *arg set
+ * to what follows "name:" (NULL when spec is just the name).  When none
+ * matches: -1, and forms gets the accepted forms ("a | b | c") for the
+ * caller's message. */
+int hal_spec_find(const char *spec, const struct hal_spec_scheme *const *schemes, size_t n,
+		  const char **arg, char *forms, size_t formslen);
