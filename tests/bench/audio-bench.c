@@ -9,8 +9,7 @@
  *                       device (buffers of 512 and 1024 frames)
  */
 #define _GNU_SOURCE
-#include "audio/mixer.h"
-#include "config.h"
+#include "../audio/audio-test.h" /* data_path */
 
 #include <dirent.h>
 #include <math.h>
@@ -31,17 +30,6 @@ now_s(clockid_t c)
 	struct timespec ts;
 	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static const char *
-data(const char *name)
-{
-	static char buf[8][1024];
-	static int k;
-	const char *root = getenv("GUIDE_SOURCE_ROOT");
-	char *p = buf[k++ & 7];
-	snprintf(p, 1024, "%s/tests/audio/data/%s", root ? root : GUIDE_SOURCE_ROOT, name);
-	return p;
 }
 
 /* ---- decode ---- */
@@ -107,8 +95,8 @@ opusdec_cpu(const char *path)
 static int
 bench_decode(int argc, char **argv)
 {
-	const char *defaults[] = { data("speech-mono.opus"), data("music-stereo.opus"),
-				   data("chord-stereo.opus"), data("sine440-mono.opus") };
+	const char *defaults[] = { data_path("speech-mono.opus"), data_path("music-stereo.opus"),
+				   data_path("chord-stereo.opus"), data_path("sine440-mono.opus") };
 	const char **clips = argc > 0 ? (const char **)argv : defaults;
 	int n = argc > 0 ? argc : 4;
 	double ours = 0, dec = 0, bare = 0, secs = 0;
@@ -166,7 +154,7 @@ bench_mix_voices(int voices, long frames)
 	char err[256];
 	mixer_handle h[MIXER_MAX_VOICES];
 	struct mixer_event ev;
-	const char *clips[] = { data("speech-mono.opus"), data("music-stereo.opus") };
+	const char *clips[] = { data_path("speech-mono.opus"), data_path("music-stereo.opus") };
 
 	mixer_config_defaults(&c);
 	c.offline = true;
@@ -312,7 +300,7 @@ bench_latency_buffer(uint32_t buffer)
 		atomic_store(&d.latency, -1.0);
 		atomic_store(&d.t_ret, 0.0);
 		atomic_store(&d.t_play, now_s(CLOCK_MONOTONIC));
-		mixer_handle h = mixer_play(m, MIXER_ANNOUNCEMENT, data("sine440-mono.opus"), 1.0f,
+		mixer_handle h = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
 					    1, err, sizeof(err));
 		atomic_store(&d.t_ret, now_s(CLOCK_MONOTONIC));
 		double pc = atomic_load(&d.t_ret) - atomic_load(&d.t_play);
