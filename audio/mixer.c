@@ -113,7 +113,7 @@ struct mixer {
 	float og, og0, og1;
 	uint32_t ok, on;
 
-	/* Written by the audio thread, read by anyone. */
+	/* Written by the audio thread, read by anyone (frames: audio thread). */
 	_Atomic uint64_t frames;
 	_Atomic uint64_t underruns;
 	_Atomic uint32_t active;

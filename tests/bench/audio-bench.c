@@ -7,8 +7,15 @@
  *   latency             play request -> first non-silent sample out of the
  *                       render call, with a thread pacing render like a
  *                       device (buffers of 512 and 1024 frames)
+ *   idle     [SECONDS]  what an sdl sink costs while nothing plays: the
+ *                       whole process's CPU and sleeps per second with the
+ *                       device active (mixing silence), inactive (paused,
+ *                       hal_sink_set_active) and closed, SECONDS each (3);
+ *                       SDL_AUDIODRIVER picks the driver (dummy in tests)
  */
 #define _GNU_SOURCE
+#include "audio/mixer.h"
+#include "hal/sink.h"
 #include "../audio/audio-test.h" /* data_path */
 
 #include <dirent.h>
@@ -349,6 +356,59 @@ bench_latency(void)
 	return 0;
 }
 
+/* ---- idle ---- */
+
+static void
+idle_phase(const char *name, double seconds)
+{
+	struct rusage r0, r1;
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+
+	getrusage(RUSAGE_SELF, &r0);
+	double t0 = now_s(CLOCK_MONOTONIC);
+	while (nanosleep(&ts, &ts) < 0)
+		;
+	double wall = now_s(CLOCK_MONOTONIC) - t0;
+	getrusage(RUSAGE_SELF, &r1);
+	double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+		     (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+		     1e-6 * (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec +
+				     r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+	/* every sleep of every thread is a voluntary context switch */
+	printf("idle_%s_cpu_pct=%.3f\n", name, 100.0 * cpu / wall);
+	printf("idle_%s_sleeps_per_s=%.1f\n", name, (double)(r1.ru_nvcsw - r0.ru_nvcsw) / wall);
+}
+
+static int
+bench_idle(int argc, char **argv)
+{
+	double seconds = argc > 0 ? atof(argv[0]) : 3.0;
+	struct mixer *m;
+	struct hal_sink *s;
+	char err[256];
+
+	if (!(seconds > 0))
+		seconds = 3.0;
+	if (mixer_create(NULL, &m) < 0)
+		return 1;
+	if (hal_sink_create("sdl", mixer_sink_render, m, NULL, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		mixer_destroy(m);
+		return 1;
+	}
+	const char *driver = getenv("SDL_AUDIODRIVER");
+	printf("idle_driver=%s\nidle_buffer_frames=%u\n", driver ? driver : "(SDL's choice)",
+	       hal_sink_buffer_frames(s));
+	hal_sink_set_active(s, true);
+	idle_phase("active", seconds);
+	hal_sink_set_active(s, false);
+	idle_phase("inactive", seconds);
+	hal_sink_destroy(s);
+	idle_phase("closed", seconds);
+	mixer_destroy(m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -359,6 +419,9 @@ main(int argc, char **argv)
 		return bench_mix();
 	if (strcmp(mode, "latency") == 0)
 		return bench_latency();
-	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency\n", argv[0]);
+	if (strcmp(mode, "idle") == 0)
+		return bench_idle(argc - 2, argv + 2);
+	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS]\n",
+		argv[0]);
 	return 2;
 }
