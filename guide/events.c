@@ -6,95 +6,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 struct events {
 	events_sink_fn sink;
 	void *ctx;
 	unsigned long count;
+	int64_t last_t; /* of the last line: times never decrease */
 	/* memory sink */
 	char *buf;
 	size_t len, cap;
 };
-
-/* A line under construction; grows on the heap when long. */
-struct line {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-line_put(struct line *l, const char *s, size_t n)
-{
-	if (l->oom)
-		return;
-	if (l->len + n + 1 > l->cap) {
-		size_t cap = l->cap ? l->cap : 256;
-		while (cap < l->len + n + 1)
-			cap *= 2;
-		char *p = realloc(l->p, cap);
-		if (!p) {
-			l->oom = true;
-			return;
-		}
-		l->p = p;
-		l->cap = cap;
-	}
-	memcpy(l->p + l->len, s, n);
-	l->len += n;
-	l->p[l->len] = '\0';
-}
-
-static void
-line_puts(struct line *l, const char *s)
-{
-	line_put(l, s, strlen(s));
-}
-
-static void
-line_json_string(struct line *l, const char *s)
-{
-	if (!s) {
-		line_puts(l, "null");
-		return;
-	}
-	line_put(l, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		char esc[8];
-		switch (*c) {
-		case '"': line_put(l, "\\\"", 2); break;
-		case '\\': line_put(l, "\\\\", 2); break;
-		case '\n': line_put(l, "\\n", 2); break;
-		case '\r': line_put(l, "\\r", 2); break;
-		case '\t': line_put(l, "\\t", 2); break;
-		case '\b': line_put(l, "\\b", 2); break;
-		case '\f': line_put(l, "\\f", 2); break;
-		default:
-			if (*c < 0x20 || *c == 0x7f) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *c);
-				line_put(l, esc, 6);
-			} else {
-				line_put(l, (const char *)c, 1);
-			}
-		}
-	}
-	line_put(l, "\"", 1);
-}
-
-size_t
-events_json_escape(const char *s, char *out, size_t size)
-{
-	struct line l = {0};
-	line_json_string(&l, s ? s : "");
-	size_t need = l.len >= 2 ? l.len - 2 : 0;
-	if (size) {
-		size_t n = need < size - 1 ? need : size - 1;
-		if (l.p)
-			memcpy(out, l.p + 1, n);
-		out[n] = '\0';
-	}
-	free(l.p);
-	return need;
-}
 
 static void
 file_sink(void *ctx, const char *line, size_t len)
@@ -164,15 +86,6 @@ events_buffer(const struct events *ev)
 	return ev && ev->buf ? ev->buf : "";
 }
 
-void
-events_buffer_clear(struct events *ev)
-{
-	if (ev && ev->buf) {
-		ev->len = 0;
-		ev->buf[0] = '\0';
-	}
-}
-
 unsigned long
 events_count(const struct events *ev)
 {
@@ -201,19 +114,25 @@ events_format_time(int64_t time_ms, char buf[32])
 	buf[31] = '\0';
 }
 
-static void
-put_double(struct line *l, bool coord, double v)
+/* A number as the log has always written it: coordinates with 7 decimals
+ * (1 cm), other figures with 6 significant digits, never json-c's 17. */
+static json_object *
+new_number(double v, bool coord)
 {
 	char num[64];
-	if (!isfinite(v)) {
-		line_puts(l, "null");
-		return;
-	}
-	if (coord)
-		snprintf(num, sizeof(num), "%.7f", v);
-	else
-		snprintf(num, sizeof(num), "%.6g", v);
-	line_puts(l, num);
+	if (!isfinite(v))
+		return NULL;
+	snprintf(num, sizeof(num), coord ? "%.7f" : "%.6g", v);
+	return json_object_new_double_s(v, num);
+}
+
+static json_object *
+new_string_list(const char *const *list, unsigned n)
+{
+	json_object *a = json_object_new_array_ext((int)n);
+	for (unsigned i = 0; i < n; i++)
+		json_object_array_add(a, list[i] ? json_object_new_string(list[i]) : NULL);
+	return a;
 }
 
 static void
@@ -221,53 +140,54 @@ events_vemit(struct events *ev, int64_t t, const char *event, va_list ap)
 {
 	if (!ev)
 		return;
-	struct line l = {0};
+	/* the log's time never goes backwards, whatever the caller's clock did */
+	if (ev->count && t < ev->last_t)
+		t = ev->last_t;
+	ev->last_t = t;
+
 	char ts[32];
 	events_format_time(t, ts);
-	line_puts(&l, "{\"time\":\"");
-	line_puts(&l, ts);
-	line_puts(&l, "\",\"event\":");
-	line_json_string(&l, event);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_string(ts));
+	json_object_object_add(o, "event", json_object_new_string(event));
 	for (;;) {
 		const char *key = va_arg(ap, const char *);
 		if (!key)
 			break;
 		int type = va_arg(ap, int);
-		line_put(&l, ",", 1);
-		line_json_string(&l, key);
-		line_put(&l, ":", 1);
+		json_object *v = NULL;
 		switch (type) {
-		case 's': line_json_string(&l, va_arg(ap, const char *)); break;
-		case 'c': put_double(&l, true, va_arg(ap, double)); break;
-		case 'd': put_double(&l, false, va_arg(ap, double)); break;
-		case 'i': {
-			char num[32];
-			snprintf(num, sizeof(num), "%lld", va_arg(ap, long long));
-			line_puts(&l, num);
+		case 's': {
+			const char *str = va_arg(ap, const char *);
+			v = str ? json_object_new_string(str) : NULL;
 			break;
 		}
-		case 'b': line_puts(&l, va_arg(ap, int) ? "true" : "false"); break;
+		case 'c': v = new_number(va_arg(ap, double), true); break;
+		case 'd': v = new_number(va_arg(ap, double), false); break;
+		case 'i': v = json_object_new_int64(va_arg(ap, long long)); break;
+		case 'b': v = json_object_new_boolean(va_arg(ap, int)); break;
 		case 'S': {
 			const char *const *list = va_arg(ap, const char *const *);
-			unsigned n = va_arg(ap, unsigned);
-			line_put(&l, "[", 1);
-			for (unsigned i = 0; i < n; i++) {
-				if (i)
-					line_put(&l, ",", 1);
-				line_json_string(&l, list[i]);
-			}
-			line_put(&l, "]", 1);
+			v = new_string_list(list, va_arg(ap, unsigned));
 			break;
 		}
-		default: line_puts(&l, "null"); break;
+		default: break;
 		}
+		json_object_object_add(o, key, v);
 	}
-	line_puts(&l, "}\n");
-	if (!l.oom && ev->sink) {
-		ev->sink(ev->ctx, l.p, l.len);
+	size_t len;
+	const char *text = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *line = text ? malloc(len + 2) : NULL;
+	if (line) {
+		memcpy(line, text, len);
+		memcpy(line + len, "\n", 2);
+		if (ev->sink)
+			ev->sink(ev->ctx, line, len + 1);
 		ev->count++;
+		free(line);
 	}
-	free(l.p);
+	json_object_put(o);
 }
 
 void

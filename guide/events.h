@@ -2,6 +2,10 @@
  * line, each with "time" (ISO-8601 UTC, millisecond precision, of the GPS or
  * virtual clock handed in, never read here) and "event".
  *
+ * A line's time is never earlier than the line before it: a caller's clock
+ * that steps back is held at the last time written.  Lines are formed with
+ * json-c, the one JSON writer of the guide.
+ *
  * The writer hands each finished line (with its '\n') to a sink callback;
  * events_create_file() and events_create_memory() are the two usual sinks.
  * Main thread only.
@@ -26,7 +30,6 @@ struct events *events_create_memory(void);
 void events_destroy(struct events *ev);
 /* The accumulated text of a memory log ("" for other sinks). */
 const char *events_buffer(const struct events *ev);
-void events_buffer_clear(struct events *ev);
 /* Lines written so far. */
 unsigned long events_count(const struct events *ev);
 
@@ -61,9 +64,6 @@ void events_lang(struct events *ev, int64_t t, const char *const *langs, unsigne
  * a NULL key: key (const char *), type (int: 's' string, 'c' coordinate
  * double printed %.7f, 'd' double %.6g, 'i' long long, 'b' bool as int,
  * 'S' string list as const char *const * then unsigned), value(s).
- * NaN and infinite doubles and NULL strings are written as null. */
+ * NaN and infinite doubles and NULL strings are written as null.  Keys
+ * appear in the order given. */
 void events_emit(struct events *ev, int64_t t, const char *event, ...);
-
-/* JSON string escaping of s into out (always NUL-terminated, truncated to
- * fit); returns the length the full escape needs (without the quotes). */
-size_t events_json_escape(const char *s, char *out, size_t size);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LANGS 16
 #define TOUR_END_MARGIN_M 30.0
 
 enum seq_kind {
@@ -29,12 +28,13 @@ struct tour {
 	struct trigger *trig;
 	int64_t now;
 
-	char *langs[MAX_LANGS];
+	char *langs[TOUR_MAX_LANGS];
 	unsigned n_langs;
 	double volume;
 
 	/* per entry and per route stop */
 	enum tour_entry_outcome *outcome;
+	const char **skip_reason; /* static strings; NULL unless SKIPPED */
 	bool *queued;
 	bool *played;          /* route stop played this tour */
 	int64_t *last_play_ms; /* route stop */
@@ -142,6 +142,7 @@ tour_destroy(struct tour *t)
 	trigger_destroy(t->trig);
 	free_langs(t);
 	free(t->outcome);
+	free(t->skip_reason);
 	free(t->queued);
 	free(t->played);
 	free(t->last_play_ms);
@@ -264,6 +265,7 @@ static void
 skip_entry(struct tour *t, unsigned entry, const char *reason)
 {
 	t->outcome[entry] = TOUR_ENTRY_SKIPPED;
+	t->skip_reason[entry] = reason;
 	t->queued[entry] = false;
 	events_clip_skip(t->ev, t->now, entry_stop(t, entry)->id, reason);
 }
@@ -324,8 +326,7 @@ start_entry(struct tour *t, unsigned entry)
 		t->last_play_ms[si] = t->now;
 		t->last_entry = (int)entry;
 	} else {
-		t->outcome[entry] = TOUR_ENTRY_SKIPPED;
-		events_clip_skip(t->ev, t->now, s->id, "play_failed");
+		skip_entry(t, entry, "play_failed");
 	}
 }
 
@@ -465,7 +466,7 @@ on_trigger(void *ctx, const struct trigger_event *e)
 static enum tour_error
 check_langs(const struct route_tour *tour, const char *const *langs, unsigned n)
 {
-	if (n == 0 || n > MAX_LANGS)
+	if (n == 0 || n > TOUR_MAX_LANGS)
 		return TOUR_ERR_LANG;
 	for (unsigned i = 0; i < n; i++) {
 		if (!langs[i] || !*langs[i])
@@ -485,7 +486,7 @@ check_langs(const struct route_tour *tour, const char *const *langs, unsigned n)
 static enum tour_error
 copy_langs(struct tour *t, const char *const *langs, unsigned n)
 {
-	char *copy[MAX_LANGS];
+	char *copy[TOUR_MAX_LANGS];
 	for (unsigned i = 0; i < n; i++) {
 		copy[i] = strdup(langs[i]);
 		if (!copy[i]) {
@@ -536,18 +537,23 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	}
 	struct trigger *trig = trigger_create(t->route, (unsigned)idx, &t->cfg.trigger, on_trigger, t);
 	enum tour_entry_outcome *outcome = calloc(tour->n_stops + 1, sizeof(*outcome));
+	const char **skip_reason = calloc(tour->n_stops + 1, sizeof(*skip_reason));
 	bool *queued = calloc(tour->n_stops + 1, sizeof(*queued));
-	if (!trig || !outcome || !queued || (langs && copy_langs(t, langs, n_langs) != TOUR_OK)) {
+	if (!trig || !outcome || !skip_reason || !queued ||
+	    (langs && copy_langs(t, langs, n_langs) != TOUR_OK)) {
 		trigger_destroy(trig);
 		free(outcome);
+		free(skip_reason);
 		free(queued);
 		return TOUR_ERR_NOMEM;
 	}
 	trigger_destroy(t->trig);
 	free(t->outcome);
+	free(t->skip_reason);
 	free(t->queued);
 	t->trig = trig;
 	t->outcome = outcome;
+	t->skip_reason = skip_reason;
 	t->queued = queued;
 	t->tour_index = idx;
 	t->tour = tour;
@@ -812,6 +818,14 @@ tour_get_status(const struct tour *t, struct tour_status *out)
 	out->volume = t->volume;
 	if (t->trig)
 		trigger_get_state(t->trig, &out->pos);
+}
+
+const char *
+tour_entry_skip_reason(const struct tour *t, unsigned entry)
+{
+	if (!t->tour || entry >= t->tour->n_stops || t->outcome[entry] != TOUR_ENTRY_SKIPPED)
+		return NULL;
+	return t->skip_reason[entry];
 }
 
 enum tour_entry_outcome

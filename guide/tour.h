@@ -41,6 +41,9 @@
 #include "hal/gps.h"
 #include "routes/route.h"
 
+/* Languages a tour tells at most (in a list given by the driver too). */
+#define TOUR_MAX_LANGS 16
+
 enum tour_state {
 	TOUR_IDLE,
 	TOUR_RUNNING,
@@ -165,6 +168,9 @@ struct tour_status {
 
 void tour_get_status(const struct tour *t, struct tour_status *out);
 enum tour_entry_outcome tour_entry_outcome(const struct tour *t, unsigned entry);
+/* Why a SKIPPED entry was skipped (the clip_skip reason: "missed",
+ * "driver_skip", ...); NULL for other outcomes. */
+const char *tour_entry_skip_reason(const struct tour *t, unsigned entry);
 /* Whether route->stops[stop] has started playing in this tour. */
 bool tour_stop_played(const struct tour *t, unsigned stop);
 /* Languages in use (valid until the next set_lang/start). */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LANGS 8
 
 unsigned
 tour_split_langs(char *s, const char **out, unsigned max)
@@ -23,7 +22,7 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 	     char *msg, size_t msglen)
 {
 	const char *cmd = argv[0];
-	const char *langs[MAX_LANGS];
+	const char *langs[TOUR_MAX_LANGS];
 	enum tour_error err;
 
 	msg[0] = '\0';
@@ -32,7 +31,7 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 		unsigned nl = 0;
 		for (int i = 1; i < argc; i++) {
 			if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc)
-				nl = tour_split_langs(argv[++i], langs, MAX_LANGS);
+				nl = tour_split_langs(argv[++i], langs, TOUR_MAX_LANGS);
 			else if (argv[i][0] != '-' && !tour_id)
 				tour_id = argv[i];
 			else
@@ -65,7 +64,7 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 		err = tour_set_volume(t, (double)v / 100.0, now);
 		snprintf(msg, msglen, "volume %ld", v);
 	} else if (strcmp(cmd, "lang") == 0 && argc == 2) {
-		unsigned nl = tour_split_langs(argv[1], langs, MAX_LANGS);
+		unsigned nl = tour_split_langs(argv[1], langs, TOUR_MAX_LANGS);
 		err = tour_set_lang(t, langs, nl, now);
 		snprintf(msg, msglen, "languages set");
 	} else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "pause") == 0 ||

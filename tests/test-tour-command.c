@@ -1,7 +1,7 @@
 /* The driver's commands as the control socket spells them, table-driven:
  * each line against a tour in a known state gives a known result. */
+#include "guide/curator/track.h"
 #include "guide/tour.h"
-#include "guide/track.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
@@ -100,6 +100,6 @@ main(void)
 	}
 	CHECK_NEAR(volume, 0.4, 1e-12);
 	tour_destroy(t);
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	TEST_EXIT();
 }

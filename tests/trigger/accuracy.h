@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guide/curator/track.h"
 #include "guide/events.h"
 #include "guide/tour.h"
-#include "guide/track.h"
 #include "guide/trigger.h"
 
 #define ACC_FALSE_MARGIN_M 50.0

@@ -2,7 +2,7 @@
  * covers the path, noise and dropouts are present when asked for. */
 #include <stdlib.h>
 
-#include "guide/track.h"
+#include "guide/curator/track.h"
 #include "tests/test.h"
 
 static bool

@@ -1,7 +1,8 @@
-/* Synthetic drives along a tour path (`guide-route track`): a speed profile
- * with halts, white noise, a slowly drifting bias, multipath jumps,
- * dropouts and a parked cart drifting for minutes; seeded with its own PRNG
- * (xoshiro256**), so a seed always gives the same drive.
+/* Synthetic drives along a tour path (`guide-route track`, the trigger
+ * engine's tests and benchmarks): a speed profile with halts, white noise,
+ * a slowly drifting bias, multipath jumps, dropouts and a parked cart
+ * drifting for minutes; seeded with its own PRNG (xoshiro256**), so a seed
+ * always gives the same drive.
  */
 #pragma once
 
@@ -29,6 +30,7 @@ struct track_options {
 	double park_start_s;   /* parked before leaving */
 	double park_end_s;     /* parked at the end of the path */
 	double park_drift_m;   /* how far a parked position wanders */
+	bool reverse;          /* drive the tour's path the wrong way round */
 	uint64_t seed;
 	int64_t start_ms;      /* UTC of the first fix */
 };
@@ -64,14 +66,14 @@ int track_write_gpx(const struct track_sample *s, size_t n, const char *name, FI
 
 /* A small synthetic route (a 4.8 km loop with an out-and-back lane, nine
  * stops: circles, polygons, heading windows, a priority stop) in Beijing's
- * 798 area, for tests, benchmarks and `track --synthetic`.  Free with
- * track_synthetic_route_free(). */
+ * 798 area, for tests, benchmarks and `guide-route track --synthetic`.  An
+ * ordinary struct route: free it with route_destroy(). */
 struct route *track_synthetic_route(void);
-void track_synthetic_route_free(struct route *r);
 
-/* `guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N]
- * [--seed N]`. FILE loading is left to the route loader; `--synthetic`
- * in place of FILE uses track_synthetic_route(). */
-int guide_track_main(int argc, char **argv);
-/* The same once a route is loaded. */
-int guide_track_run(const struct route *r, int argc, char **argv, FILE *out, FILE *err);
+/* The old name of route_destroy() for the synthetic route, kept while tests
+ * still call it. */
+static inline void
+track_synthetic_route_free(struct route *r)
+{
+	route_destroy(r);
+}

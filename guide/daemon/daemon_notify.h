@@ -5,9 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void guide_notify_ready(const char *status);
-void guide_notify_status(const char *status);
-void guide_notify_stopping(void);
+void daemon_notify_ready(const char *status);
+void daemon_notify_stopping(void);
 /* Interval at which to ping the watchdog, in ms (half of WatchdogSec), or 0. */
-uint64_t guide_notify_watchdog_interval_ms(void);
-void guide_notify_watchdog(void);
+uint64_t daemon_notify_watchdog_interval_ms(void);
+void daemon_notify_watchdog(void);

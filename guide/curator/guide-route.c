@@ -1,14 +1,18 @@
-/* guide-route: the curators' tool.  A table of subcommands; each parses its
- * own arguments and calls into guide/route_tool.c and routes/. */
+/* guide-route: the curators' tool.  A table of subcommands; each reads its
+ * arguments with parse_arguments() and calls into guide/route_tool.c, the
+ * modules beside this file (render, report, track) and routes/.  `track`
+ * lives in guide-route-track.c. */
+#include "guide/curator/guide-route.h"
 #include "config.h"
-#include "guide/render.h"
-#include "guide/report.h"
+#include "guide/curator/array.h"
+#include "guide/curator/render.h"
+#include "guide/curator/report.h"
 #include "guide/route_tool.h"
-#include "guide/track.h"
 #include "hal/gps.h"
 
 #include <errno.h>
-
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +25,79 @@ struct subcommand {
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
 };
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
+	va_list ap;
 	fprintf(stderr, "guide-route: ");
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	fprintf(stderr, fmt, arg);
-#pragma GCC diagnostic pop
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'guide-route --help'.\n");
 	return 2;
+}
+
+/* One option of a subcommand: a flag, or an option with a value. */
+struct arg_option {
+	const char *name;
+	bool *flag;
+	const char **value;
+	bool required;
+};
+
+/* How a subcommand reads its arguments: the options (up to a NULL name) and
+ * one operand, which is required. */
+struct arguments {
+	const char *unknown; /* the complaint about an argument not understood */
+	bool dash_operand;   /* a lone "-" is the operand (stdin), not an option */
+	struct arg_option options[5];
+};
+
+static const char *subcommand_args(const char *name);
+
+/* Reads argv[1..] as args says into its options and *operand.  Returns 0,
+ * or the exit status 2 after a usage message. */
+static int
+parse_arguments(int argc, char **argv, const struct arguments *args, const char **operand)
+{
+	bool missing = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct arg_option *o = args->options;
+		while (o->name && strcmp(o->name, a) != 0)
+			o++;
+		if (o->name && o->flag) {
+			*o->flag = true;
+		} else if (o->name && i + 1 < argc) {
+			*o->value = argv[++i];
+		} else if (a[0] == '-' && (a[1] || !args->dash_operand)) {
+			return usage_error("%s: %s '%s'", argv[0], args->unknown, a);
+		} else if (!*operand) {
+			*operand = a;
+		} else {
+			return usage_error("%s: unexpected argument '%s'", argv[0], a);
+		}
+	}
+	for (const struct arg_option *o = args->options; o->name; o++)
+		if (o->required && (o->flag ? !*o->flag : !*o->value))
+			missing = true;
+	if (!*operand || missing)
+		return usage_error("%s: usage: guide-route %s %s", argv[0], argv[0],
+				   subcommand_args(argv[0]));
+	return 0;
+}
+
+/* parse_arguments(), then the route the operand names, loaded for its
+ * geometry only: a map is worth having before the clips are recorded. */
+static int
+parse_and_load(int argc, char **argv, const struct arguments *args, const char **file,
+	       struct route **r)
+{
+	int rc = parse_arguments(argc, argv, args, file);
+	return rc != 0 ? rc : guide_route_load(*file, false, stderr, r, NULL);
 }
 
 static int
@@ -60,21 +125,12 @@ cmd_export(int argc, char **argv)
 	const char *file = NULL;
 	bool geojson = false;
 	struct route *r = NULL;
+	const struct arguments args = {
+		.unknown = "unknown option",
+		.options = {{"--geojson", .flag = &geojson, .required = true}, {NULL}},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--geojson") == 0)
-			geojson = true;
-		else if (argv[i][0] == '-')
-			return usage_error("export: unknown option '%s'", argv[i]);
-		else if (!file)
-			file = argv[i];
-		else
-			return usage_error("export: unexpected argument '%s'", argv[i]);
-	}
-	if (!file || !geojson)
-		return usage_error("%s", "export: usage: guide-route export FILE --geojson");
-	/* geometry only: a map is worth having before the clips are recorded */
-	int rc = guide_route_load(file, false, stderr, &r, NULL);
+	int rc = parse_and_load(argc, argv, &args, &file, &r);
 	if (rc != 0)
 		return rc;
 	rc = guide_route_geojson(stdout, r) == 0 ? 0 : 1;
@@ -89,22 +145,16 @@ cmd_convert(int argc, char **argv)
 {
 	const char *file = NULL, *datum = NULL, *output = NULL;
 	enum route_datum to;
+	const struct arguments args = {
+		.unknown = "unknown option",
+		.options = {{"--datum", .value = &datum, .required = true},
+			    {"-o", .value = &output},
+			    {NULL}},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--datum") == 0 && i + 1 < argc)
-			datum = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			output = argv[++i];
-		else if (argv[i][0] == '-')
-			return usage_error("convert: unknown option '%s'", argv[i]);
-		else if (!file)
-			file = argv[i];
-		else
-			return usage_error("convert: unexpected argument '%s'", argv[i]);
-	}
-	if (!file || !datum)
-		return usage_error("%s", "convert: usage: guide-route convert FILE --datum "
-		                         "wgs84|gcj02|bd09 [-o OUT]");
+	int rc = parse_arguments(argc, argv, &args, &file);
+	if (rc != 0)
+		return rc;
 	if (route_datum_from_str(datum, &to) < 0)
 		return usage_error("convert: unknown datum '%s' (wgs84, gcj02 or bd09)", datum);
 	return guide_route_convert(file, to, output, stderr);
@@ -137,17 +187,12 @@ read_track(const char *file, struct render_point **out, size_t *n)
 			break;
 		if (ev != HAL_GPS_FIX || !hal_fix_has_position(&fix))
 			continue;
-		if (count == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			struct render_point *p = realloc(pts, nc * sizeof(*p));
-			if (!p) {
-				free(pts);
-				hal_gps_destroy(gps);
-				return -ENOMEM;
-			}
-			pts = p;
-			cap = nc;
+		struct render_point *p = array_grow(pts, count, &cap, sizeof(*p), 1024);
+		if (!p) {
+			r = -ENOMEM;
+			break;
 		}
+		pts = p;
 		pts[count++] = (struct render_point){
 			.time_ms = (fix.set & HAL_FIX_TIME) ? fix.time_ms : 0,
 			.lat = fix.lat,
@@ -155,15 +200,33 @@ read_track(const char *file, struct render_point **out, size_t *n)
 		};
 	}
 	hal_gps_destroy(gps);
+	if (r < 0) {
+		free(pts);
+		return r;
+	}
 	*out = pts;
 	*n = count;
 	return 0;
 }
 
+/* The clips of an event log; 0, 1 (runtime failure) or 2 (cannot open it). */
 static int
-cmd_track(int argc, char **argv)
+read_clips(const char *events, struct render_clip **clips, size_t *n)
 {
-	return guide_track_main(argc, argv);
+	FILE *f = fopen(events, "re");
+	size_t bad = 0;
+	if (!f) {
+		fprintf(stderr, "guide-route: render: %s: %s\n", events, strerror(errno));
+		return 2;
+	}
+	int r = render_read_events(f, clips, n, &bad);
+	fclose(f);
+	if (r < 0)
+		return 1;
+	if (bad)
+		fprintf(stderr, "guide-route: render: %s: %zu lines are not JSON, skipped\n",
+			events, bad);
+	return 0;
 }
 
 static int
@@ -174,55 +237,26 @@ cmd_render(int argc, char **argv)
 	struct render_point *pts = NULL;
 	struct render_clip *clips = NULL;
 	size_t n_pts = 0, n_clips = 0;
-	int rc = 1;
+	const struct arguments args = {
+		.unknown = "unknown option or missing value",
+		.options = {{"--track", .value = &track}, {"--events", .value = &events},
+			    {"--tour", .value = &tour}, {"-o", .value = &output, .required = true},
+			    {NULL}},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--track") == 0 && i + 1 < argc)
-			track = argv[++i];
-		else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
-			events = argv[++i];
-		else if (strcmp(argv[i], "--tour") == 0 && i + 1 < argc)
-			tour = argv[++i];
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			output = argv[++i];
-		else if (argv[i][0] == '-')
-			return usage_error("render: unknown option or missing value '%s'", argv[i]);
-		else if (!file)
-			file = argv[i];
-		else
-			return usage_error("render: unexpected argument '%s'", argv[i]);
-	}
-	if (!file || !output)
-		return usage_error("%s", "render: usage: guide-route render FILE [--track F] "
-					 "[--events F] [--tour ID] -o map.svg");
-	int lrc = guide_route_load(file, false, stderr, &r, NULL);
-	if (lrc != 0)
-		return lrc;
+	int rc = parse_and_load(argc, argv, &args, &file, &r);
+	if (rc != 0)
+		return rc;
+	rc = 2;
 	if (tour && !route_find_tour(r, tour)) {
 		fprintf(stderr, "guide-route: render: no tour '%s' in %s\n", tour, file);
-		rc = 2;
 		goto out;
 	}
-	if (track && read_track(track, &pts, &n_pts) < 0) {
-		rc = 2;
+	if (track && read_track(track, &pts, &n_pts) < 0)
 		goto out;
-	}
-	if (events) {
-		FILE *f = fopen(events, "re");
-		size_t bad = 0;
-		if (!f) {
-			fprintf(stderr, "guide-route: render: %s: %s\n", events, strerror(errno));
-			rc = 2;
-			goto out;
-		}
-		int er = render_read_events(f, &clips, &n_clips, &bad);
-		fclose(f);
-		if (er < 0)
-			goto out;
-		if (bad)
-			fprintf(stderr, "guide-route: render: %s: %zu lines are not JSON, skipped\n",
-				events, bad);
-	}
+	if (events && (rc = read_clips(events, &clips, &n_clips)) != 0)
+		goto out;
+	rc = 1;
 	FILE *out = strcmp(output, "-") == 0 ? stdout : fopen(output, "we");
 	if (!out) {
 		fprintf(stderr, "guide-route: render: cannot write %s: %s\n", output, strerror(errno));
@@ -251,23 +285,19 @@ cmd_report(int argc, char **argv)
 {
 	const char *events = NULL, *file = NULL;
 	struct route *r = NULL;
+	const struct arguments args = {
+		.unknown = "unknown option or missing value",
+		.dash_operand = true,
+		.options = {{"--route", .value = &file}, {NULL}},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--route") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1])
-			return usage_error("report: unknown option or missing value '%s'", argv[i]);
-		else if (!events)
-			events = argv[i];
-		else
-			return usage_error("report: unexpected argument '%s'", argv[i]);
-	}
-	if (!events)
-		return usage_error("%s", "report: usage: guide-route report EVENTS.jsonl [--route FILE]");
+	int rc = parse_arguments(argc, argv, &args, &events);
+	if (rc != 0)
+		return rc;
 	if (file) {
-		int lrc = guide_route_load(file, false, stderr, &r, NULL);
-		if (lrc != 0)
-			return lrc;
+		rc = guide_route_load(file, false, stderr, &r, NULL);
+		if (rc != 0)
+			return rc;
 	}
 	FILE *in = strcmp(events, "-") == 0 ? stdin : fopen(events, "re");
 	if (!in) {
@@ -275,7 +305,7 @@ cmd_report(int argc, char **argv)
 		route_destroy(r);
 		return 2;
 	}
-	int rc = report_write(in, r, stdout) < 0 ? 1 : 0;
+	rc = report_write(in, r, stdout) < 0 ? 1 : 0;
 	if (in != stdin)
 		fclose(in);
 	route_destroy(r);
@@ -302,6 +332,15 @@ static const struct subcommand subcommands[] = {
          cmd_report},
 };
 
+static const char *
+subcommand_args(const char *name)
+{
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(name, subcommands[i].name) == 0)
+			return subcommands[i].args;
+	return "";
+}
+
 static void
 help(FILE *out)
 {
@@ -318,7 +357,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("%s", "missing command");
+		return usage_error("missing command");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);

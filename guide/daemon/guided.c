@@ -1,13 +1,14 @@
 /* guided: the audio guide daemon on the shuttle.  Parses options and hands
  * over to the daemon library; see guide/daemon.h. */
 #include "config.h"
-#include "guide/daemon.h"
+#include "guide/daemon/daemon.h"
 #include "guide/log.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void
 usage(FILE *f)
@@ -38,6 +39,42 @@ usage(FILE *f)
 		"  -v, --verbose    more log output\n"
 		"  -h, --help       this help\n\n"
 		"Exit status: 0 done, 1 runtime failure, 2 bad usage or invalid route.\n");
+}
+
+/* --status: one line on stderr, rewritten in place. */
+static void
+print_live(void *user, const struct guided_live *l)
+{
+	time_t secs = (time_t)(l->now_ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	fprintf(stderr, "\r%02d:%02d:%02d  %-8s %5.0f/%-5.0f m  %-26s\033[K", tm.tm_hour, tm.tm_min,
+		tm.tm_sec, l->state, l->progress_m, l->path_m,
+		l->playing ? l->playing : (l->gps_ok ? "-" : "(no gps fix)"));
+	if (l->playing)
+		fprintf(stderr, " [%s]", l->lang ? l->lang : "");
+	fflush(stderr);
+}
+
+static void
+print_summary(FILE *f, const struct guided_summary *s, bool offline)
+{
+	fprintf(f, "summary: tour %s, %s\n", s->tour[0] ? s->tour : "(none)", s->state);
+	fprintf(f, "  drive:      %.2f km in %d:%02d min\n", s->drive_m / 1000,
+		(int)s->drive_s / 60, (int)s->drive_s % 60);
+	fprintf(f, "  stops told: %u of %u\n", s->stops_told, s->stops);
+	fprintf(f, "  clips:      %u started, %u completed, %u cut\n", s->clips_started,
+		s->clips_completed, s->clips_cut);
+	fprintf(f, "  skipped:    ");
+	for (unsigned i = 0; i < s->n_skips; i++)
+		fprintf(f, "%s%s (%s)", i ? ", " : "", s->skips[i].poi, s->skips[i].reason);
+	fprintf(f, "%s\n", s->n_skips ? "" : "none");
+	fprintf(f, "  audio:      %.1f min rendered, %.1f min of speech\n", s->audio_s / 60,
+		s->speech_s / 60);
+	fprintf(f, "  wall time:  %.2f s", s->wall_s);
+	if (offline && s->wall_s > 0)
+		fprintf(f, " (%.0fx real time)", s->drive_s / s->wall_s);
+	fprintf(f, "\n");
 }
 
 int
@@ -88,7 +125,7 @@ main(int argc, char **argv)
 		case 'e': o.events = optarg; break;
 		case 'c': o.control = optarg; break;
 		case 'p': o.state = optarg; break;
-		case 'L': o.live_status = true; break;
+		case 'L': o.on_status = print_live; break;
 		case 'U': o.control_same_user = true; break;
 		case 'v': guide_log_set_level(HAL_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
@@ -106,5 +143,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return guided_run(&o);
+	struct guided_summary sum;
+	int rc = guided_run(&o, &sum);
+	if (o.on_status)
+		fputc('\n', stderr);
+	if (sum.valid) /* on stdout, unless the event log is there */
+		print_summary(o.events && strcmp(o.events, "-") == 0 ? stderr : stdout, &sum,
+			      o.offline);
+	return rc;
 }

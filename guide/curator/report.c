@@ -1,13 +1,13 @@
-#define _GNU_SOURCE
-#include "guide/report.h"
+#include "guide/curator/report.h"
 
 #include <errno.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "guide/curator/array.h"
+#include "guide/curator/event_log.h"
 #include "routes/geo.h"
 
 #define REPORT_MAX_REASONS 8
@@ -21,31 +21,26 @@ struct stop_stats {
 	char reasons[REPORT_MAX_REASONS][48];
 	unsigned reason_count[REPORT_MAX_REASONS];
 	double *dist;         /* start distance to the geofence edge, m (<0 inside) */
-	unsigned n_dist, cap_dist;
+	size_t n_dist, cap_dist;
 	unsigned rejected_near; /* fixes rejected within 100 m of the geofence */
 };
 
 struct report {
 	struct stop_stats *stops;
-	unsigned n, cap;
+	size_t n, cap;
 	const struct route *route;
-	unsigned bad_lines, lines;
 };
 
 static struct stop_stats *
 stats_for(struct report *rep, const char *poi)
 {
-	for (unsigned i = 0; i < rep->n; i++)
+	for (size_t i = 0; i < rep->n; i++)
 		if (strcmp(rep->stops[i].poi, poi) == 0)
 			return &rep->stops[i];
-	if (rep->n == rep->cap) {
-		unsigned nc = rep->cap ? rep->cap * 2 : 32;
-		struct stop_stats *p = realloc(rep->stops, nc * sizeof(*p));
-		if (!p)
-			return NULL;
-		rep->stops = p;
-		rep->cap = nc;
-	}
+	struct stop_stats *p = array_grow(rep->stops, rep->n, &rep->cap, sizeof(*p), 32);
+	if (!p)
+		return NULL;
+	rep->stops = p;
 	struct stop_stats *s = &rep->stops[rep->n++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->poi, sizeof(s->poi), "%s", poi);
@@ -82,26 +77,6 @@ add_reason(struct stop_stats *s, const char *reason)
 	}
 }
 
-static const char *
-jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool
-jnum(json_object *o, const char *k, double *out)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) ||
-	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
-		return false;
-	*out = json_object_get_double(v);
-	return true;
-}
-
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -110,15 +85,16 @@ cmp_double(const void *a, const void *b)
 }
 
 static int
-handle(struct report *rep, json_object *o)
+handle(void *ctx, json_object *o)
 {
-	const char *ev = jstr(o, "event"), *poi = jstr(o, "poi");
+	struct report *rep = ctx;
+	const char *ev = event_log_str(o, "event"), *poi = event_log_str(o, "poi");
 	double lat, lon;
 
 	if (!ev)
 		return 0;
-	if (strcmp(ev, "fix_rejected") == 0 && rep->route && jnum(o, "lat", &lat) &&
-	    jnum(o, "lon", &lon)) {
+	if (strcmp(ev, "fix_rejected") == 0 && rep->route && event_log_num(o, "lat", &lat) &&
+	    event_log_num(o, "lon", &lon)) {
 		for (unsigned i = 0; i < rep->route->n_stops; i++) {
 			const struct route_stop *s = &rep->route->stops[i];
 			if (edge_distance(s, lat, lon) < 100) {
@@ -138,26 +114,21 @@ handle(struct report *rep, json_object *o)
 	if (strcmp(ev, "clip_start") == 0) {
 		st->plays++;
 		const struct route_stop *s = rep->route ? route_find_stop(rep->route, poi) : NULL;
-		if (s && jnum(o, "lat", &lat) && jnum(o, "lon", &lon)) {
-			if (st->n_dist == st->cap_dist) {
-				unsigned nc = st->cap_dist ? st->cap_dist * 2 : 16;
-				double *p = realloc(st->dist, nc * sizeof(*p));
-				if (!p)
-					return -ENOMEM;
-				st->dist = p;
-				st->cap_dist = nc;
-			}
+		if (s && event_log_num(o, "lat", &lat) && event_log_num(o, "lon", &lon)) {
+			double *p = array_grow(st->dist, st->n_dist, &st->cap_dist, sizeof(*p), 16);
+			if (!p)
+				return -ENOMEM;
+			st->dist = p;
 			st->dist[st->n_dist++] = edge_distance(s, lat, lon);
 		}
 	} else if (strcmp(ev, "clip_end") == 0) {
-		json_object *v;
-		if (json_object_object_get_ex(o, "completed", &v) && json_object_get_boolean(v))
+		if (event_log_bool(o, "completed") == 1)
 			st->completed++;
 		else
 			st->cut++;
 	} else if (strcmp(ev, "clip_skip") == 0) {
 		st->skips++;
-		const char *reason = jstr(o, "reason");
+		const char *reason = event_log_str(o, "reason");
 		add_reason(st, reason ? reason : "unknown");
 	}
 	return 0;
@@ -167,9 +138,7 @@ int
 report_write(FILE *in, const struct route *route, FILE *out)
 {
 	struct report rep = {.route = route};
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
+	struct event_log_counts counts;
 	int r = 0;
 
 	/* stops in route order first, so the table reads like the tour */
@@ -178,25 +147,13 @@ report_write(FILE *in, const struct route *route, FILE *out)
 			r = -ENOMEM;
 			goto out;
 		}
-	while ((len = getline(&line, &lcap, in)) >= 0) {
-		if (len <= 1)
-			continue;
-		rep.lines++;
-		json_object *o = json_tokener_parse(line);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			rep.bad_lines++;
-			json_object_put(o);
-			continue;
-		}
-		r = handle(&rep, o);
-		json_object_put(o);
-		if (r < 0)
-			goto out;
-	}
+	r = event_log_read(in, handle, &rep, &counts);
+	if (r < 0)
+		goto out;
 
 	fprintf(out, "%-22s %6s %6s %5s %6s %10s %10s %9s  %s\n", "stop", "plays", "done",
 		"cut", "skips", "start m*", "worst m*", "rejected", "skip reasons");
-	for (unsigned i = 0; i < rep.n; i++) {
+	for (size_t i = 0; i < rep.n; i++) {
 		struct stop_stats *s = &rep.stops[i];
 		char med[16] = "-", worst[16] = "-", reasons[256] = "";
 		if (s->n_dist) {
@@ -220,12 +177,11 @@ report_write(FILE *in, const struct route *route, FILE *out)
 	}
 	fprintf(out, "\n* metres from the geofence's edge where the clip began: median and the\n"
 		     "  worst case; negative = inside the zone. 'rejected' counts fixes the filter\n"
-		     "  dropped within 100 m of the zone. %u event lines, %u unreadable.\n",
-		rep.lines, rep.bad_lines);
+		     "  dropped within 100 m of the zone. %zu event lines, %zu unreadable.\n",
+		counts.lines, counts.bad_lines);
 out:
-	for (unsigned i = 0; i < rep.n; i++)
+	for (size_t i = 0; i < rep.n; i++)
 		free(rep.stops[i].dist);
 	free(rep.stops);
-	free(line);
 	return r;
 }

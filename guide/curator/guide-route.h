@@ -1,0 +1,6 @@
+/* guide-route's subcommands kept in files of their own (the program's, not
+ * a library's).  argv[0] is the subcommand; each returns the exit status. */
+#pragma once
+
+/* `guide-route track`: guide-route-track.c */
+int cmd_track(int argc, char **argv);

@@ -1,0 +1,246 @@
+/* Set-up and tear-down of the daemon: guided_run() builds the parts in the
+ * order data flows (route, mixer and sink, GPS, filter, clock, event log,
+ * tour, control), runs the loop, and takes them down in reverse. */
+#include "config.h"
+#include "guide/daemon/daemon_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guide/control.h"
+#include "guide/daemon/daemon_notify.h"
+#include "guide/events.h"
+#include "guide/log.h"
+#include "hal/gps.h"
+#include "hal/sink.h"
+#include "routes/route.h"
+
+void
+guided_options_defaults(struct guided_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->gps = "gpsd:localhost:2947";
+	o->audio = "sdl";
+	o->speed = 1.0;
+}
+
+static void
+gps_log(void *user, enum hal_log_level level, const char *msg)
+{
+	guide_log(level, "gps: %s", msg);
+}
+
+static void
+sink_log(void *user, enum hal_log_level level, const char *msg)
+{
+	guide_log(level, "audio: %s", msg);
+}
+
+static int
+open_events(struct daemon *d)
+{
+	if (d->o->events && strcmp(d->o->events, "-") == 0) {
+		d->ev_file = stdout;
+	} else if (d->o->events) {
+		d->ev_file = fopen(d->o->events, "ae");
+		if (!d->ev_file) {
+			int r = -errno;
+			guide_log(HAL_LOG_ERR, "cannot open event log %s: %s", d->o->events,
+				  strerror(errno));
+			return r;
+		}
+	}
+	/* without --events the lines are still formed: the writer keeps time
+	 * and order the same way whether anyone reads them */
+	d->ev = d->ev_file ? events_create_file(d->ev_file) : events_create(NULL, NULL);
+	return d->ev ? 0 : -ENOMEM;
+}
+
+static bool
+is_sdl(const char *audio)
+{
+	return strncmp(audio, "sdl", 3) == 0 && (audio[3] == '\0' || audio[3] == ':');
+}
+
+static int
+open_audio(struct daemon *d)
+{
+	const struct guided_options *o = d->o;
+	if (o->offline && is_sdl(o->audio)) {
+		guide_log(HAL_LOG_ERR, "--offline renders to wav:FILE or null, not to a sound card");
+		return 2;
+	}
+	struct mixer_config mc;
+	mixer_config_defaults(&mc);
+	/* pulled sinks decode on the loop's thread: sample-identical output */
+	mc.offline = !is_sdl(o->audio);
+	int r = mixer_create(&mc, &d->mixer);
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "mixer: %s", strerror(-r));
+		return 1;
+	}
+	struct hal_sink_opts so;
+	hal_sink_opts_defaults(&so);
+	so.log = sink_log;
+	char err[256] = "";
+	r = hal_sink_create(o->audio, mixer_sink_render, d->mixer, &so, &d->sink, err, sizeof(err));
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "audio %s: %s", o->audio, err);
+		return r == -EINVAL ? 2 : 1;
+	}
+	d->pulled = hal_sink_is_pulled(d->sink);
+	return 0;
+}
+
+static int
+open_gps(struct daemon *d)
+{
+	/* the source's reconnect timing runs on the guide's clock */
+	struct hal_gps_options go = {.log = gps_log, .clock = &d->time.clock};
+	int r = hal_gps_create(d->o->gps, &go, &d->gps);
+	if (r < 0)
+		return r == -EINVAL || r == -ENOENT || r == -EBADMSG ? 2 : 1;
+	d->replay = strcmp(hal_gps_name(d->gps), "gpsd") != 0;
+	if (d->o->offline && !d->replay) {
+		guide_log(HAL_LOG_ERR, "--offline needs a replay source (nmea:FILE or gpx:FILE)");
+		return 2;
+	}
+	return fix_filter_create(NULL, &d->filter) < 0 ? 1 : 0;
+}
+
+/* The guide's clock starts where the replay starts (offline: a virtual
+ * clock set to the replay's first fix); under gpsd at the system's UTC
+ * until the receiver's comes. */
+static void
+start_clock(struct daemon *d)
+{
+	const struct guided_options *o = d->o;
+	int64_t first = d->replay ? hal_gps_peek_time_ms(d->gps) : -1;
+	int64_t utc = first >= 0 ? first : o->offline ? 0 : daemon_time_utc_ms();
+	daemon_time_init(&d->time, o->offline, utc, o->offline || !d->replay ? 1.0 : o->speed);
+	d->t0_ms = utc;
+	d->audio_clock0 = hal_clock_now_ms(&d->time.clock);
+	d->last_tick_ms = daemon_now(d);
+	d->last_sink_poll_ms = d->last_watchdog_ms = d->last_status_ms = d->audio_clock0;
+}
+
+static int
+set_up(struct daemon *d)
+{
+	const struct guided_options *o = d->o;
+	int r = daemon_route_load(o->route, &d->route, NULL);
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "%s: %s", o->route,
+			  r == -EINVAL ? "invalid route, not starting" : strerror(-r));
+		return r == -EINVAL || r == -ENOENT || r == -EISDIR ? 2 : 1;
+	}
+	if ((r = open_audio(d)) != 0)
+		return r;
+	/* the GPS source keeps a pointer to the clock: set the clock's kind first */
+	hal_clock_init_real(&d->time.clock);
+	if (o->offline)
+		hal_clock_init_virtual(&d->time.clock, 0);
+	if ((r = open_gps(d)) != 0)
+		return r;
+	start_clock(d);
+	if (open_events(d) < 0)
+		return 1;
+	d->tour = daemon_tour_create(d, d->route);
+	if (!d->tour || daemon_control_open(d) < 0)
+		return 1;
+	if (!o->offline && hal_sink_set_active(d->sink, true) < 0) {
+		guide_log(HAL_LOG_ERR, "audio: cannot start %s", o->audio);
+		return 1;
+	}
+	return 0;
+}
+
+/* The summary at the end of a replay, from the counters and the tour. */
+static void
+fill_summary(struct daemon *d, struct guided_summary *s)
+{
+	struct tour_status ts;
+	tour_get_status(d->tour, &ts);
+	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
+
+	s->valid = true;
+	snprintf(s->tour, sizeof(s->tour), "%s", ts.tour ? ts.tour : "");
+	s->state = tour_state_to_str(ts.state);
+	s->drive_m = d->sum.drive_m;
+	s->drive_s = (double)(d->sum.last_fix_ms - d->sum.first_fix_ms) / 1000.0;
+	s->wall_s = (double)(daemon_time_mono_ms() - d->sum.start_mono) / 1000.0;
+	for (unsigned i = 0; tour && i < tour->n_stops; i++) {
+		s->stops++;
+		s->stops_told += tour_stop_played(d->tour, tour->stops[i]);
+		const char *why = tour_entry_skip_reason(d->tour, i);
+		if (why && s->n_skips < GUIDED_SUMMARY_MAX_SKIPS) {
+			snprintf(s->skips[s->n_skips].poi, sizeof(s->skips[0].poi), "%s",
+				 d->route->stops[tour->stops[i]].id);
+			snprintf(s->skips[s->n_skips].reason, sizeof(s->skips[0].reason), "%s", why);
+			s->n_skips++;
+		}
+	}
+	s->clips_started = d->sum.clips_started;
+	s->clips_completed = d->sum.clips_completed;
+	s->clips_cut = d->sum.clips_cut;
+	s->audio_s = (double)hal_sink_frames(d->sink) / HAL_AUDIO_RATE;
+	s->speech_s = (double)d->sum.narration_frames / HAL_AUDIO_RATE;
+}
+
+static void
+tear_down(struct daemon *d)
+{
+	if (d->sink) {
+		hal_sink_set_active(d->sink, false);
+		hal_sink_flush(d->sink);
+	}
+	if (d->mixer && d->tour)
+		daemon_player_pump(d);
+	control_server_destroy(d->ctl);
+	tour_destroy(d->tour);
+	hal_sink_destroy(d->sink);
+	mixer_destroy(d->mixer);
+	fix_filter_destroy(d->filter);
+	hal_gps_destroy(d->gps);
+	events_destroy(d->ev);
+	if (d->ev_file && d->ev_file != stdout)
+		fclose(d->ev_file);
+	route_destroy(d->pending);
+	route_destroy(d->route);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+}
+
+int
+guided_run(const struct guided_options *o, struct guided_summary *summary)
+{
+	struct daemon dd = {.o = o, .sigfd = -1}, *d = &dd;
+
+	if (summary)
+		memset(summary, 0, sizeof(*summary));
+	d->player = (struct tour_player){.impl = &daemon_player_impl, .ctx = d};
+	if (daemon_signals_open(d) < 0) {
+		guide_log(HAL_LOG_ERR, "signals: %s", strerror(errno));
+		return 1;
+	}
+	d->exit_code = set_up(d);
+	if (d->exit_code == 0)
+		daemon_tour_begin(d);
+	if (d->exit_code == 0 && !d->quit) {
+		char status[256];
+		snprintf(status, sizeof(status), "route %s, gps %s, audio %s", d->route->id, o->gps,
+			 hal_sink_name(d->sink));
+		guide_log(HAL_LOG_INFO, "ready: %s", status);
+		daemon_notify_ready(status);
+		d->watchdog_ms = daemon_notify_watchdog_interval_ms();
+		d->sum.start_mono = daemon_time_mono_ms();
+		daemon_loop_run(d);
+		if (summary && d->gps_ended && d->exit_code == 0)
+			fill_summary(d, summary);
+		daemon_notify_stopping();
+	}
+	tear_down(d);
+	return d->exit_code;
+}

@@ -1,0 +1,78 @@
+/* The on-vehicle daemon as a library: guided.c parses options, prints, and
+ * calls guided_run().
+ *
+ *   GPS source -> fix filter -> tour (trigger engine, scheduler) -> mixer -> sink
+ *
+ * One main loop (daemon_loop.c) polls the GPS source, the control socket and
+ * a signalfd, and sleeps until the next thing is due on the guide's one
+ * clock (daemon_time.c): a real monotonic clock, or a virtual one under
+ * --offline that jumps from one due time to the next, so that a replay is
+ * consumed as fast as the CPU allows and the mixer is pulled in 10 ms
+ * blocks (the WAV is sample-identical from run to run).  The audio thread
+ * (SDL) stays apart (DESIGN.md, "Real-time rule").
+ *
+ * Time in events: the guide's clock, UTC, never decreasing.  Offline it is
+ * the replay's own time; in real time a replay's UTC paced by the
+ * monotonic clock (times --speed); under gpsd the receiver's UTC carried
+ * forward by the monotonic clock (the system's clock until the first fix;
+ * a receiver behind the guide's clock is followed at its own pace from the
+ * guide's time on, never backwards).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GUIDED_DEFAULT_CONTROL "/run/guide/control"
+
+/* What the live status line shows; handed to guided_options.on_status. */
+struct guided_live {
+	int64_t now_ms; /* guide time, UTC */
+	const char *state;
+	double progress_m, path_m;
+	const char *playing; /* stop id, or NULL */
+	const char *lang;
+	bool gps_ok;
+};
+
+struct guided_options {
+	const char *route;
+	const char *gps;     /* default gpsd:localhost:2947 */
+	const char *audio;   /* default sdl */
+	const char *langs;   /* "zh,en" or NULL */
+	const char *tour;    /* NULL: the route's first */
+	const char *events;  /* NULL, "-" or a path */
+	const char *control; /* NULL: default (none under --offline) */
+	const char *state;   /* NULL: no persistence */
+	bool start;
+	bool offline;
+	bool control_same_user; /* refuse control peers of other users (root excepted) */
+	double speed;           /* replay speed-up */
+	/* Called about twice a second in real time (NULL: never). */
+	void (*on_status)(void *user, const struct guided_live *live);
+	void *status_user;
+};
+
+void guided_options_defaults(struct guided_options *o);
+
+/* The end of a replay, counted while it ran. */
+#define GUIDED_SUMMARY_MAX_SKIPS 64
+struct guided_summary {
+	bool valid; /* the replay ended (not a signal, not an error) */
+	char tour[64];     /* "" when none */
+	const char *state; /* tour_state_to_str() */
+	double drive_m, drive_s, wall_s;
+	unsigned stops_told, stops;
+	unsigned clips_started, clips_completed, clips_cut;
+	double audio_s, speech_s;
+	unsigned n_skips;
+	struct {
+		char poi[64];
+		char reason[32];
+	} skips[GUIDED_SUMMARY_MAX_SKIPS];
+};
+
+/* Runs until the replay ends (and its last clip is told) or a SIGINT /
+ * SIGTERM; returns the exit status: 0 done, 1 runtime failure, 2 bad usage
+ * or invalid route.  summary (may be NULL) is filled at the end. */
+int guided_run(const struct guided_options *o, struct guided_summary *summary);

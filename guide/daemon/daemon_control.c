@@ -1,0 +1,203 @@
+/* The driver's side of the control socket: the commands (guide/control.c
+ * splits the lines, guide/tour_command.c runs the tour's verbs) and the
+ * status object. */
+#define _GNU_SOURCE
+#include "guide/daemon/daemon_internal.h"
+
+#include <dirent.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "guide/control.h"
+#include "guide/log.h"
+#include "hal/gps.h"
+#include "hal/sink.h"
+#include "routes/geo.h"
+#include "routes/route.h"
+
+static void
+ctl_log(void *data, enum hal_log_level level, const char *msg)
+{
+	guide_log(level, "%s", msg);
+}
+
+static json_object *
+status_json(struct daemon *d)
+{
+	json_object *r = json_object_new_object();
+	struct tour_status ts;
+	int64_t now = daemon_now(d);
+
+	tour_get_status(d->tour, &ts);
+	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	json_object_object_add(r, "route", json_object_new_string(d->route->id ? d->route->id : ""));
+	json_object_object_add(r, "tour", ts.tour ? json_object_new_string(ts.tour) : NULL);
+	json_object_object_add(r, "state", json_object_new_string(tour_state_to_str(ts.state)));
+	unsigned nl;
+	const char *const *langs = tour_langs(d->tour, &nl);
+	json_object *jl = json_object_new_array();
+	for (unsigned i = 0; i < nl; i++)
+		json_object_array_add(jl, json_object_new_string(langs[i]));
+	json_object_object_add(r, "langs", jl);
+	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
+
+	json_object *pos = json_object_new_object();
+	json_object_object_add(pos, "source", json_object_new_string(d->o->gps));
+	if (d->have_fix) {
+		const struct hal_fix *f = &d->last_fix;
+		json_object_object_add(pos, "lat", json_object_new_double(f->lat));
+		json_object_object_add(pos, "lon", json_object_new_double(f->lon));
+		json_object_object_add(pos, "mode", json_object_new_int(f->mode));
+		if (f->set & HAL_FIX_HDOP)
+			json_object_object_add(pos, "hdop", json_object_new_double(f->hdop));
+		if (f->set & HAL_FIX_SATS)
+			json_object_object_add(pos, "sats", json_object_new_int(f->sats_used));
+		if (f->set & HAL_FIX_SPEED)
+			json_object_object_add(pos, "speed_kmh", json_object_new_double(
+									 round(f->speed * 36) / 10));
+		json_object_object_add(pos, "age_s",
+				       json_object_new_double((double)(now - d->last_fix_ms) / 1000));
+	}
+	json_object_object_add(pos, "fix", json_object_new_boolean(d->gps_ok));
+	if (ts.tour && ts.pos.have_position) {
+		json_object_object_add(pos, "on_path", json_object_new_boolean(ts.pos.on_path));
+		json_object_object_add(pos, "progress_m", json_object_new_int((int)ts.pos.progress_m));
+		json_object_object_add(pos, "path_m", json_object_new_int((int)ts.pos.path_len_m));
+	}
+	json_object_object_add(r, "position", pos);
+
+	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
+	if (tour && ts.next_entry < tour->n_stops) {
+		const struct route_stop *s = &d->route->stops[tour->stops[ts.next_entry]];
+		json_object *n = json_object_new_object();
+		json_object_object_add(n, "poi", json_object_new_string(s->id));
+		const char *name = route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
+		if (name)
+			json_object_object_add(n, "name", json_object_new_string(name));
+		if (ts.pos.have_position)
+			json_object_object_add(
+				n, "distance_m",
+				json_object_new_int((int)geo_distance_m(ts.pos.lat, ts.pos.lon,
+									s->fence.center.lat,
+									s->fence.center.lon)));
+		json_object_object_add(r, "next", n);
+	}
+	if (ts.playing) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "poi", json_object_new_string(ts.playing));
+		json_object_object_add(p, "lang", json_object_new_string(ts.lang ? ts.lang : ""));
+		json_object_object_add(r, "playing", p);
+		json_object_object_add(r, "current", json_object_get(p));
+	}
+	json_object *queue = json_object_new_array();
+	for (unsigned i = 0; tour && i < tour->n_stops; i++)
+		if (tour_entry_outcome(d->tour, i) == TOUR_ENTRY_QUEUED)
+			json_object_array_add(
+				queue, json_object_new_string(d->route->stops[tour->stops[i]].id));
+	json_object_object_add(r, "queue", queue);
+
+	json_object *c = json_object_new_object();
+	json_object_object_add(c, "fixes", json_object_new_int64((int64_t)d->fixes));
+	json_object *rej = json_object_new_object();
+	for (int i = 0; i < FIX_FILTER_REASON_COUNT; i++)
+		if (!fix_filter_reason_accepted((enum fix_filter_reason)i) && d->rejected[i])
+			json_object_object_add(rej, fix_filter_reason_to_str((enum fix_filter_reason)i),
+					       json_object_new_int64((int64_t)d->rejected[i]));
+	json_object_object_add(c, "rejected", rej);
+	json_object_object_add(c, "underruns",
+			       json_object_new_int64((int64_t)mixer_underruns(d->mixer)));
+	json_object_object_add(c, "mixer_events_lost",
+			       json_object_new_int64((int64_t)mixer_events_lost(d->mixer)));
+	json_object_object_add(c, "clips_failed", json_object_new_int64((int64_t)d->clips_failed));
+	struct hal_gps_stats gs;
+	hal_gps_get_stats(d->gps, &gs);
+	json_object_object_add(c, "gps_connects", json_object_new_int64((int64_t)gs.connects));
+	json_object_object_add(c, "nmea_bad",
+			       json_object_new_int64((int64_t)(gs.bad_checksum + gs.malformed +
+							       gs.truncated)));
+	/* for a shift-long soak: memory and descriptors must stay flat */
+	struct mallinfo2 mi = mallinfo2();
+	json_object_object_add(c, "heap_bytes", json_object_new_int64((int64_t)mi.uordblks));
+	int fds = 0;
+	DIR *dir = opendir("/proc/self/fd");
+	for (struct dirent *de; dir && (de = readdir(dir));)
+		fds += de->d_name[0] != '.';
+	if (dir) {
+		closedir(dir);
+		fds--; /* the DIR's own */
+	}
+	json_object_object_add(c, "open_fds", json_object_new_int(fds));
+	json_object_object_add(r, "counters", c);
+	return r;
+}
+
+static void
+reply_obj(struct control_client *client, json_object *o)
+{
+	control_reply(client, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+static void
+reply_result(struct control_client *client, enum tour_error err, const char *message)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(err == TOUR_OK));
+	if (err != TOUR_OK)
+		json_object_object_add(o, "error", json_object_new_string(tour_error_to_str(err)));
+	else if (message)
+		json_object_object_add(o, "message", json_object_new_string(message));
+	reply_obj(client, o);
+}
+
+static void
+on_command(void *data, struct control_client *client, int argc, char **argv)
+{
+	struct daemon *d = data;
+	char msg[256];
+
+	if (strcmp(argv[0], "status") == 0) {
+		reply_obj(client, status_json(d));
+		return;
+	}
+	if (strcmp(argv[0], "reload") == 0) {
+		json_object *o = json_object_new_object();
+		int r = daemon_reload(d, o);
+		json_object_object_add(o, "ok", json_object_new_boolean(r == 0));
+		reply_obj(client, o);
+		return;
+	}
+	enum tour_error err = tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg,
+					   sizeof(msg));
+	reply_result(client, err, msg);
+	daemon_state_sync(d, false);
+}
+
+int
+daemon_control_open(struct daemon *d)
+{
+	const char *path = d->o->control;
+	bool explicit = path != NULL;
+	if (!path) {
+		if (d->o->offline)
+			return 0;
+		path = GUIDED_DEFAULT_CONTROL;
+		mkdir("/run/guide", 0750); /* systemd's RuntimeDirectory= makes it otherwise */
+	}
+	struct control_server_options co = {
+		.path = path, .mode = 0660, .handler = on_command, .log = ctl_log, .data = d,
+		.same_user_only = d->o->control_same_user,
+	};
+	int r = control_server_create(&co, &d->ctl);
+	if (r < 0) {
+		guide_log(explicit ? HAL_LOG_ERR : HAL_LOG_WARNING, "control socket %s: %s%s",
+			  path, strerror(-r), explicit ? "" : " (running without driver controls)");
+		return explicit ? r : 0;
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/* GPS intake: the source's events through the fix filter to the tour, with
+ * gps_fix / gps_lost / fix_rejected in the event log and the counters that
+ * status and the summary show. */
+#include "guide/daemon/daemon_internal.h"
+
+#include <string.h>
+
+#include "guide/events.h"
+#include "guide/log.h"
+#include "hal/gps.h"
+#include "routes/geo.h"
+
+#define FIX_LOG_MS 1000   /* gps_fix at most this often */
+#define DRIVE_STEP_M 10.0 /* the summary's distance adds steps this long, not jitter */
+
+static void
+set_lost(struct daemon *d, int64_t now, const char *why)
+{
+	if (d->gps_ok) {
+		events_gps_lost(d->ev, now);
+		guide_log(HAL_LOG_NOTICE, "gps: %s", why);
+	}
+	d->gps_ok = false;
+}
+
+void
+daemon_gps_check_silence(struct daemon *d, int64_t now)
+{
+	if (d->gps_ok && !d->gps_ended && now - d->last_fix_ms > DAEMON_GPS_SILENCE_MS)
+		set_lost(d, now, "no fix for 5 s");
+}
+
+static void
+count_drive(struct daemon *d, const struct hal_fix *fix)
+{
+	if (fix->set & HAL_FIX_TIME) {
+		if (!d->sum.first_fix_ms)
+			d->sum.first_fix_ms = fix->time_ms;
+		d->sum.last_fix_ms = fix->time_ms;
+	}
+	double step = d->sum.have_prev
+			      ? geo_distance_m(d->sum.prev_lat, d->sum.prev_lon, fix->lat, fix->lon)
+			      : 0;
+	if (!d->sum.have_prev || step >= DRIVE_STEP_M) {
+		d->sum.drive_m += step;
+		d->sum.prev_lat = fix->lat;
+		d->sum.prev_lon = fix->lon;
+		d->sum.have_prev = true;
+	}
+}
+
+static void
+follow_receiver_clock(struct daemon *d, const struct hal_fix *fix)
+{
+	if (d->replay || !(fix->set & HAL_FIX_TIME) || fix->time_ms <= 0)
+		return;
+	if (!daemon_time_follow(&d->time, fix->time_ms) && !d->time.warned_behind) {
+		guide_log(HAL_LOG_WARNING,
+			  "gps: the receiver's clock is %lld s behind the guide's; event times "
+			  "go on from the guide's at the receiver's pace",
+			  (long long)((daemon_now(d) - fix->time_ms) / 1000));
+		d->time.warned_behind = true;
+	}
+}
+
+static void
+on_fix(struct daemon *d, struct hal_fix *fix)
+{
+	follow_receiver_clock(d, fix);
+	int64_t now = daemon_now(d);
+
+	d->fixes++;
+	struct hal_fix smoothed = *fix;
+	enum fix_filter_reason why = fix_filter_push(d->filter, fix, &smoothed);
+	d->rejected[why]++;
+	if (!fix_filter_reason_accepted(why)) {
+		if (why != FIX_FILTER_NO_POSITION && hal_fix_has_position(fix))
+			events_fix_rejected(d->ev, now, fix->lat, fix->lon,
+					    fix_filter_reason_to_str(why));
+		return;
+	}
+	count_drive(d, &smoothed);
+	d->last_fix = *fix;
+	d->have_fix = true;
+	d->last_fix_ms = now;
+	if (!d->gps_ok || now - d->last_fix_log_ms >= FIX_LOG_MS) {
+		if (!d->gps_ok)
+			guide_log(HAL_LOG_NOTICE, "gps: position %.6f, %.6f", fix->lat, fix->lon);
+		events_gps_fix(d->ev, now, fix->lat, fix->lon);
+		d->last_fix_log_ms = now;
+		d->gps_ok = true;
+	}
+	/* The trigger engine smooths against its own prediction; it gets the
+	 * accepted raw fix so that two smoothers do not stack their lag. */
+	tour_on_fix(d->tour, fix, now);
+}
+
+/* Reads what the source has: in real time every event that is due, under
+ * the virtual clock one event (the loop steps the clock between them). */
+void
+daemon_gps_read(struct daemon *d)
+{
+	bool virt = hal_clock_is_virtual(&d->time.clock);
+	for (;;) {
+		struct hal_fix fix;
+		if (d->replay) {
+			int64_t t = hal_gps_peek_time_ms(d->gps);
+			if (t >= 0 && t > daemon_now(d))
+				return; /* not due yet */
+		}
+		int kind = hal_gps_read(d->gps, &fix);
+		if (kind < 0) {
+			guide_log(HAL_LOG_WARNING, "gps: %s", strerror(-kind));
+			return;
+		}
+		if (kind == HAL_GPS_NONE)
+			return;
+		if (kind == HAL_GPS_END) {
+			d->gps_ended = true;
+			d->end_ms = daemon_now(d);
+			guide_log(HAL_LOG_INFO, "gps: end of the replay");
+			return;
+		}
+		if (kind == HAL_GPS_LOST) {
+			fix_filter_reset(d->filter);
+			set_lost(d, daemon_now(d), "position lost");
+		} else if (kind == HAL_GPS_FIX) {
+			on_fix(d, &fix);
+		}
+		if (virt)
+			return;
+	}
+}

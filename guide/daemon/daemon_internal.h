@@ -1,0 +1,171 @@
+/* The daemon's parts, shared by the files of guide/daemon/ only.
+ *
+ *   daemon.c          set-up and tear-down: guided_run()
+ *   daemon_time.c     the one time base: a hal_clock and the guide's UTC on it
+ *   daemon_loop.c     the main loop: what is due next, poll, signals, the end
+ *   daemon_gps.c      GPS intake: source -> fix filter -> tour
+ *   daemon_player.c   tour -> mixer (the tour_player) and mixer events -> tour
+ *   daemon_reload.c   loading a route, reload between stories
+ *   daemon_state.c    the state file: saving on change, resuming after a crash
+ *   daemon_control.c  the control protocol's commands and the status object
+ *   daemon_notify.c   systemd readiness and watchdog
+ *
+ * Everything here runs on the main thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "audio/mixer.h"
+#include "guide/daemon/daemon.h"
+#include "guide/state.h"
+#include "guide/tour.h"
+#include "hal/clock.h"
+#include "hal/gps.h"
+#include "hal/fix_filter.h"
+
+struct control_server;
+struct control_client;
+struct events;
+struct hal_gps;
+struct hal_sink;
+struct json_object;
+struct route;
+
+#define DAEMON_OFFLINE_STEP_MS 10 /* offline audio block: 480 frames */
+#define DAEMON_BUSY_STEP_MS 20    /* in real time while a clip plays: mixer events */
+#define DAEMON_MAX_PLAYING 8
+#define DAEMON_GPS_SILENCE_MS 5000 /* no fix this long: gps_lost */
+#define DAEMON_CUT_FADE_MS 250     /* a cut story fades out, it does not click */
+
+/* ---- time (daemon_time.c) ---------------------------------------------- */
+
+/* The guide's clock: guide time (UTC ms) = utc0 + (clock - clock0) * speed,
+ * never decreasing. */
+struct daemon_time {
+	struct hal_clock clock; /* real (monotonic) or virtual (offline) */
+	double speed;           /* guide ms per clock ms (replay --speed) */
+	int64_t utc0, clock0;   /* the anchor */
+	int64_t last;           /* the latest time handed out */
+	int64_t offset;         /* added to a receiver's UTC (daemon_time_follow) */
+	bool warned_behind;
+};
+
+/* virtual: the clock starts at utc (offline: the replay's first fix). */
+void daemon_time_init(struct daemon_time *t, bool is_virtual, int64_t utc, double speed);
+int64_t daemon_time_now(struct daemon_time *t);
+/* The clock time at which guide time reaches utc (for poll deadlines). */
+int64_t daemon_time_clock_at(const struct daemon_time *t, int64_t utc);
+/* The receiver's UTC right now: followed forwards, and backwards by at most
+ * a late fix's few seconds; a receiver further behind is followed at its
+ * pace from the guide's time on (a constant offset), so that the event
+ * log's time never decreases.  Returns false when an offset was set. */
+bool daemon_time_follow(struct daemon_time *t, int64_t utc);
+/* Wall-clock helpers for what is not guide time (the summary's wall time). */
+int64_t daemon_time_utc_ms(void);
+int64_t daemon_time_mono_ms(void);
+
+/* ---- the daemon --------------------------------------------------------- */
+
+/* A clip the mixer plays for the tour.  The mixer's user_id is the tour's
+ * token tagged with the tour's generation, so that a late event of a clip
+ * of a tour replaced by a reload never ends a clip of the new one. */
+struct daemon_playing {
+	uint64_t token; /* the tour's, 0 = free slot */
+	uint64_t user_id;
+	mixer_handle handle;
+};
+
+#define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
+
+struct daemon {
+	const struct guided_options *o;
+	struct route *route;
+	struct route *pending; /* a reloaded route waiting for a quiet moment */
+	struct events *ev;
+	FILE *ev_file;
+	struct mixer *mixer;
+	struct hal_sink *sink;
+	bool pulled;
+	struct hal_gps *gps;
+	bool replay;
+	struct fix_filter *filter;
+	struct tour *tour;
+	struct tour_player player;
+	struct control_server *ctl;
+	int sigfd;
+
+	struct daemon_time time;
+	int64_t t0_ms;      /* guide time of audio frame 0 (offline) */
+	int64_t audio_clock0; /* clock time of audio frame 0 (real time, pulled sinks) */
+	int64_t last_tick_ms;
+	int64_t last_status_ms;   /* clock */
+	int64_t last_sink_poll_ms; /* clock */
+	int64_t last_watchdog_ms;  /* clock */
+	uint64_t watchdog_ms;
+
+	bool quit;
+	int exit_code;
+	bool gps_ended;
+	int64_t end_ms;
+
+	struct daemon_playing playing[DAEMON_MAX_PLAYING];
+	uint32_t generation; /* of d->tour; bumped when a reload swaps it */
+
+	/* what the GPS says */
+	struct hal_fix last_fix; /* last accepted fix */
+	bool have_fix;
+	bool gps_ok; /* a gps_fix was logged since the last gps_lost */
+	int64_t last_fix_ms, last_fix_log_ms;
+	uint64_t fixes, rejected[FIX_FILTER_REASON_COUNT];
+	uint64_t clips_failed;
+
+	/* counted for the summary at the end of a replay */
+	struct {
+		int64_t start_mono, first_fix_ms, last_fix_ms;
+		double drive_m;
+		double prev_lat, prev_lon;
+		bool have_prev;
+		unsigned clips_started, clips_completed, clips_cut;
+		uint64_t narration_frames;
+	} sum;
+
+	/* persistence: what was saved last */
+	unsigned st_sig_played;
+	int st_sig_state;
+	const void *st_sig_tour;
+	char st_sig_langs[GUIDE_STATE_MAX_ID];
+};
+
+static inline int64_t
+daemon_now(struct daemon *d)
+{
+	return daemon_time_now(&d->time);
+}
+
+/* daemon_loop.c */
+void daemon_loop_run(struct daemon *d);
+int daemon_signals_open(struct daemon *d);
+
+/* daemon_gps.c */
+void daemon_gps_read(struct daemon *d);
+void daemon_gps_check_silence(struct daemon *d, int64_t now);
+
+/* daemon_player.c */
+extern const struct tour_player_impl daemon_player_impl;
+void daemon_player_pump(struct daemon *d);
+
+/* daemon_reload.c */
+int daemon_route_load(const char *path, struct route **out, struct json_object *errors);
+struct tour *daemon_tour_create(struct daemon *d, const struct route *r);
+void daemon_route_swap_pending(struct daemon *d);
+int daemon_reload(struct daemon *d, struct json_object *reply);
+
+/* daemon_state.c */
+void daemon_state_sync(struct daemon *d, bool force);
+void daemon_tour_begin(struct daemon *d);
+
+/* daemon_control.c */
+int daemon_control_open(struct daemon *d);
