@@ -452,7 +452,8 @@ on_trigger(void *ctx, const struct trigger_event *e)
 		break;
 	case TRIGGER_FIX_REJECTED:
 		if (t->cfg.log_rejected)
-			events_fix_rejected(t->ev, t->now, e->lat, e->lon, e->reason);
+			events_fix_rejected(t->ev, t->now, e->lat, e->lon,
+					    fix_filter_reason_to_str(e->reason));
 		break;
 	case TRIGGER_GPS_LOST:
 		if (t->cfg.log_gps)

@@ -1,18 +1,21 @@
 /* The trigger engine: where is the cart relative to the tour's stops?
  *
- * Three layers, each usable alone:
+ * Three layers, each usable alone, each in a file of its own:
  *
- * 1. trigger_index: circle and polygon zones in a local metric projection
- *    (geo_proj) behind a uniform grid (CSR cell lists over the zones'
- *    bounding boxes), so a point query costs the same with 10 or 100,000
- *    zones.
- * 2. trigger_zones: hysteresis over an index. A zone is entered after
- *    enter_fixes consecutive fixes inside AND enter_dwell_ms inside; it is
- *    left after exit_fixes consecutive fixes further than exit_margin_m
- *    beyond its edge.  Fixes between the edge and the margin change nothing.
- * 3. struct trigger: one tour.  Gates and smooths fixes, projects them onto
- *    the tour path (route progress), dead-reckons through short losses and
- *    reports, per tour entry (tour->stops[i]), when its clip is due.
+ * 1. trigger_index (trigger_index.c): circle and polygon zones in a local
+ *    metric projection (geo_proj) behind a uniform grid (CSR cell lists over
+ *    the zones' bounding boxes), so a point query costs the same with 10 or
+ *    100,000 zones.
+ * 2. trigger_zones (trigger_zones.c): hysteresis over an index. A zone is
+ *    entered after enter_fixes consecutive fixes inside AND enter_dwell_ms
+ *    inside; it is left after exit_fixes consecutive fixes further than
+ *    exit_margin_m beyond its edge.  Fixes between the edge and the margin
+ *    change nothing.
+ * 3. struct trigger (trigger.c): one tour.  Gates fixes against its
+ *    prediction (the rules and their reasons are stage 2 in
+ *    guide/fix_filter.h), smooths them, projects them onto the tour path
+ *    (route progress), dead-reckons through short losses and reports, per
+ *    tour entry (tour->stops[i]), when its clip is due.
  *
  * Where "the stop" is along the path (its anchor, stop_along): the first
  * along-distance, at or after the previous entry's anchor, where the path
@@ -46,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guide/fix_filter.h"
 #include "hal/gps.h"
 #include "routes/geo.h"
 #include "routes/route.h"
@@ -68,9 +72,14 @@ void trigger_index_destroy(struct trigger_index *ix);
 int trigger_index_add_circle(struct trigger_index *ix, struct geo_xy center, double radius_m);
 /* The ring is copied; open ring (first vertex not repeated), n >= 3. */
 int trigger_index_add_polygon(struct trigger_index *ix, const struct geo_xy *ring, size_t n);
+/* A route fence projected with proj: its polygon (n_vertices >= 3), else
+ * its circle. */
+int trigger_index_add_fence(struct trigger_index *ix, const struct geo_proj *proj,
+			    const struct route_fence *f);
 /* Build the grid after the last add; 0 or -ENOMEM. Adding after build needs
  * another build. */
 int trigger_index_build(struct trigger_index *ix);
+/* How many zones were added. */
 size_t trigger_index_count(const struct trigger_index *ix);
 /* Zones within margin_m (<= max_margin_m) of p, i.e. inside or less than
  * margin_m beyond the edge. Writes up to max hits, returns how many there
@@ -106,7 +115,6 @@ void trigger_zones_destroy(struct trigger_zones *z);
 size_t trigger_zones_update(struct trigger_zones *z, struct geo_xy p, int64_t now_ms,
 			    struct trigger_zone_event *out, size_t max);
 bool trigger_zones_inside(const struct trigger_zones *z, uint32_t zone);
-void trigger_zones_reset(struct trigger_zones *z);
 
 /* ---- 3. the tour engine ----------------------------------------------- */
 
@@ -116,7 +124,7 @@ enum trigger_event_kind {
 	TRIGGER_DUE,          /* entry: its clip should start now */
 	TRIGGER_PASSED,       /* entry: passed without becoming due (missed) */
 	TRIGGER_FIX_ACCEPTED, /* lat, lon: a fix used (for gps_fix) */
-	TRIGGER_FIX_REJECTED, /* lat, lon, reason */
+	TRIGGER_FIX_REJECTED, /* lat, lon, reason (a stage 2 reason of fix_filter.h) */
 	TRIGGER_GPS_LOST,
 	TRIGGER_OFF_PATH,     /* value: cross-track metres */
 	TRIGGER_ON_PATH,      /* value: along metres */
@@ -128,16 +136,15 @@ struct trigger_event {
 	unsigned stop;      /* index into route->stops */
 	double lat, lon;    /* fixes */
 	double value;
-	const char *reason; /* FIX_REJECTED: "jump", "accuracy" */
+	/* FIX_REJECTED: FIX_FILTER_TRIGGER_ACCURACY or FIX_FILTER_TRIGGER_JUMP */
+	enum fix_filter_reason reason;
 };
 
 typedef void (*trigger_event_fn)(void *ctx, const struct trigger_event *ev);
 
 struct trigger_config {
 	struct trigger_hysteresis hyst;
-	double gate_m;             /* a fix this far from the prediction is a jump */
-	int64_t reject_reset_ms;   /* after rejecting this long, believe the fixes */
-	double max_eph_m;          /* fixes with a larger eph are rejected ("accuracy") */
+	struct fix_filter_gate_config gate; /* which fixes are rejected (fix_filter.h) */
 	double smooth_tau_s;       /* position smoothing time constant */
 	double still_speed;        /* m/s: below, the cart is parked; position held */
 	double min_heading_speed;  /* m/s: below, the course is not trusted */

@@ -141,148 +141,174 @@ entry_cmp(const void *a, const void *b)
 	               : (x->loc.col < y->loc.col ? -1 : x->loc.col > y->loc.col);
 }
 
+/* The walk's state from one libyaml event to the next. */
+struct walk {
+	struct route_index *ix;
+	const char *file;
+	struct route_diag_list *diags;
+	struct frame stack[ROUTE_MAX_DEPTH + 1];
+	int depth;
+	int bad; /* a number with junk was reported; the walk goes on */
+	int docs, roots;
+};
+
+static struct frame *
+walk_top(struct walk *w)
+{
+	return w->depth ? &w->stack[w->depth - 1] : NULL;
+}
+
+/* An error at m that ends the walk. */
+__attribute__((format(printf, 3, 4))) static int
+walk_fail(struct walk *w, yaml_mark_t m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	route_diag_addv(w->diags, ROUTE_DIAG_ERROR, w->file,
+	                (struct route_loc){(unsigned)m.line + 1, (unsigned)m.column + 1}, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int
+walk_syntax_error(struct walk *w, const yaml_parser_t *parser)
+{
+	if (parser->error == YAML_MEMORY_ERROR)
+		return -ENOMEM;
+	if (parser->context)
+		return walk_fail(w, parser->problem_mark,
+		                 "YAML syntax error: %s %s (started on line %u)", parser->problem,
+		                 parser->context, (unsigned)parser->context_mark.line + 1);
+	return walk_fail(w, parser->problem_mark, "YAML syntax error: %s",
+	                 parser->problem ? parser->problem : "unreadable");
+}
+
+/* A scalar: a key (indexed as "path!key") or a value (numbers checked). */
+static int
+walk_scalar(struct walk *w, const yaml_event_t *ev)
+{
+	struct frame *top = walk_top(w);
+
+	if (!top)
+		w->roots++;
+	if (top && top->mapping && top->want_key) {
+		char *kp = NULL;
+		top->key = strdup((const char *)ev->data.scalar.value);
+		if (!top->key ||
+		    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "", top->key) < 0 ||
+		    index_add(w->ix, kp, ev->start_mark, ev->end_mark) < 0)
+			return -ENOMEM;
+	} else {
+		char *p = child_path(top);
+		if (!p || index_add(w->ix, p, ev->start_mark, ev->end_mark) < 0)
+			return -ENOMEM;
+		if (top && top->mapping && top->key)
+			check_number(w->file, ev, top->key, w->diags, &w->bad);
+	}
+	frame_advance(top);
+	return 0;
+}
+
+/* A sequence or a mapping opens: indexed, and a frame of its own. */
+static int
+walk_open(struct walk *w, const yaml_event_t *ev)
+{
+	struct frame *top = walk_top(w);
+
+	if (!top)
+		w->roots++;
+	if (w->depth >= ROUTE_MAX_DEPTH)
+		return walk_fail(w, ev->start_mark, "YAML nested deeper than %d levels",
+		                 ROUTE_MAX_DEPTH);
+	char *p = child_path(top);
+	char *p2 = p ? strdup(p) : NULL;
+	if (!p2 || index_add(w->ix, p, ev->start_mark, ev->end_mark) < 0) {
+		if (!p2)
+			free(p);
+		free(p2);
+		return -ENOMEM;
+	}
+	w->stack[w->depth++] = (struct frame){
+	        .mapping = ev->type == YAML_MAPPING_START_EVENT,
+	        .path = p2,
+	        .want_key = true,
+	};
+	return 0;
+}
+
+static void
+walk_pop(struct walk *w)
+{
+	w->depth--;
+	free(w->stack[w->depth].path);
+	free(w->stack[w->depth].key);
+}
+
+/* One event: 0 to go on, 1 at the end of the stream, < 0 to stop. */
+static int
+walk_event(struct walk *w, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT: return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++w->docs > 1)
+			return walk_fail(w, ev->start_mark,
+			                 "a route file holds one YAML document; remove the "
+			                 "second '---'");
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return walk_fail(w, ev->start_mark,
+		                 "YAML aliases (*name) are not supported in route files");
+	case YAML_SCALAR_EVENT: return walk_scalar(w, ev);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: return walk_open(w, ev);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		if (w->depth > 0) {
+			walk_pop(w);
+			frame_advance(walk_top(w));
+		}
+		return 0;
+	default: return 0;
+	}
+}
+
 int
 route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
                   struct route_diag_list *diags)
 {
 	yaml_parser_t parser;
-	yaml_event_t ev;
-	struct frame stack[ROUTE_MAX_DEPTH + 1];
-	int depth = 0, rc = 0, bad = 0, docs = 0, roots = 0;
-	bool done = false;
+	struct walk w = {.ix = ix, .file = file, .diags = diags};
+	int rc = 0;
 
 	memset(ix, 0, sizeof(*ix));
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, buf, len);
-
-	while (!done) {
+	while (rc == 0) {
+		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev)) {
-			struct route_loc loc = {(unsigned)parser.problem_mark.line + 1,
-			                        (unsigned)parser.problem_mark.column + 1};
-			if (parser.error == YAML_MEMORY_ERROR) {
-				rc = -ENOMEM;
-			} else if (parser.context) {
-				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-				               "YAML syntax error: %s %s (started on line %u)",
-				               parser.problem, parser.context,
-				               (unsigned)parser.context_mark.line + 1);
-				rc = -EINVAL;
-			} else {
-				route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-				               "YAML syntax error: %s",
-				               parser.problem ? parser.problem : "unreadable");
-				rc = -EINVAL;
-			}
+			rc = walk_syntax_error(&w, &parser);
 			break;
 		}
-		struct frame *top = depth ? &stack[depth - 1] : NULL;
-		yaml_mark_t m = ev.start_mark;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT: done = true; break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-				               (struct route_loc){m.line + 1, m.column + 1},
-				               "a route file holds one YAML document; remove the "
-				               "second '---'");
-				rc = -EINVAL;
-				done = true;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-			               (struct route_loc){m.line + 1, m.column + 1},
-			               "YAML aliases (*name) are not supported in route files");
-			rc = -EINVAL;
-			done = true;
-			break;
-		case YAML_SCALAR_EVENT: {
-			if (!top)
-				roots++;
-			if (top && top->mapping && top->want_key) {
-				top->key = strdup((const char *)ev.data.scalar.value);
-				char *kp = NULL;
-				/* keys themselves are indexed as "path!key" */
-				if (!top->key ||
-				    asprintf(&kp, "%s%s%s!key", top->path, top->path[0] ? "." : "",
-				             top->key) < 0 ||
-				    index_add(ix, kp, m, ev.end_mark) < 0) {
-					rc = -ENOMEM;
-					done = true;
-					break;
-				}
-			} else {
-				char *p = child_path(top);
-				if (!p || index_add(ix, p, m, ev.end_mark) < 0) {
-					rc = -ENOMEM;
-					done = true;
-					break;
-				}
-				if (top && top->mapping && top->key)
-					check_number(file, &ev, top->key, diags, &bad);
-			}
-			frame_advance(top);
-			break;
-		}
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT: {
-			if (!top)
-				roots++;
-			if (depth >= ROUTE_MAX_DEPTH) {
-				route_diag_add(diags, ROUTE_DIAG_ERROR, file,
-				               (struct route_loc){m.line + 1, m.column + 1},
-				               "YAML nested deeper than %d levels",
-				               ROUTE_MAX_DEPTH);
-				rc = -EINVAL;
-				done = true;
-				break;
-			}
-			char *p = child_path(top);
-			char *p2 = p ? strdup(p) : NULL;
-			if (!p2 || index_add(ix, p, m, ev.end_mark) < 0) {
-				if (!p2)
-					free(p);
-				free(p2);
-				rc = -ENOMEM;
-				done = true;
-				break;
-			}
-			stack[depth++] = (struct frame){
-			        .mapping = ev.type == YAML_MAPPING_START_EVENT,
-			        .path = p2,
-			        .want_key = true,
-			};
-			break;
-		}
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth > 0) {
-				depth--;
-				free(stack[depth].path);
-				free(stack[depth].key);
-				frame_advance(depth ? &stack[depth - 1] : NULL);
-			}
-			break;
-		default: break;
-		}
+		rc = walk_event(&w, &ev);
 		yaml_event_delete(&ev);
 	}
-	while (depth > 0) {
-		depth--;
-		free(stack[depth].path);
-		free(stack[depth].key);
-	}
+	if (rc > 0)
+		rc = 0;
+	while (w.depth > 0)
+		walk_pop(&w);
 	yaml_parser_delete(&parser);
 	/* sorted by path for route_index_loc()'s binary search */
 	if (ix->n)
 		qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
-	if (rc == 0 && roots == 0) {
+	if (rc == 0 && w.roots == 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
 		               "the file is empty: a route needs at least id, stops and tours");
 		rc = -EINVAL;
 	}
-	if (rc == 0 && bad)
+	if (rc == 0 && w.bad)
 		rc = -EINVAL;
 	return rc;
 }

@@ -70,8 +70,7 @@ on_fix(struct daemon *d, struct hal_fix *fix)
 	int64_t now = daemon_now(d);
 
 	d->fixes++;
-	struct hal_fix smoothed = *fix;
-	enum fix_filter_reason why = fix_filter_push(d->filter, fix, &smoothed);
+	enum fix_filter_reason why = fix_filter_push(d->filter, fix);
 	d->rejected[why]++;
 	if (!fix_filter_reason_accepted(why)) {
 		if (why != FIX_FILTER_NO_POSITION && hal_fix_has_position(fix))
@@ -79,7 +78,7 @@ on_fix(struct daemon *d, struct hal_fix *fix)
 					    fix_filter_reason_to_str(why));
 		return;
 	}
-	count_drive(d, &smoothed);
+	count_drive(d, fix);
 	d->last_fix = *fix;
 	d->have_fix = true;
 	d->last_fix_ms = now;
@@ -90,8 +89,8 @@ on_fix(struct daemon *d, struct hal_fix *fix)
 		d->last_fix_log_ms = now;
 		d->gps_ok = true;
 	}
-	/* The trigger engine smooths against its own prediction; it gets the
-	 * accepted raw fix so that two smoothers do not stack their lag. */
+	/* The trigger engine keeps its own estimate and applies the second
+	 * stage of the fix rules (guide/fix_filter.h) against it. */
 	tour_on_fix(d->tour, fix, now);
 }
 

@@ -20,11 +20,11 @@
 
 #include "audio/mixer.h"
 #include "guide/daemon/daemon.h"
+#include "guide/fix_filter.h"
 #include "guide/state.h"
 #include "guide/tour.h"
 #include "hal/clock.h"
 #include "hal/gps.h"
-#include "hal/fix_filter.h"
 
 struct control_server;
 struct control_client;

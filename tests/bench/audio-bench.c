@@ -15,8 +15,9 @@
  */
 #define _GNU_SOURCE
 #include "audio/mixer.h"
+#include "config.h"
 #include "hal/sink.h"
-#include "../audio/audio-test.h" /* data_path */
+#include "tests/audio/audio-test.h"
 
 #include <dirent.h>
 #include <math.h>

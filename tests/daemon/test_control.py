@@ -7,12 +7,10 @@ and the tour is not disturbed."""
 import json
 import os
 import socket
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import Daemon, ROUTE, check, main, sanitizer_clean, wait_for  # noqa: E402
+from testlib import check, main, recv_line, wait_for
 
 
 def connect(path):
@@ -22,28 +20,18 @@ def connect(path):
     return s
 
 
-def read_line(s):
-    buf = b""
-    while b"\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    return buf.split(b"\n", 1)[0]
-
-
 def ask(path, line):
     s = connect(path)
     try:
         s.sendall(line)
-        return read_line(s)
+        return recv_line(s)
     finally:
         s.close()
 
 
 def body(env):
-    drive = env.track("drive.nmea", "--seed", 13, "--noise", 0, "--wait", 600)
-    d = Daemon(env, ROUTE, "nmea:" + drive, speed=20, start=True, lang="en")
+    drive = env.make_track("drive.nmea", "--seed", 13, "--noise", 0, "--wait", 600)
+    d = env.guided("nmea:" + drive, speed=20, start=True, lang="en")
     d.wait_ready()
     path = d.control
     mode = os.stat(path).st_mode & 0o777
@@ -72,7 +60,7 @@ def body(env):
     # an over-long line: an error, then the connection still works
     s = connect(path)
     s.sendall(b"status " + b"x" * 100000 + b"\nstatus\n")
-    first = read_line(s)
+    first = recv_line(s)
     check(b"line too long" in first, "over-long line refused: %r" % first[:200])
     s.close()
     alive("after an over-long line")
@@ -171,9 +159,7 @@ def body(env):
     check(d.proc.poll() is None, "guided is still running")
     wait_for(lambda: d.status()["state"] == "running", 5, "the tour still running")
 
-    rc = d.terminate()
-    check(rc == 0, "guided exits 0 on SIGTERM (got %d)" % rc)
-    check(sanitizer_clean(d.stderr()), "sanitizers quiet:\n" + d.stderr()[-3000:])
+    d.check_exit(d.terminate(), "guided on SIGTERM")
     check(not os.path.exists(path), "the socket is removed at exit")
 
 

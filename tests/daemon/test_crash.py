@@ -5,25 +5,8 @@ tour and languages without a welcome, no stop is told twice across the two
 event logs, and the later stops still play."""
 
 import collections
-import os
-import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import Daemon, ROUTE, check, ev, main, sanitizer_clean, wait_for  # noqa: E402
-
-
-def nmea_secs(line):
-    """Seconds of the day of an RMC/GGA sentence, or None."""
-    m = re.match(r"\$G[PN](RMC|GGA),(\d\d)(\d\d)(\d\d(?:\.\d+)?),", line)
-    if not m:
-        return None
-    return int(m.group(2)) * 3600 + int(m.group(3)) * 60 + float(m.group(4))
-
-
-def event_secs(e):
-    h, m, s = e["time"][11:-1].split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
+from testlib import check, ev, event_time, main, nmea_secs, secs_of_day, wait_for
 
 
 def rest_of_drive(src, dst, from_secs):
@@ -40,11 +23,11 @@ def rest_of_drive(src, dst, from_secs):
 
 def body(env):
     state = env.path("guide.state")
-    drive = env.track("drive.nmea", "--seed", 7, "--noise", 0, "--wait", 100)
+    drive = env.make_track("drive.nmea", "--seed", 7, "--noise", 0, "--wait", 100)
 
     # first life: welcome skipped, the gate skipped, 798 Space starts, power cut
-    d1 = Daemon(env, ROUTE, "nmea:" + drive, name="d1", speed=20, start=True, lang="en",
-                state=state)
+    d1 = env.guided("nmea:" + drive, name="d1", speed=20, start=True, lang="en",
+                    state=state)
     d1.wait_ready()
     d1.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
     d1.ok("skip")
@@ -63,12 +46,12 @@ def body(env):
     evs1 = d1.read_events()
     fixes = [e for e in evs1 if e["event"] == "gps_fix"]
     check(len(fixes) > 0, "fixes before the power cut")
-    cut_at = event_secs(evs1[-1])
+    cut_at = secs_of_day(event_time(evs1[-1]))
 
     # second life: the rest of the drive, the same state file, no --start
     rest = env.path("rest.nmea")
     check(rest_of_drive(drive, rest, cut_at) > 100, "a rest of the drive")
-    d2 = Daemon(env, ROUTE, "nmea:" + rest, name="d2", speed=20, state=state)
+    d2 = env.guided("nmea:" + rest, name="d2", speed=20, state=state)
     st = d2.wait_ready()
     check(st["state"] == "running" and st["tour"] == "loop" and st["langs"] == ["en"],
           "back in the tour after the restart: %s" % st)
@@ -78,9 +61,7 @@ def body(env):
         lambda e: e["event"] == "clip_start" and e["poi"] not in ("gate", "space798"), 60,
         "a later stop playing after the restart")
     check(e_later["lang"] == "en", "in the saved language: %s" % e_later)
-    rc = d2.terminate()
-    check(rc == 0, "guided exits 0 on SIGTERM (got %d)" % rc)
-    check(sanitizer_clean(d2.stderr()), "sanitizers quiet:\n" + d2.stderr()[-3000:])
+    d2.check_exit(d2.terminate(), "guided on SIGTERM")
 
     evs2 = d2.read_events()
     count = collections.Counter((e["poi"], e["lang"]) for e in evs1 + evs2

@@ -7,11 +7,8 @@ same runs check the exit status and the WAV written until SIGTERM."""
 
 import os
 import signal
-import sys
-import struct
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import Daemon, ROUTE, check, ev, main, sanitizer_clean, wait_for  # noqa: E402
+from testlib import check, ev, main, wait_for, wav_info
 
 
 def write(path, text):
@@ -21,41 +18,12 @@ def write(path, text):
     os.replace(path + ".tmp", path)
 
 
-def wav_sizes(path):
-    """(RIFF size, data size, rate, block align) from a WAV header."""
-    with open(path, "rb") as f:
-        head = f.read(12)
-        riff = struct.unpack("<4sI4s", head)
-        data = rate = block = None
-        while True:
-            ch = f.read(8)
-            if len(ch) < 8:
-                break
-            cid, n = struct.unpack("<4sI", ch)
-            if cid == b"fmt ":
-                fmt = f.read(n)
-                rate, block = struct.unpack("<I", fmt[4:8])[0], struct.unpack("<H", fmt[12:14])[0]
-                continue
-            if cid == b"data":
-                data = n
-                break
-            f.seek(n + (n & 1), 1)
-    return riff[1], data, rate, block
-
-
-def clean_exit(d, rc, what):
-    check(rc == 0, "%s: guided exits 0 (got %d)\n%s" % (what, rc, d.stderr()[-3000:]))
-    check(sanitizer_clean(d.stderr()), "%s: sanitizers quiet:\n%s" % (what, d.stderr()[-5000:]))
-
-
 def body(env):
     # 1. the whole shipped tour, offline, to its end (with a control socket)
-    drive = env.track("drive.nmea", "--seed", 1)
-    d = Daemon(env, ROUTE, "nmea:" + drive, name="offline", start=True,
-               audio="wav:" + env.path("offline.wav"), extra=["--offline"])
-    rc = d.proc.wait(timeout=240)
-    d.err.close()
-    clean_exit(d, rc, "offline tour")
+    drive = env.make_track("drive.nmea", "--seed", 1)
+    d = env.guided("nmea:" + drive, name="offline", offline=True, start=True,
+                   audio="wav:" + env.path("offline.wav"))
+    d.check_exit(d.wait(240), "offline tour")
     evs = d.read_events()
     check(evs and evs[-1]["event"] == "tour_end" and evs[-1]["reason"] == "completed",
           "the offline tour completes: %s" % (evs[-1] if evs else None))
@@ -63,9 +31,9 @@ def body(env):
 
     # 2. real time: every control, reloads good and bad, a second tour, SIGTERM
     route = env.route_copy()
-    drive = env.track("drive2.nmea", "--seed", 2, "--noise", 0, "--wait", 200)
+    drive = env.make_track("drive2.nmea", "--seed", 2, "--noise", 0, "--wait", 200)
     wav = env.path("rt.wav")
-    d = Daemon(env, route, "nmea:" + drive, name="rt", speed=20, audio="wav:" + wav)
+    d = env.guided("nmea:" + drive, route=route, name="rt", speed=20, audio="wav:" + wav)
     d.wait_ready()
     d.ok("start", "--lang", "zh,en")
     d.wait_event(ev("clip_start", poi="welcome"), 10, "welcome")
@@ -93,23 +61,21 @@ def body(env):
     i2, _ = d.wait_event(ev("tour_start"), 10, "second tour_start", after=n)
     d.wait_event(ev("clip_start", poi="welcome"), 10, "second welcome", after=i2)
     # SIGTERM mid-clip
-    rc = d.terminate()
-    clean_exit(d, rc, "real-time daemon")
-    riff, data, rate, block = wav_sizes(wav)
+    d.check_exit(d.terminate(), "real-time daemon")
+    w = wav_info(wav)
+    riff, data, rate, block = w["riff"], w["data"], w["rate"], w["block"]
     size = os.path.getsize(wav)
-    check(riff == size - 8, "RIFF size fixed up at exit: %d of %d bytes" % (riff, size))
+    check(riff == size - 8, "RIFF size fixed up at exit: %s of %d bytes" % (riff, size))
     check(data is not None and data > 0 and data % block == 0 and data <= size - 44,
           "data size fixed up at exit: %s" % data)
     check(data is not None and data // block > rate // 10,
           "the WAV holds the session: %s bytes, block %s, rate %s" % (data, block, rate))
 
     # 3. SIGINT is a clean exit too
-    d = Daemon(env, ROUTE, "nmea:" + drive, name="int", speed=20)
+    d = env.guided("nmea:" + drive, name="int", speed=20)
     d.wait_ready()
     d.signal(signal.SIGINT)
-    rc = d.proc.wait(timeout=30)
-    d.err.close()
-    clean_exit(d, rc, "SIGINT")
+    d.check_exit(d.wait(30), "SIGINT")
 
 
 main(body)

@@ -4,13 +4,10 @@ FILE:LINE:COL; SIGHUP logs it) and the old route keeps running; a valid
 change, sent by SIGHUP while a story plays, waits for the story to end and
 takes effect at the next stop."""
 
-import os
 import re
 import signal
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import Daemon, check, ev, main, sanitizer_clean, wait_for  # noqa: E402
+from testlib import check, ev, main, wait_for
 
 
 def edit(path, old, new):
@@ -29,8 +26,8 @@ def line_of(text, needle):
 
 def body(env):
     route = env.route_copy()
-    drive = env.track("drive.nmea", "--seed", 5, "--noise", 0, "--wait", 200)
-    d = Daemon(env, route, "nmea:" + drive, speed=20, start=True, lang="en")
+    drive = env.make_track("drive.nmea", "--seed", 5, "--noise", 0, "--wait", 200)
+    d = env.guided("nmea:" + drive, route=route, speed=20, start=True, lang="en")
     d.wait_ready()
     d.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
     d.ok("skip")
@@ -93,9 +90,7 @@ def body(env):
     status_out = d.ok("status")
     check("loop (running)" in status_out, "human status after reload: %r" % status_out)
 
-    rc = d.terminate()
-    check(rc == 0, "guided exits 0 on SIGTERM (got %d)" % rc)
-    check(sanitizer_clean(d.stderr()), "sanitizers quiet:\n" + d.stderr()[-3000:])
+    d.check_exit(d.terminate(), "guided on SIGTERM")
 
 
 main(body)

@@ -4,13 +4,10 @@ resume, skip, replay, change language, volume, stop.  The event log proves
 that each action took effect.  Also: guidectl's status output, its exit
 status without a daemon (1) and on bad usage (2)."""
 
-import os
 import socket
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import Daemon, ROUTE, check, ev, main, sanitizer_clean, wait_for  # noqa: E402
+from testlib import check, ev, main, wait_for
 
 SPEED = 20
 
@@ -22,7 +19,7 @@ def clip_starts(evs, after=0):
 def guidectl_without_daemon(env):
     """No one listens: exit 1 with a clear message; bad usage: exit 2."""
     def run(*args):
-        return subprocess.run([env.guidectl] + list(args), capture_output=True, text=True,
+        return subprocess.run([env.guidectl_exe] + list(args), capture_output=True, text=True,
                               timeout=30)
 
     nosock = env.path("nobody.sock")
@@ -52,8 +49,8 @@ def body(env):
     guidectl_without_daemon(env)
 
     # parked at the gate for 200 s of drive time (10 s at --speed 20), then the loop
-    drive = env.track("drive.nmea", "--seed", 3, "--noise", 0, "--wait", 200)
-    d = Daemon(env, ROUTE, "nmea:" + drive, speed=SPEED)
+    drive = env.make_track("drive.nmea", "--seed", 3, "--noise", 0, "--wait", 200)
+    d = env.guided("nmea:" + drive, speed=SPEED)
     st = d.wait_ready()
     check(st["state"] == "idle" and st["tour"] is None, "idle before start: %s" % st)
     rc, out, err = d.ctl("status")
@@ -141,9 +138,7 @@ def body(env):
     check(e_end["reason"] == "stopped", "tour_end reason: %s" % e_end["reason"])
     check(d.status()["state"] != "running", "not running after stop")
 
-    rc = d.terminate()
-    check(rc == 0, "guided exits 0 on SIGTERM (got %d)" % rc)
-    check(sanitizer_clean(d.stderr()), "sanitizers quiet:\n" + d.stderr()[-3000:])
+    d.check_exit(d.terminate(), "guided on SIGTERM")
 
     evs = d.read_events()
     starts = clip_starts(evs, i_lang + 1)

@@ -4,7 +4,7 @@
  * bytes as a file through the nmea: replay source. */
 #include "tests/fuzz/fuzz.h"
 
-#include "hal/fix_filter.h"
+#include "guide/fix_filter.h"
 #include "hal/gps.h"
 #include "hal/nmea.h"
 
@@ -20,9 +20,8 @@ struct ctx {
 static void
 push_fix(struct ctx *c, struct hal_fix *fix)
 {
-	struct hal_fix out;
 	if (hal_fix_has_position(fix))
-		fix_filter_push(c->filter, fix, &out);
+		fix_filter_push(c->filter, fix);
 	else
 		fix_filter_reset(c->filter);
 }

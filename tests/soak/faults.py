@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault injection at the daemon level (issue 8).
 
-usage: faults.py GUIDED SOURCE_ROOT CASE
+usage: faults.py GUIDED GUIDECTL GUIDE_ROUTE CASE
 Cases:
   state   a damaged state file (truncated mid-line, garbage bytes, empty,
           a running tour without its id, over-long lines): guided warns,
@@ -14,25 +14,18 @@ Cases:
 """
 import os
 import subprocess
-import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import guidedrun  # noqa: E402
-from guidedrun import check  # noqa: E402
-
-GUIDED, ROOT, CASE = sys.argv[1:4]
-ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
-CLEAN = os.path.join(ROOT, "routes/798-751/tracks/clean.nmea")
+from testlib import check, main, sanitizer_clean, track
 
 
-def guided(*args):
-    p = subprocess.run([GUIDED, "--route", ROUTE, "--gps", "nmea:" + CLEAN, "--offline",
-                        "--start", *args], capture_output=True, text=True, timeout=600)
-    for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer"):
-        check(bad not in p.stderr, f"sanitizer report: {p.stderr[-1500:]}")
-    check(p.returncode >= 0, f"guided died of signal {-p.returncode}")
-    return p
+def guided(env, name, **kw):
+    """The clean drive offline to its end; returns (guided, exit status, stderr)."""
+    g = env.guided("nmea:" + track("clean.nmea"), name=name, offline=True, start=True,
+                   control=False, **kw)
+    rc, err = g.wait(600), g.stderr()
+    check(sanitizer_clean(err), f"{name}: sanitizer report: {err[-1500:]}")
+    check(rc >= 0, f"{name}: guided died of signal {-rc}")
+    return g, rc, err
 
 
 VALID = b"guide-state 1\nroute 798-751\ntour loop\nstate running\nlangs zh,en\nplayed gate\n"
@@ -47,48 +40,46 @@ DAMAGED = {
 }
 
 
-def case_state(tmp):
+def case_state(env):
     for name, data in DAMAGED.items():
-        st = os.path.join(tmp, name + ".state")
-        ev = os.path.join(tmp, name + ".jsonl")
+        st = env.path(name + ".state")
         with open(st, "wb") as f:
             f.write(data)
-        p = guided("--audio", "null", "--state", st, "--events", ev)
-        check(p.returncode == 0, f"{name}: exit {p.returncode}: {p.stderr[-800:]}")
-        check("starting clean" in p.stderr and st in p.stderr,
-              f"{name}: no warning naming the file: {p.stderr[:800]}")
-        with open(ev) as f:
-            log = f.read()
+        g, rc, err = guided(env, name, state=st)
+        check(rc == 0, f"{name}: exit {rc}: {err[-800:]}")
+        check("starting clean" in err and st in err,
+              f"{name}: no warning naming the file: {err[:800]}")
+        evs = g.read_events()
         # a clean start: the welcome plays (a restored tour has none), the tour completes
-        check('"poi":"welcome"' in log, f"{name}: the tour did not start clean")
-        check('"reason":"completed"' in log, f"{name}: the tour did not complete")
+        check(any(e.get("poi") == "welcome" for e in evs), f"{name}: the tour did not start clean")
+        check(any(e.get("reason") == "completed" for e in evs),
+              f"{name}: the tour did not complete")
         with open(st, "rb") as f:
             after = f.read()
         check(after.startswith(b"guide-state 1\n") and b"state idle\n" in after,
               f"{name}: state file not rewritten valid: {after[:200]!r}")
     # the valid file is taken: the tour is resumed, without the welcome
-    st = os.path.join(tmp, "valid.state")
-    ev = os.path.join(tmp, "valid.jsonl")
+    st = env.path("valid.state")
     with open(st, "wb") as f:
         f.write(VALID)
-    p = guided("--audio", "null", "--state", st, "--events", ev)
-    check(p.returncode == 0 and "back in tour loop" in p.stderr, f"valid: {p.stderr[-800:]}")
-    with open(ev) as f:
-        check('"poi":"welcome"' not in f.read(), "valid: a resumed tour has no welcome")
+    g, rc, err = guided(env, "valid", state=st)
+    check(rc == 0 and "back in tour loop" in err, f"valid: {err[-800:]}")
+    check(not any(e.get("poi") == "welcome" for e in g.read_events()),
+          "valid: a resumed tour has no welcome")
 
 
-def disk_full(path, what):
-    p = guided("--audio", "wav:" + path)
-    check(p.returncode == 1, f"{what}: exit {p.returncode}, want 1: {p.stderr[-800:]}")
-    errs = [l for l in p.stderr.splitlines() if "No space left on device" in l]
-    check(errs and path in errs[0], f"{what}: no error naming {path}: {p.stderr[-800:]}")
-    check(len(errs) <= 2, f"{what}: the error repeats {len(errs)} times")
-    return p
+def disk_full(env, name, path):
+    g, rc, err = guided(env, name, audio="wav:" + path, events=None)
+    check(rc == 1, f"{path}: exit {rc}, want 1: {err[-800:]}")
+    errs = [line for line in err.splitlines() if "No space left on device" in line]
+    check(errs and path in errs[0], f"{path}: no error naming {path}: {err[-800:]}")
+    check(len(errs) <= 2, f"{path}: the error repeats {len(errs)} times")
+    return err
 
 
-def case_disk(tmp):
-    disk_full("/dev/full", "/dev/full")
-    mnt = os.path.join(tmp, "mnt")
+def case_disk(env):
+    disk_full(env, "dev-full", "/dev/full")
+    mnt = env.path("mnt")
     os.mkdir(mnt)
     m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
                        capture_output=True, text=True)
@@ -97,8 +88,8 @@ def case_disk(tmp):
         return
     try:
         wav = os.path.join(mnt, "tour.wav")
-        p = disk_full(wav, "full tmpfs")
-        check("ready:" in p.stderr, "full tmpfs: the failure comes during the tour")
+        err = disk_full(env, "tmpfs", wav)
+        check("ready:" in err, "full tmpfs: the failure comes during the tour")
         # what was written before the disk filled is a valid WAV header + data
         with open(wav, "rb") as f:
             head = f.read(12)
@@ -107,14 +98,4 @@ def case_disk(tmp):
         subprocess.run(["umount", mnt])
 
 
-def main():
-    with tempfile.TemporaryDirectory(prefix="guide-faults-") as tmp:
-        {"state": case_state, "disk": case_disk}[CASE](tmp)
-    if guidedrun.failures:
-        print(f"{guidedrun.failures} failure(s)", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main(lambda env: {"state": case_state, "disk": case_disk}[env.args[0]](env))

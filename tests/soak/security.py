@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The control socket refuses peers of other users with --control-same-user (issue 8).
 
-usage: security.py GUIDED GUIDECTL SOURCE_ROOT
+usage: security.py GUIDED GUIDECTL GUIDE_ROUTE
 Needs root (to run a client as `nobody`); exits 77 (skipped) otherwise.
 guided runs as root in real time on the idle drive with --audio null; its
 socket is opened to everyone (chmod 0666), so that only the peer check
@@ -17,18 +17,8 @@ import os
 import pwd
 import shutil
 import socket
-import subprocess
-import sys
-import tempfile
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import guidedrun  # noqa: E402
-from guidedrun import check  # noqa: E402
-
-GUIDED, GUIDECTL, ROOT = sys.argv[1:4]
-ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
-IDLE = os.path.join(ROOT, "routes/798-751/tracks/idle.nmea")
+from testlib import Skip, check, main, recv_line, track
 
 
 def as_nobody():
@@ -36,11 +26,6 @@ def as_nobody():
     os.setgroups([])
     os.setgid(pw.pw_gid)
     os.setuid(pw.pw_uid)
-
-
-def ctl(exe, control, user_fn=None):
-    return subprocess.run([exe, "--control", control, "--json", "status"], capture_output=True,
-                          text=True, timeout=20, preexec_fn=user_fn)
 
 
 def raw_as_nobody(control):
@@ -63,11 +48,7 @@ def raw_as_nobody(control):
                     c.sendall(b"status\n")
                 except OSError:
                     pass  # refused and closed before our line: read the refusal
-                while not reply.endswith(b"\n"):
-                    chunk = c.recv(4096)
-                    if not chunk:
-                        break
-                    reply += chunk
+                reply = recv_line(c)
         except OSError as e:
             reply = ("error: %s" % e).encode()
         os.write(w, reply)
@@ -84,71 +65,48 @@ def raw_as_nobody(control):
     return out.decode(errors="replace")
 
 
-def session(tmp, exe, same_user):
-    control = os.path.join(tmp, "control")
-    args = [GUIDED, "--route", ROUTE, "--gps", "nmea:" + IDLE, "--audio", "null",
-            "--control", control]
+def session(env, exe, same_user):
+    """guided with or without --control-same-user, asked by root and nobody;
+    exe: a guidectl that nobody may run."""
+    name = "same-user" if same_user else "any-user"
+    d = env.guided("nmea:" + track("idle.nmea"), name=name, events=None,
+                   extra=["--control-same-user"] if same_user else [])
+    d.wait_ready()
+    os.chmod(d.control, 0o666)
+    rc, out, err = d.ctl("--json", "status", exe=exe, timeout=20)
+    check(rc == 0 and '"ok":true' in out, f"root: {rc} {out} {err}")
+    raw = raw_as_nobody(d.control)
     if same_user:
-        args.append("--control-same-user")
-    d = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        check('"refused"' in raw, f"nobody not refused: {raw!r}")
+    else:
+        check('"ok":true' in raw, f"nobody without the option: {raw!r}")
+    # guidectl itself, where nobody may run it from here
     try:
-        for _ in range(200):
-            if os.path.exists(control):
-                break
-            time.sleep(0.05)
-        check(os.path.exists(control), "no control socket")
-        os.chmod(control, 0o666)
-        root = ctl(exe, control)
-        check(root.returncode == 0 and '"ok":true' in root.stdout,
-              f"root: {root.returncode} {root.stdout} {root.stderr}")
-        raw = raw_as_nobody(control)
-        if same_user:
-            check('"refused"' in raw, f"nobody not refused: {raw!r}")
-        else:
-            check('"ok":true' in raw, f"nobody without the option: {raw!r}")
-        # guidectl itself, where nobody may run it from here
-        try:
-            nobody = ctl(exe, control, as_nobody)
-        except PermissionError:
-            nobody = None
-        if nobody is not None and same_user:
-            check(nobody.returncode == 1 and "refused" in nobody.stdout + nobody.stderr,
-                  f"nobody not refused: {nobody.returncode} {nobody.stdout} {nobody.stderr}")
-        elif nobody is not None:
-            check(nobody.returncode == 0 and '"ok":true' in nobody.stdout,
-                  f"nobody without the option: {nobody.returncode} {nobody.stdout} "
-                  f"{nobody.stderr}")
-        # the daemon is unharmed by the refusal
-        again = ctl(exe, control)
-        check(again.returncode == 0, f"root after nobody: {again.returncode}")
-    finally:
-        d.terminate()
-        _, err = d.communicate(timeout=30)
-    check(d.returncode == 0, f"guided exit {d.returncode}: {err[-800:]}")
-    for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer"):
-        check(bad not in err, f"sanitizer report: {err[-1500:]}")
+        nobody = d.ctl("--json", "status", exe=exe, timeout=20, preexec_fn=as_nobody)
+    except PermissionError:
+        nobody = None
+    if nobody is not None and same_user:
+        check(nobody[0] == 1 and "refused" in nobody[1] + nobody[2],
+              f"nobody not refused: {nobody}")
+    elif nobody is not None:
+        check(nobody[0] == 0 and '"ok":true' in nobody[1],
+              f"nobody without the option: {nobody}")
+    # the daemon is unharmed by the refusal
+    rc, out, err = d.ctl("--json", "status", exe=exe, timeout=20)
+    check(rc == 0, f"root after nobody: {rc} {err}")
+    d.check_exit(d.terminate(), name)
 
 
-def main():
+def body(env):
     if os.geteuid() != 0:
-        print("not root: cannot run a client as another user; skipped")
-        return 77
-    tmp = tempfile.mkdtemp(prefix="guide-sec-")
-    try:
-        os.chmod(tmp, 0o755)
-        # a copy nobody may run, whatever the permissions of the build tree
-        exe = os.path.join(tmp, "guidectl")
-        shutil.copy(GUIDECTL, exe)
-        os.chmod(exe, 0o755)
-        session(tmp, exe, True)
-        session(tmp, exe, False)
-    finally:
-        shutil.rmtree(tmp)
-    if guidedrun.failures:
-        print(f"{guidedrun.failures} failure(s)", file=sys.stderr)
-        return 1
-    return 0
+        raise Skip("not root: cannot run a client as another user")
+    os.chmod(env.dir, 0o755)
+    # a copy nobody may run, whatever the permissions of the build tree
+    exe = env.path("guidectl")
+    shutil.copy(env.guidectl_exe, exe)
+    os.chmod(exe, 0o755)
+    session(env, exe, True)
+    session(env, exe, False)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+main(body)

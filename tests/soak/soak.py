@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An 8-hour shift of the 798/751 shuttle through one guided process (issue 8).
 
-usage: soak.py GUIDED GUIDECTL GUIDE_ROUTE SOURCE_ROOT [DRIVES]
+usage: soak.py GUIDED GUIDECTL GUIDE_ROUTE [DRIVES]
 
 The shift: DRIVES (default 26) synthetic drives of the shipped loop, each
 with its own seed (noise, multipath jumps, dropouts), each starting with
@@ -35,20 +35,12 @@ there the memory bound is skipped and LeakSanitizer at exit checks leaks.
 """
 import datetime
 import json
-import os
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import guidedrun  # noqa: E402
-from guidedrun import Guided, check, is_asan, when  # noqa: E402
+from testlib import ROUTE, check, event_time, failed, is_asan, main
 
-GUIDED, GUIDECTL, GUIDE_ROUTE, ROOT = sys.argv[1:5]
-DRIVES = int(sys.argv[5]) if len(sys.argv) > 5 else 26
-ROUTE = os.path.join(ROOT, "routes/798-751/route.yaml")
 WAIT_S = 180          # boarding at the gate before each drive
 FINAL_PARK_S = 900    # the cart parked after the last tour: time for the last sample
 START_BOUND_S = 150   # a start after tour_end lands within this (virtual) time
@@ -98,13 +90,15 @@ def first_last_time(lines):
     return ts[0], ts[-1]
 
 
-def make_shift(path):
-    """Returns the list of (start, departure) UTC datetimes of each drive."""
+def make_shift(env, path, n):
+    """Returns the list of (start, departure) UTC datetimes of each of the n
+    drives, and the end of the shift."""
     drives, end = [], None
     with open(path, "w") as out:
-        for i in range(DRIVES):
-            args = [GUIDE_ROUTE, "track", ROUTE, "--seed", str(100 + i), "--wait", str(WAIT_S)]
-            if i == DRIVES - 1:
+        for i in range(n):
+            args = [env.guide_route_exe, "track", ROUTE, "--seed", str(100 + i),
+                    "--wait", str(WAIT_S)]
+            if i == n - 1:
                 args += ["--park", str(FINAL_PARK_S)]
             p = subprocess.run(args, capture_output=True, text=True, check=True)
             lines = p.stdout.splitlines()
@@ -129,29 +123,25 @@ def driver_actions(i):
     ][i % 6]
 
 
-def main():
-    asan = is_asan(GUIDED)
-    tmp = tempfile.mkdtemp(prefix="guide-soak-")
-    nmea = os.path.join(tmp, "shift.nmea")
-    drives, end = make_shift(nmea)
+def body(env):
+    n_drives = int(env.args[0]) if env.args else 26
+    asan = is_asan(env.guided_exe)
+    nmea = env.path("shift.nmea")
+    drives, end = make_shift(env, nmea, n_drives)
     hours = (end - drives[0][0]).total_seconds() / 3600
-    print(f"shift: {DRIVES} drives, {hours:.2f} h of NMEA")
+    print(f"shift: {n_drives} drives, {hours:.2f} h of NMEA")
     check(hours >= 8, f"the shift lasts {hours:.2f} h")
 
-    g = Guided(GUIDED, GUIDECTL, ROUTE, tmp, nmea)
+    state = env.path("state")
+    g = env.guided("nmea:" + nmea, offline=True, start=True, state=state, events="pipe",
+                   deadline=1500)
     t0 = time.monotonic()
     tours_ended = 0
     first = last = None
     clip_starts = 0
     actions_done = False
     answered = 0
-    pos = 0  # every event read lands in g.events, in order; this walks them
-    while not g.eof or pos < len(g.events):
-        if pos == len(g.events):
-            g.read_events(0.05)
-            continue
-        e = g.events[pos]
-        pos += 1
+    for e in g.follow():
         if e["event"] == "clip_start" and e["poi"] not in ("welcome", "safety", "goodbye"):
             clip_starts += 1
             # the fifth story clip of a tour: the driver does something
@@ -159,9 +149,9 @@ def main():
                 actions_done = True
                 for a in driver_actions(tours_ended):
                     if a[0] == "SIGHUP":
-                        g.proc.send_signal(signal.SIGHUP)
+                        g.signal(signal.SIGHUP)
                         continue
-                    rc, out, _ = g.guidectl(*a)
+                    rc, out, _ = g.ctl_paced(*a)
                     ok = rc == 0 or ("replay" in a and "nothing" in out)
                     check(ok, f"guidectl {' '.join(a)}: exit {rc}: {out.strip()}")
                     answered += ok
@@ -173,29 +163,25 @@ def main():
         check(e["reason"] == "completed", f"tour {tours_ended} ended: {e['reason']}")
         if tours_ended == 1:
             first, _ = g.sample("after the first tour")
-        if tours_ended < DRIVES:
+        if tours_ended < n_drives:
             reply, _ = g.request("start")
             check(reply and reply.get("ok"), f"start after tour {tours_ended}: {reply}")
         else:
             last, _ = g.sample("at the end of the shift")
             # guidectl's own view of the same numbers
-            rc, out, _ = g.guidectl("--json", "status")
+            rc, out, _ = g.ctl_paced("--json", "status")
             check(rc == 0 and "heap_bytes" in json.loads(out)["counters"],
                   f"guidectl --json status: {rc} {out[:200]}")
     wall = time.monotonic() - t0
-    rc = g.proc.wait()
-    out = g.proc.stdout.read()
-    g.err.seek(0)
-    err = g.err.read()
-    print(out.strip())
+    rc = g.wait(60)
+    err = g.stderr()
+    print(g.stdout().strip())
     print(f"wall time {wall:.1f} s for {hours:.2f} h ({hours * 3600 / wall:.0f}x real time)")
-    check(rc == 0, f"guided exit {rc}: {err[-1500:]}")
-    for bad in ("runtime error", "AddressSanitizer", "LeakSanitizer"):
-        check(bad not in err, f"sanitizer report: {err[-1500:]}")
+    g.check_exit(rc, "guided")
 
     evs = g.events
     ends = [e for e in evs if e["event"] == "tour_end"]
-    check(len(ends) == DRIVES, f"{len(ends)} tours ended, want {DRIVES}")
+    check(len(ends) == n_drives, f"{len(ends)} tours ended, want {n_drives}")
     # the tour each `start` began: the first tour_start after each tour_end
     # (a reload mid-tour restores the tour on the new route, with a tour_start)
     starts, after_end = [], True
@@ -204,25 +190,26 @@ def main():
             starts.append(e)
         if e["event"] in ("tour_start", "tour_end"):
             after_end = e["event"] == "tour_end"
-    check(len(starts) == DRIVES, f"{len(starts)} tours started, want {DRIVES}")
+    check(len(starts) == n_drives, f"{len(starts)} tours started, want {n_drives}")
     # every tour starts while its cart boards, before it leaves the gate
-    for i, s in enumerate(starts[1:DRIVES], 1):
-        t = when(s)
+    for i, s in enumerate(starts[1:n_drives], 1):
+        t = event_time(s)
         board, leave = drives[i]
         check(t <= leave, f"tour {i + 1} started at {s['time']}, after the cart left ({leave})")
-        check((t - when(ends[i - 1])).total_seconds() <= START_BOUND_S,
-              f"tour {i + 1} started {t - when(ends[i - 1])} after the previous ended")
+        since = t - event_time(ends[i - 1])
+        check(since.total_seconds() <= START_BOUND_S,
+              f"tour {i + 1} started {since} after the previous ended")
     # a reload mid-tour does not call the stories already told "missed"
     missed = [e for e in evs if e["event"] == "clip_skip" and e["reason"] == "missed"]
     check(not missed, f"stops missed: {missed[:5]}")
     print(f"{answered} driver commands answered")
-    check(answered >= DRIVES, f"only {answered} driver commands answered")
+    check(answered >= n_drives, f"only {answered} driver commands answered")
     check("SIGHUP: reloading" in err, "SIGHUP reloads")
-    check(err.count("reload: new route") >= DRIVES // 6,
+    check(err.count("reload: new route") >= n_drives // 6,
           f"{err.count('reload: new route')} reloads took effect")
-    with open(g.state) as f:
-        state = f.read()
-    check("state idle" in state, f"state file at the end: {state!r}")
+    with open(state) as f:
+        saved = f.read()
+    check("state idle" in saved, f"state file at the end: {saved!r}")
 
     if first and last:
         print(f"heap {first['heap']} -> {last['heap']} B ({last['heap'] - first['heap']:+d}), "
@@ -240,14 +227,9 @@ def main():
     else:
         check(False, "no memory samples")
 
-    if guidedrun.failures:
-        with open(os.path.join(tmp, "events.jsonl"), "w") as f:
+    if failed():  # the temp dir is kept: leave the log in it as a file
+        with open(env.path("events.jsonl"), "w") as f:
             f.writelines(json.dumps(e) + "\n" for e in evs)
-        print(f"{guidedrun.failures} failure(s); files kept in {tmp}", file=sys.stderr)
-        return 1
-    subprocess.run(["rm", "-rf", tmp])
-    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+main(body)

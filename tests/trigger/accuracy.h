@@ -175,18 +175,8 @@ acc_run_drive(const struct route *r, const struct track_options *o, struct acc_t
 	struct geo_proj proj;
 	geo_proj_init(&proj, tour->path[0].lat, tour->path[0].lon);
 	struct trigger_index *ix = trigger_index_create(0);
-	for (unsigned i = 0; i < ne; i++) {
-		const struct route_fence *f = &r->stops[tour->stops[i]].fence;
-		if (f->kind == ROUTE_FENCE_POLYGON) {
-			struct geo_xy ring[64];
-			for (unsigned k = 0; k < f->n_vertices && k < 64; k++)
-				ring[k] = geo_project(&proj, f->vertices[k].lat, f->vertices[k].lon);
-			trigger_index_add_polygon(ix, ring, f->n_vertices);
-		} else {
-			trigger_index_add_circle(ix, geo_project(&proj, f->center.lat, f->center.lon),
-						 f->radius_m);
-		}
-	}
+	for (unsigned i = 0; i < ne; i++)
+		trigger_index_add_fence(ix, &proj, &r->stops[tour->stops[i]].fence);
 	trigger_index_build(ix);
 
 	for (size_t k = 0; k < n; k++) {

@@ -1,4 +1,5 @@
-/* The grid index and the hysteresis layer. */
+/* The grid index (zones added by hand and from route fences) and the
+ * hysteresis layer. */
 #include "guide/trigger.h"
 #include "tests/test.h"
 
@@ -10,6 +11,7 @@ main(void)
 	struct geo_xy sq[] = {{100, 100}, {140, 100}, {140, 140}, {100, 140}};
 	CHECK_INT(trigger_index_add_polygon(ix, sq, 4), 1);
 	CHECK_INT(trigger_index_add_polygon(ix, sq, 2), -22);
+	CHECK_INT(trigger_index_count(ix), 2);
 	CHECK_INT(trigger_index_build(ix), 0);
 	struct trigger_hit h[4];
 	CHECK_INT(trigger_index_query(ix, (struct geo_xy){5, 5}, 0, h, 4), 1);
@@ -48,5 +50,32 @@ main(void)
 	trigger_zones_destroy(z);
 	trigger_index_destroy(ix);
 	trigger_index_destroy(NULL);
+
+	/* route fences: a polygon, a circle, and a "polygon" of two vertices,
+	 * which is its circle */
+	struct geo_proj proj;
+	geo_proj_init(&proj, 39.98, 116.49);
+	struct route_point v[4];
+	for (int i = 0; i < 4; i++)
+		geo_unproject(&proj, sq[i], &v[i].lat, &v[i].lon);
+	struct route_fence fences[] = {
+		{.kind = ROUTE_FENCE_POLYGON, .vertices = v, .n_vertices = 4},
+		{.kind = ROUTE_FENCE_CIRCLE, .center = {39.98, 116.49}, .radius_m = 20},
+		{.kind = ROUTE_FENCE_POLYGON, .center = {39.98, 116.49}, .radius_m = 5,
+		 .vertices = v, .n_vertices = 2},
+	};
+	ix = trigger_index_create(0);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(trigger_index_add_fence(ix, &proj, &fences[i]), i);
+	CHECK_INT(trigger_index_count(ix), 3);
+	CHECK_INT(trigger_index_build(ix), 0);
+	double dist;
+	CHECK(trigger_index_zone_contains(ix, 0, (struct geo_xy){120, 120}, 0, &dist));
+	CHECK(!trigger_index_zone_contains(ix, 0, (struct geo_xy){90, 120}, 0, &dist));
+	CHECK(trigger_index_zone_contains(ix, 1, (struct geo_xy){0, 15}, 0, &dist));
+	CHECK_NEAR(dist, -5, 1e-6);
+	CHECK(!trigger_index_zone_contains(ix, 2, (struct geo_xy){0, 15}, 0, &dist));
+	CHECK(trigger_index_zone_contains(ix, 2, (struct geo_xy){0, 4}, 0, &dist));
+	trigger_index_destroy(ix);
 	TEST_EXIT();
 }

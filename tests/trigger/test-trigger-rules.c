@@ -210,11 +210,10 @@ sim_advance(struct sim *s, int64_t to)
 	s->fake.now = to;
 }
 
-/* one fix at (x, y) moving at v m/s with course trk (NaN: no doppler) */
-static void
-sim_fix(struct sim *s, int64_t t, double x, double y, double v, double trk)
+/* a fix at (x, y) moving at v m/s with course trk (NaN: no doppler) */
+static struct hal_fix
+mkfix(int64_t t, double x, double y, double v, double trk)
 {
-	sim_advance(s, t);
 	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_MODE, .time_ms = t,
 			    .mode = HAL_FIX_MODE_3D};
 	geo_unproject(&proj, (struct geo_xy){x, y}, &f.lat, &f.lon);
@@ -224,8 +223,22 @@ sim_fix(struct sim *s, int64_t t, double x, double y, double v, double trk)
 		f.speed = v;
 		f.track = trk;
 	}
+	return f;
+}
+
+static void
+sim_on_fix(struct sim *s, const struct hal_fix *f, double x)
+{
+	sim_advance(s, f->time_ms);
 	s->fake.cart_x = x;
-	tour_on_fix(s->tour, &f, t);
+	tour_on_fix(s->tour, f, f->time_ms);
+}
+
+static void
+sim_fix(struct sim *s, int64_t t, double x, double y, double v, double trk)
+{
+	struct hal_fix f = mkfix(t, x, y, v, trk);
+	sim_on_fix(s, &f, x);
 }
 
 /* drive along y = 0 from x0 to x1 at v (m/s) with fixes every second */
@@ -269,7 +282,7 @@ case_one_bad_fix(void)
 	int64_t t = sim_drive(&s, T0, 0, 100, 5);
 	sim_fix(&s, t, 300, 0, 5, 90); /* the bad fix, inside the zone */
 	t = sim_drive(&s, t + 1000, 110, 150, 5);
-	check_log(&s, NULL, "tour_start fix_rejected:jump", "one bad fix");
+	check_log(&s, NULL, "tour_start fix_rejected:trigger_jump", "one bad fix");
 	t = sim_drive(&s, t, 155, 400, 5);
 	check_log(&s, "zone_enter zone_exit clip_start",
 		  "clip_start:a:zh zone_enter:a zone_exit:a", "one bad fix, arrival");
@@ -548,6 +561,65 @@ case_replay_pause(void)
 	sim_finish(&s);
 }
 
+struct rejects {
+	int n;
+	enum fix_filter_reason why[8];
+};
+
+static void
+collect_rejects(void *ctx, const struct trigger_event *ev)
+{
+	struct rejects *r = ctx;
+	if (ev->kind == TRIGGER_FIX_REJECTED && r->n < 8)
+		r->why[r->n++] = ev->reason;
+}
+
+static void
+case_trigger_stage(void)
+{
+	/* the trigger engine's own rejections carry the stage 2 reasons of
+	 * guide/fix_filter.h, and the event log names them with its strings */
+	struct stopdef d[] = {{"a", 300, 30, 0, 0, 0, 0, 0, 0}};
+	build(d, 1, true);
+	struct rejects r = {0};
+	struct trigger *tr = trigger_create(&route, 0, NULL, collect_rejects, &r);
+	int64_t t = T0;
+	struct hal_fix f;
+	for (double x = 0; x <= 50; x += 5, t += 1000) {
+		f = mkfix(t, x, 0, 5, 90);
+		trigger_on_fix(tr, &f, t);
+	}
+	f = mkfix(t, 55, 0, 5, 90);
+	f.eph = 61; /* the gate's 60 m */
+	f.set |= HAL_FIX_EPH;
+	trigger_on_fix(tr, &f, t);
+	t += 1000;
+	f = mkfix(t, 60 + 26, 0, 5, 90); /* 26 m ahead of the prediction: 25 m gate */
+	trigger_on_fix(tr, &f, t);
+	CHECK_INT(r.n, 2);
+	CHECK_INT(r.why[0], FIX_FILTER_TRIGGER_ACCURACY);
+	CHECK_INT(r.why[1], FIX_FILTER_TRIGGER_JUMP);
+	trigger_destroy(tr);
+
+	struct sim s;
+	sim_init(&s, ZH, 1);
+	t = sim_drive(&s, T0, 0, 50, 5);
+	f = mkfix(t, 55, 0, 5, 90);
+	f.eph = 61;
+	f.set |= HAL_FIX_EPH;
+	sim_on_fix(&s, &f, 55);
+	f = mkfix(t + 1000, 60 + 26, 0, 5, 90);
+	sim_on_fix(&s, &f, 86);
+	char want[128];
+	snprintf(want, sizeof(want), "fix_rejected:%s fix_rejected:%s",
+		 fix_filter_reason_to_str(FIX_FILTER_TRIGGER_ACCURACY),
+		 fix_filter_reason_to_str(FIX_FILTER_TRIGGER_JUMP));
+	check_log(&s, "fix_rejected", want, "trigger stage reasons");
+	check_log(&s, "fix_rejected", "fix_rejected:trigger_accuracy fix_rejected:trigger_jump",
+		  "trigger stage reasons, as documented");
+	sim_finish(&s);
+}
+
 int
 main(void)
 {
@@ -562,5 +634,6 @@ main(void)
 	case_missed_and_skip();
 	case_actions();
 	case_replay_pause();
+	case_trigger_stage();
 	TEST_EXIT();
 }
