@@ -20,6 +20,9 @@ struct clip {
 	int64_t next_packetno; /* Ogg packet number that continues the last one; -1 */
 };
 
+/* libopusfile decodes every stream at 48 kHz, whatever rate it was made at. */
+_Static_assert(HAL_AUDIO_RATE == 48000, "clips decode at 48 kHz: another rate needs a resampler");
+
 /* libopusfile returns at most 120 ms (5760 frames) per call. */
 #define MAX_READ 5760
 
@@ -70,7 +73,7 @@ decode_cb(void *ctx, OpusMSDecoder *ms, void *pcm, const ogg_packet *op, int nsa
 			int e;
 			if (c->dec)
 				opus_decoder_destroy(c->dec);
-			c->dec = opus_decoder_create(48000, nchannels, &e);
+			c->dec = opus_decoder_create(HAL_AUDIO_RATE, nchannels, &e);
 			c->dec_channels = c->dec ? nchannels : 0;
 			if (!c->dec)
 				return OP_DEC_USE_DEFAULT;
@@ -221,7 +224,7 @@ clip_read(struct clip *c, float *out, int max_frames, char *err, size_t errlen)
 	}
 	if (n < 0) {
 		snprintf(err, errlen, "clip '%s': %s at %.3f s", c->path, op_error_str(n),
-			 pos >= 0 ? (double)pos / CLIP_RATE : 0.0);
+			 pos >= 0 ? (double)pos / HAL_AUDIO_RATE : 0.0);
 		return n == OP_HOLE ? -EBADMSG : -EIO;
 	}
 	return n;

@@ -1,4 +1,5 @@
-/* Ogg Opus narration clips, decoded with libopusfile at 48 kHz float.
+/* Ogg Opus narration clips, decoded with libopusfile to the guide's audio
+ * format (hal/audio.h: 48 kHz float).
  *
  * A struct clip is a streaming decoder: it holds the open file and
  * libopusfile's state, never the whole decoded clip.  Output is always
@@ -14,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLIP_RATE 48000
+#include "hal/audio.h"
 
 /* Opens the file far enough to know whether it decodes and how long it is.
- * Returns 0 and the length in 48 kHz frames, or a negative errno-style code
+ * Returns 0 and the length in frames (HAL_AUDIO_RATE), or a negative errno-style code
  * with a human-readable reason in err. */
 int clip_probe(const char *path, int64_t *frames, char *err, size_t errlen);
 
@@ -32,7 +33,7 @@ int clip_open(const char *path, struct clip **out, char *err, size_t errlen);
 /* destroy(NULL) is a no-op. */
 void clip_close(struct clip *c);
 
-/* Length in 48 kHz frames, as stated by the stream. */
+/* Length in frames (HAL_AUDIO_RATE), as stated by the stream. */
 int64_t clip_frames(const struct clip *c);
 
 /* Channels the file has (1 mono, 2 stereo, more for surround). */

@@ -113,7 +113,7 @@ struct mixer {
 	float og, og0, og1;
 	uint32_t ok, on;
 
-	/* Written by the audio thread, read by anyone. */
+	/* Written by the audio thread, read by anyone (frames: audio thread). */
 	_Atomic uint64_t frames;
 	_Atomic uint64_t underruns;
 	_Atomic uint32_t active;
@@ -171,7 +171,7 @@ mixer_config_defaults(struct mixer_config *c)
 static uint32_t
 ms_to_frames(uint32_t ms)
 {
-	return (uint32_t)((uint64_t)ms * MIXER_RATE / 1000);
+	return (uint32_t)((uint64_t)ms * HAL_AUDIO_RATE / 1000);
 }
 
 /* ---- producer side (decoder thread, offline pump, mixer_play) ---- */
@@ -249,6 +249,24 @@ pump(struct mixer *m)
 		service(&m->voices[i]);
 }
 
+/* Whether a slot is LIVE or DEAD: a voice the decoder looks after. */
+static bool
+any_voice(struct mixer *m)
+{
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++)
+		if (atomic_load_explicit(&m->voices[i].state, memory_order_acquire) != SLOT_FREE)
+			return true;
+	return false;
+}
+
+/* The decoder thread sleeps until it is posted: by mixer_play (a new voice),
+ * by the render call whenever a ring is below half full (again on every call
+ * while it stays low), a voice ended or a seek is due, and by
+ * mixer_destroy.  With voices about it also wakes every DECODER_CHECK_MS, a
+ * safety net only; with none it sleeps until posted, so an idle mixer costs
+ * no CPU. */
+#define DECODER_CHECK_MS 100
+
 static void *
 decoder_main(void *arg)
 {
@@ -258,16 +276,20 @@ decoder_main(void *arg)
 		bool work = false;
 		for (uint32_t i = 0; i < m->cfg.max_voices; i++)
 			work |= service(&m->voices[i]);
-		if (!work) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += 5 * 1000 * 1000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			sem_clockwait(&m->wake, CLOCK_MONOTONIC, &ts);
+		if (work)
+			continue;
+		if (!any_voice(m)) {
+			sem_wait(&m->wake);
+			continue;
 		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += DECODER_CHECK_MS * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		sem_clockwait(&m->wake, CLOCK_MONOTONIC, &ts);
 	}
 	return NULL;
 }
@@ -333,6 +355,7 @@ mixer_create(const struct mixer_config *cfg, struct mixer **out)
 			r = -e;
 			goto fail;
 		}
+		pthread_setname_np(m->thread, "guide-decoder"); /* for top -H, perf */
 		m->threaded = true;
 	}
 	*out = m;
@@ -497,12 +520,6 @@ mixer_events_lost(struct mixer *m)
 }
 
 uint64_t
-mixer_frames(struct mixer *m)
-{
-	return atomic_load_explicit(&m->frames, memory_order_relaxed);
-}
-
-uint64_t
 mixer_underruns(struct mixer *m)
 {
 	return atomic_load_explicit(&m->underruns, memory_order_relaxed);
@@ -566,6 +583,7 @@ end_voice(struct mixer *m, struct voice *v, enum mixer_event_type type, uint64_t
 	emit(m, v, type, frame, reason);
 	v->phase = PH_IDLE;
 	atomic_store_explicit(&v->state, SLOT_DEAD, memory_order_release);
+	m->wake_req = true; /* the decoder closes the clip and frees the slot */
 }
 
 static struct voice *

@@ -1,4 +1,5 @@
-/* The mixer: Opus voices mixed to interleaved stereo float32 at 48 kHz.
+/* The mixer: Opus voices mixed to interleaved stereo float32 at 48 kHz
+ * (hal/audio.h).
  *
  * Three threads meet here (DESIGN.md, real-time rule):
  *   main thread   mixer_play/stop/pause/resume/set_*, mixer_next_event.
@@ -42,7 +43,7 @@
  *
  * Events carry the output frame position (frames rendered since create) at
  * which they happened, so offline rendering converts them to virtual time
- * exactly: t = t0 + frame / 48000.
+ * exactly: t = t0 + frame / HAL_AUDIO_RATE.
  */
 #pragma once
 
@@ -50,8 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MIXER_RATE 48000
-#define MIXER_CHANNELS 2
+#include "hal/audio.h"
+
 #define MIXER_MAX_VOICES 64
 
 enum mixer_kind {
@@ -153,9 +154,6 @@ bool mixer_next_event(struct mixer *m, struct mixer_event *ev);
 
 /* Events the audio side had to drop because the queue was full. */
 uint64_t mixer_events_lost(struct mixer *m);
-
-/* Output frames rendered so far (any thread; relaxed read). */
-uint64_t mixer_frames(struct mixer *m);
 
 /* Underrun frames over all voices so far (any thread). */
 uint64_t mixer_underruns(struct mixer *m);

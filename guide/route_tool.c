@@ -17,7 +17,7 @@ guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, 
 	int rc = clip_probe(path, &frames, err, errlen);
 	if (rc < 0)
 		return rc;
-	*duration_ms = frames * 1000 / CLIP_RATE;
+	*duration_ms = frames * 1000 / HAL_AUDIO_RATE;
 	return 0;
 }
 

@@ -86,9 +86,6 @@ enum hal_gps_event {
 	HAL_GPS_END = 3,  /* replay finished; every later read returns END too */
 };
 
-const char *hal_gps_event_to_str(enum hal_gps_event ev); /* "fix", "lost", ... */
-
-
 struct hal_gps_options {
 	hal_log_fn log; /* NULL: messages are dropped */
 	void *log_user;

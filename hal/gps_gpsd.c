@@ -107,8 +107,8 @@ parse_hostport(struct gps_gpsd *g, const char *arg, const struct hal_gps_options
 	}
 	return 0;
 bad:
-	hal_gps_logf(opts, HAL_LOG_ERR, "gpsd: bad address '%s' (expected gpsd[:HOST[:PORT]])",
-		     arg);
+	hal_gps_logf(opts, HAL_LOG_ERR, "gpsd: bad address '%s' (expected %s)", arg,
+		     hal_gps_gpsd_impl.scheme.usage);
 	return -EINVAL;
 }
 
@@ -278,7 +278,7 @@ gpsd_next_wakeup(struct hal_gps *gps)
 }
 
 const struct hal_gps_impl hal_gps_gpsd_impl = {
-	.name = "gpsd",
+	.scheme = {"gpsd", "gpsd[:HOST[:PORT]]"},
 	.open = gpsd_open,
 	.read = gpsd_read,
 	.close = gpsd_close,

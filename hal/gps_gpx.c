@@ -14,15 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct gps_gpx {
-	struct hal_gps base; /* first */
-	struct hal_gps_replay replay;
-};
-
 enum leaf { LEAF_NONE, LEAF_ELE, LEAF_TIME, LEAF_SPEED, LEAF_COURSE, LEAF_HDOP, LEAF_SAT, LEAF_FIX };
 
 struct parse {
-	struct gps_gpx *g;
+	struct hal_gps_replay *r;
 	XML_Parser xp;
 	const char *path;
 	const struct hal_gps_options *opts;
@@ -232,9 +227,9 @@ on_end(void *user, const XML_Char *name)
 		return;
 	}
 	p->in_pt = false;
-	p->g->base.stats.gpx_points++;
+	p->r->base.stats.gpx_points++;
 	if (!p->pt_ok) {
-		p->g->base.stats.gpx_bad_points++;
+		p->r->base.stats.gpx_bad_points++;
 		hal_gps_logf(p->opts, HAL_LOG_WARNING, "%s:%lu: trkpt without a usable lat/lon",
 			     p->path, (unsigned long)XML_GetCurrentLineNumber(p->xp));
 		return;
@@ -249,90 +244,44 @@ on_end(void *user, const XML_Char *name)
 			f->mode = (f->set & HAL_FIX_ALT) ? HAL_FIX_MODE_3D : HAL_FIX_MODE_2D;
 	}
 	if (p->rc == 0)
-		p->rc = hal_gps_replay_push(&p->g->replay, &p->g->base.stats, f);
+		p->rc = hal_gps_replay_push(p->r, f);
 	if (p->rc < 0)
 		XML_StopParser(p->xp, XML_FALSE);
 }
 
-static void
-gpx_close(struct hal_gps *gps)
+static int
+gpx_parse(struct hal_gps_replay *r, const char *path, const char *data, size_t len)
 {
-	struct gps_gpx *g = (struct gps_gpx *)gps;
-	hal_gps_replay_free(&g->replay);
-	free(g);
+	XML_Parser xp = XML_ParserCreate(NULL);
+	int rc = 0;
+
+	if (!xp)
+		return -ENOMEM;
+	struct parse p = {.r = r, .xp = xp, .path = path, .opts = &r->base.opts};
+	XML_SetUserData(xp, &p);
+	XML_SetElementHandler(xp, on_start, on_end);
+	XML_SetCharacterDataHandler(xp, on_text);
+	if (XML_Parse(xp, data, (int)len, XML_TRUE) == XML_STATUS_ERROR && p.rc == 0) {
+		hal_gps_logf(p.opts, HAL_LOG_ERR, "%s:%lu:%lu: %s", path,
+			     (unsigned long)XML_GetCurrentLineNumber(xp),
+			     (unsigned long)XML_GetCurrentColumnNumber(xp) + 1,
+			     XML_ErrorString(XML_GetErrorCode(xp)));
+		rc = -EBADMSG;
+	}
+	XML_ParserFree(xp);
+	return p.rc < 0 ? p.rc : rc;
 }
 
 static int
 gpx_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
 {
-	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "gpx: needs a file (gpx:FILE)");
-		return -EINVAL;
-	}
-	char *data = NULL;
-	size_t len = 0;
-	int rc = hal_gps_read_file(arg, &data, &len);
-	if (rc < 0) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "gpx: %s: %s", arg, strerror(-rc));
-		return rc;
-	}
-	struct gps_gpx *g = calloc(1, sizeof(*g));
-	XML_Parser xp = XML_ParserCreate(NULL);
-	if (!g || !xp) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	hal_gps_base_init(&g->base, &hal_gps_gpx_impl, opts);
-	struct parse p = {.g = g, .xp = xp, .path = arg, .opts = opts};
-	XML_SetUserData(xp, &p);
-	XML_SetElementHandler(xp, on_start, on_end);
-	XML_SetCharacterDataHandler(xp, on_text);
-	if (XML_Parse(xp, data, (int)len, XML_TRUE) == XML_STATUS_ERROR) {
-		if (p.rc < 0) {
-			rc = p.rc;
-			goto fail;
-		}
-		hal_gps_logf(opts, HAL_LOG_ERR, "%s:%lu:%lu: %s", arg,
-			     (unsigned long)XML_GetCurrentLineNumber(xp),
-			     (unsigned long)XML_GetCurrentColumnNumber(xp) + 1,
-			     XML_ErrorString(XML_GetErrorCode(xp)));
-		rc = -EBADMSG;
-		goto fail;
-	}
-	if (p.rc < 0) {
-		rc = p.rc;
-		goto fail;
-	}
-	XML_ParserFree(xp);
-	free(data);
-	*out = &g->base;
-	return 0;
-fail:
-	if (xp)
-		XML_ParserFree(xp);
-	if (g)
-		gpx_close(&g->base);
-	free(data);
-	return rc;
-}
-
-static int
-gpx_read(struct hal_gps *gps, struct hal_fix *fix)
-{
-	struct gps_gpx *g = (struct gps_gpx *)gps;
-	return hal_gps_replay_read(&g->replay, &gps->stats, fix);
-}
-
-static int64_t
-gpx_peek(struct hal_gps *gps)
-{
-	return hal_gps_replay_peek(&((struct gps_gpx *)gps)->replay);
+	return hal_gps_replay_open(&hal_gps_gpx_impl, gpx_parse, arg, opts, out);
 }
 
 const struct hal_gps_impl hal_gps_gpx_impl = {
-	.name = "gpx",
+	.scheme = {"gpx", "gpx:FILE"},
 	.open = gpx_open,
-	.read = gpx_read,
-	.close = gpx_close,
-	.peek_time_ms = gpx_peek,
+	.read = hal_gps_replay_read,
+	.close = hal_gps_replay_close,
+	.peek_time_ms = hal_gps_replay_peek,
 };

@@ -1,14 +1,19 @@
 /* For GPS source implementations only (hal/gps_*.c): the generic object and
- * the table of functions behind it.  Callers use hal/gps.h. */
+ * the table of functions behind it.  Callers use hal/gps.h.
+ *
+ * Adding a source: write hal/gps_NAME.c with a const struct hal_gps_impl,
+ * declare it below and list it in the table in hal/gps.c.  A replay of a
+ * file format needs only a parse function (see hal_gps_replay_open). */
 #pragma once
 
 #include <stddef.h>
 
 #include "hal/clock.h"
 #include "hal/gps.h"
+#include "hal/spec.h"
 
 struct hal_gps_impl {
-	const char *name; /* spec prefix: "gpsd", "nmea", "gpx" */
+	struct hal_spec_scheme scheme; /* first: "gpsd", "nmea", "gpx" and their forms */
 	/* arg: what follows "name:" (NULL when the spec is just the name) */
 	int (*open)(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out);
 	int (*read)(struct hal_gps *gps, struct hal_fix *fix);
@@ -37,25 +42,38 @@ void hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t hal_gps_now_ms(struct hal_gps *gps);
 
-/* Replays: a growable array of events built at open, handed out by read. */
+/* Replays (nmea:FILE, gpx:FILE): the whole file is parsed at open into an
+ * array of events, handed out one by one by read; peek tells the loop when
+ * the next one is due (the events' own times). */
 struct hal_gps_replay_event {
 	enum hal_gps_event ev;
 	struct hal_fix fix;
 };
 
+/* The concrete source of every replay. */
 struct hal_gps_replay {
+	struct hal_gps base; /* first */
 	struct hal_gps_replay_event *ev;
 	size_t n, cap, next;
 	bool had_fix; /* for LOST on a fix -> no fix transition */
 };
 
+/* Turns a replay file's bytes into events (hal_gps_replay_push).  path is
+ * for messages.  Returns 0 or a negative errno; -EBADMSG when the content is
+ * unreadable, after logging where (FILE:LINE:COL). */
+typedef int (*hal_gps_replay_parse_fn)(struct hal_gps_replay *r, const char *path,
+				       const char *data, size_t len);
+
+/* The open of a replay source: reads the file named by arg and parses it.
+ * Logs every failure but parse's own -EBADMSG. */
+int hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn parse,
+			const char *arg, const struct hal_gps_options *opts, struct hal_gps **out);
+
 /* Append an epoch's fix: FIX when it has a position, LOST when it has none
  * and the last event was a FIX, nothing otherwise.  -ENOMEM on failure. */
-int hal_gps_replay_push(struct hal_gps_replay *r, struct hal_gps_stats *st,
-			const struct hal_fix *fix);
-int hal_gps_replay_read(struct hal_gps_replay *r, struct hal_gps_stats *st,
-			struct hal_fix *fix);
-int64_t hal_gps_replay_peek(const struct hal_gps_replay *r);
-void hal_gps_replay_free(struct hal_gps_replay *r);
-/* Read a whole file; *data is NUL-terminated, free() it.  Negative errno. */
-int hal_gps_read_file(const char *path, char **data, size_t *len);
+int hal_gps_replay_push(struct hal_gps_replay *r, const struct hal_fix *fix);
+
+/* read, peek_time_ms and close of every replay's struct hal_gps_impl. */
+int hal_gps_replay_read(struct hal_gps *gps, struct hal_fix *fix);
+int64_t hal_gps_replay_peek(struct hal_gps *gps);
+void hal_gps_replay_close(struct hal_gps *gps);

@@ -6,15 +6,6 @@
 #include "hal/gps_impl.h"
 #include "hal/nmea.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-struct gps_nmea {
-	struct hal_gps base; /* first */
-	struct hal_gps_replay replay;
-};
-
 struct first_date {
 	int32_t days;
 };
@@ -28,7 +19,7 @@ find_date_cb(void *user, const struct hal_nmea_sentence *s)
 }
 
 struct build {
-	struct gps_nmea *g;
+	struct hal_gps_replay *r;
 	struct hal_nmea_epoch epoch;
 	int rc;
 };
@@ -39,44 +30,18 @@ build_cb(void *user, const struct hal_nmea_sentence *s)
 	struct build *b = user;
 	struct hal_fix fix;
 	if (b->rc == 0 && hal_nmea_epoch_add(&b->epoch, s, &fix, NULL))
-		b->rc = hal_gps_replay_push(&b->g->replay, &b->g->base.stats, &fix);
-}
-
-static void
-nmea_close(struct hal_gps *gps)
-{
-	struct gps_nmea *g = (struct gps_nmea *)gps;
-	hal_gps_replay_free(&g->replay);
-	free(g);
+		b->rc = hal_gps_replay_push(b->r, &fix);
 }
 
 static int
-nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
+nmea_parse(struct hal_gps_replay *r, const char *path, const char *data, size_t len)
 {
-	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "nmea: needs a file (nmea:FILE)");
-		return -EINVAL;
-	}
-	char *data = NULL;
-	size_t len = 0;
-	int rc = hal_gps_read_file(arg, &data, &len);
-	if (rc < 0) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "nmea: %s: %s", arg, strerror(-rc));
-		return rc;
-	}
-	struct gps_nmea *g = calloc(1, sizeof(*g));
-	if (!g) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	hal_gps_base_init(&g->base, &hal_gps_nmea_impl, opts);
-
 	struct hal_nmea_reader reader;
 	struct first_date fd = {.days = -1};
 	hal_nmea_reader_init(&reader);
 	hal_nmea_reader_feed(&reader, data, len, find_date_cb, &fd);
 
-	struct build b = {.g = g, .rc = 0};
+	struct build b = {.r = r, .rc = 0};
 	hal_nmea_epoch_init(&b.epoch);
 	b.epoch.days = fd.days;
 	hal_nmea_reader_init(&reader);
@@ -84,12 +49,10 @@ nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 	hal_nmea_reader_finish(&reader);
 	struct hal_fix fix;
 	if (b.rc == 0 && hal_nmea_epoch_flush(&b.epoch, &fix, NULL))
-		b.rc = hal_gps_replay_push(&g->replay, &g->base.stats, &fix);
-	if (b.rc < 0) {
-		rc = b.rc;
-		goto fail;
-	}
-	struct hal_gps_stats *st = &g->base.stats;
+		b.rc = hal_gps_replay_push(r, &fix);
+	if (b.rc < 0)
+		return b.rc;
+	struct hal_gps_stats *st = &r->base.stats;
 	st->sentences_ok = reader.count[HAL_NMEA_OK];
 	st->sentences_ignored = reader.count[HAL_NMEA_IGNORED];
 	st->bad_checksum = reader.count[HAL_NMEA_BAD_CHECKSUM];
@@ -97,41 +60,26 @@ nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **
 	st->malformed = reader.count[HAL_NMEA_MALFORMED];
 	st->truncated = reader.count[HAL_NMEA_TRUNCATED];
 	st->bytes_skipped = reader.bytes_skipped;
-	hal_gps_logf(opts, HAL_LOG_INFO,
+	hal_gps_logf(&r->base.opts, HAL_LOG_INFO,
 		     "nmea: %s: %zu events from %llu sentences (%llu ignored, %llu bad checksum, "
 		     "%llu without checksum, %llu malformed, %llu truncated)",
-		     arg, g->replay.n, (unsigned long long)st->sentences_ok,
+		     path, r->n, (unsigned long long)st->sentences_ok,
 		     (unsigned long long)st->sentences_ignored,
 		     (unsigned long long)st->bad_checksum, (unsigned long long)st->no_checksum,
 		     (unsigned long long)st->malformed, (unsigned long long)st->truncated);
-	free(data);
-	*out = &g->base;
 	return 0;
-fail:
-	hal_gps_logf(opts, HAL_LOG_ERR, "nmea: %s: %s", arg, strerror(-rc));
-	if (g)
-		nmea_close(&g->base);
-	free(data);
-	return rc;
 }
 
 static int
-nmea_read(struct hal_gps *gps, struct hal_fix *fix)
+nmea_open(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
 {
-	struct gps_nmea *g = (struct gps_nmea *)gps;
-	return hal_gps_replay_read(&g->replay, &gps->stats, fix);
-}
-
-static int64_t
-nmea_peek(struct hal_gps *gps)
-{
-	return hal_gps_replay_peek(&((struct gps_nmea *)gps)->replay);
+	return hal_gps_replay_open(&hal_gps_nmea_impl, nmea_parse, arg, opts, out);
 }
 
 const struct hal_gps_impl hal_gps_nmea_impl = {
-	.name = "nmea",
+	.scheme = {"nmea", "nmea:FILE"},
 	.open = nmea_open,
-	.read = nmea_read,
-	.close = nmea_close,
-	.peek_time_ms = nmea_peek,
+	.read = hal_gps_replay_read,
+	.close = hal_gps_replay_close,
+	.peek_time_ms = hal_gps_replay_peek,
 };

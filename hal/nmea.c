@@ -25,20 +25,6 @@ hal_nmea_result_to_str(enum hal_nmea_result r)
 	return "unknown";
 }
 
-const char *
-hal_nmea_type_to_str(enum hal_nmea_type t)
-{
-	switch (t) {
-	case HAL_NMEA_RMC: return "RMC";
-	case HAL_NMEA_GGA: return "GGA";
-	case HAL_NMEA_GSA: return "GSA";
-	case HAL_NMEA_VTG: return "VTG";
-	case HAL_NMEA_GLL: return "GLL";
-	case HAL_NMEA_OTHER: break;
-	}
-	return "other";
-}
-
 struct field {
 	const char *p;
 	size_t n;
@@ -230,6 +216,29 @@ parse_status(struct field f, struct hal_nmea_sentence *s)
 	return HAL_NMEA_OK;
 }
 
+/* lat, N/S, lon, E/W at f[0..3]: both coordinates or neither. */
+static enum hal_nmea_result
+parse_position(const struct field *f, struct hal_nmea_sentence *s)
+{
+	int a = parse_coord(f[0], f[1], 90, 'N', 'S', &s->lat);
+	int b = parse_coord(f[2], f[3], 180, 'E', 'W', &s->lon);
+	if (a < 0 || b < 0)
+		return HAL_NMEA_MALFORMED;
+	if (a > 0 && b > 0)
+		s->set |= HAL_NMEA_F_POS;
+	return HAL_NMEA_OK;
+}
+
+/* NMEA 2.3 mode indicator at f[i] (when present): N = data not valid. */
+static void
+parse_mode_indicator(const struct field *f, int nf, int i, struct hal_nmea_sentence *s)
+{
+	if (nf > i && f[i].n == 1 && f[i].p[0] == 'N') {
+		s->status = 'V';
+		s->set |= HAL_NMEA_F_STATUS;
+	}
+}
+
 static enum hal_nmea_result
 parse_rmc(const struct field *f, int nf, struct hal_nmea_sentence *s)
 {
@@ -238,21 +247,13 @@ parse_rmc(const struct field *f, int nf, struct hal_nmea_sentence *s)
 	TRY(parse_time(f[1], &s->tod_ms), HAL_NMEA_F_TIME);
 	if (parse_status(f[2], s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
-	int a = parse_coord(f[3], f[4], 90, 'N', 'S', &s->lat);
-	int b = parse_coord(f[5], f[6], 180, 'E', 'W', &s->lon);
-	if (a < 0 || b < 0)
+	if (parse_position(f + 3, s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
-	if (a > 0 && b > 0)
-		s->set |= HAL_NMEA_F_POS;
 	TRY(parse_num(f[7], &s->speed), HAL_NMEA_F_SPEED);
 	s->speed *= KNOTS_TO_MS;
 	TRY(parse_num(f[8], &s->track), HAL_NMEA_F_TRACK);
 	TRY(parse_date(f[9], &s->days), HAL_NMEA_F_DATE);
-	/* NMEA 2.3 mode indicator: N = data not valid */
-	if (nf > 12 && f[12].n == 1 && f[12].p[0] == 'N') {
-		s->status = 'V';
-		s->set |= HAL_NMEA_F_STATUS;
-	}
+	parse_mode_indicator(f, nf, 12, s);
 	return HAL_NMEA_OK;
 }
 
@@ -262,12 +263,8 @@ parse_gga(const struct field *f, int nf, struct hal_nmea_sentence *s)
 	if (nf < 10)
 		return HAL_NMEA_MALFORMED;
 	TRY(parse_time(f[1], &s->tod_ms), HAL_NMEA_F_TIME);
-	int a = parse_coord(f[2], f[3], 90, 'N', 'S', &s->lat);
-	int b = parse_coord(f[4], f[5], 180, 'E', 'W', &s->lon);
-	if (a < 0 || b < 0)
+	if (parse_position(f + 2, s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
-	if (a > 0 && b > 0)
-		s->set |= HAL_NMEA_F_POS;
 	TRY(parse_uint(f[6], &s->quality), HAL_NMEA_F_QUALITY);
 	TRY(parse_uint(f[7], &s->sats), HAL_NMEA_F_SATS);
 	TRY(parse_num(f[8], &s->hdop), HAL_NMEA_F_HDOP);
@@ -325,22 +322,28 @@ parse_gll(const struct field *f, int nf, struct hal_nmea_sentence *s)
 {
 	if (nf < 5)
 		return HAL_NMEA_MALFORMED;
-	int a = parse_coord(f[1], f[2], 90, 'N', 'S', &s->lat);
-	int b = parse_coord(f[3], f[4], 180, 'E', 'W', &s->lon);
-	if (a < 0 || b < 0)
+	if (parse_position(f + 1, s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
-	if (a > 0 && b > 0)
-		s->set |= HAL_NMEA_F_POS;
 	if (nf > 5)
 		TRY(parse_time(f[5], &s->tod_ms), HAL_NMEA_F_TIME);
 	if (nf > 6 && parse_status(f[6], s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
-	if (nf > 7 && f[7].n == 1 && f[7].p[0] == 'N') {
-		s->status = 'V';
-		s->set |= HAL_NMEA_F_STATUS;
-	}
+	parse_mode_indicator(f, nf, 7, s);
 	return HAL_NMEA_OK;
 }
+
+/* The supported sentences, by the three letters after the talker. */
+static const struct {
+	char code[4];
+	enum hal_nmea_type type;
+	enum hal_nmea_result (*parse)(const struct field *f, int nf, struct hal_nmea_sentence *s);
+} sentence_types[] = {
+	{"RMC", HAL_NMEA_RMC, parse_rmc},
+	{"GGA", HAL_NMEA_GGA, parse_gga},
+	{"GSA", HAL_NMEA_GSA, parse_gsa},
+	{"VTG", HAL_NMEA_VTG, parse_vtg},
+	{"GLL", HAL_NMEA_GLL, parse_gll},
+};
 
 enum hal_nmea_result
 hal_nmea_parse(const char *str, size_t len, struct hal_nmea_sentence *s)
@@ -396,26 +399,13 @@ hal_nmea_parse(const char *str, size_t len, struct hal_nmea_sentence *s)
 	s->gsa_mode = 0;
 	s->sats = 0;
 	s->lat = s->lon = s->alt = s->speed = s->track = s->hdop = NAN;
-	enum hal_nmea_result r;
-	if (t[0] == 'R' && t[1] == 'M' && t[2] == 'C') {
-		s->type = HAL_NMEA_RMC;
-		r = parse_rmc(f, nf, s);
-	} else if (t[0] == 'G' && t[1] == 'G' && t[2] == 'A') {
-		s->type = HAL_NMEA_GGA;
-		r = parse_gga(f, nf, s);
-	} else if (t[0] == 'G' && t[1] == 'S' && t[2] == 'A') {
-		s->type = HAL_NMEA_GSA;
-		r = parse_gsa(f, nf, s);
-	} else if (t[0] == 'V' && t[1] == 'T' && t[2] == 'G') {
-		s->type = HAL_NMEA_VTG;
-		r = parse_vtg(f, nf, s);
-	} else if (t[0] == 'G' && t[1] == 'L' && t[2] == 'L') {
-		s->type = HAL_NMEA_GLL;
-		r = parse_gll(f, nf, s);
-	} else {
-		return HAL_NMEA_IGNORED;
+	for (size_t k = 0; k < sizeof(sentence_types) / sizeof(sentence_types[0]); k++) {
+		if (memcmp(t, sentence_types[k].code, 3) == 0) {
+			s->type = sentence_types[k].type;
+			return sentence_types[k].parse(f, nf, s);
+		}
 	}
-	return r;
+	return HAL_NMEA_IGNORED;
 }
 
 /* ---- reader ---- */

@@ -39,7 +39,6 @@ enum hal_nmea_result {
 };
 
 const char *hal_nmea_result_to_str(enum hal_nmea_result r);
-const char *hal_nmea_type_to_str(enum hal_nmea_type t);
 
 /* Which fields of a sentence hold a value. */
 enum hal_nmea_field {

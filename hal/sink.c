@@ -1,9 +1,18 @@
-#include "hal/sink.h"
+/* Generic sink: spec parsing, dispatch through the driver table, and the
+ * render loop of the pulled sinks. */
+#include "hal/sink_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Every sink driver, by spec scheme.  A new sink is one line here. */
+static const struct hal_spec_scheme *const drivers[] = {
+	&hal_sink_sdl_impl.scheme,
+	&hal_sink_wav_impl.scheme,
+	&hal_sink_null_impl.scheme,
+};
 
 void
 hal_sink_opts_defaults(struct hal_sink_opts *o)
@@ -11,22 +20,30 @@ hal_sink_opts_defaults(struct hal_sink_opts *o)
 	*o = (struct hal_sink_opts){
 		.buffer_frames = 1024,
 		.wav_format = HAL_SINK_WAV_FLOAT32,
-		.wav_sync_frames = HAL_SINK_RATE,
+		.wav_sync_frames = HAL_AUDIO_RATE,
 	};
+}
+
+void
+hal_sink_base_init(struct hal_sink *s, const struct hal_sink_impl *impl,
+		   const struct hal_sink_opts *opts, hal_sink_render_fn render, void *userdata)
+{
+	s->impl = impl;
+	s->opts = *opts;
+	s->render = render;
+	s->userdata = userdata;
+	s->frames = 0;
+	s->buffer_frames = 0;
 }
 
 void
 hal_sink_log(struct hal_sink *s, enum hal_log_level level, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
-	if (!s->opts.log)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	hal_vlogf(s->opts.log, s->opts.log_user, level, fmt, ap);
 	va_end(ap);
-	s->opts.log(s->opts.log_userdata, level, msg);
 }
 
 int
@@ -34,8 +51,8 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 		const struct hal_sink_opts *opts, struct hal_sink **out, char *err, size_t errlen)
 {
 	struct hal_sink_opts o;
-	struct hal_sink *s = NULL;
-	int r;
+	const char *arg;
+	char forms[128];
 
 	if (opts)
 		o = *opts;
@@ -44,66 +61,57 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 	if (o.buffer_frames == 0)
 		o.buffer_frames = 1024;
 	if (o.wav_sync_frames == 0)
-		o.wav_sync_frames = HAL_SINK_RATE;
+		o.wav_sync_frames = HAL_AUDIO_RATE;
 	if (!spec || !render) {
 		snprintf(err, errlen, "no audio sink given");
 		return -EINVAL;
 	}
-	if (strcmp(spec, "null") == 0) {
-		r = hal_sink_null_create(&s, err, errlen);
-	} else if (strncmp(spec, "wav:", 4) == 0) {
-		if (!spec[4]) {
-			snprintf(err, errlen, "audio sink 'wav:' needs a file name");
-			return -EINVAL;
-		}
-		r = hal_sink_wav_create(spec + 4, &o, &s, err, errlen);
-	} else if (strcmp(spec, "sdl") == 0 || strncmp(spec, "sdl:", 4) == 0) {
-		r = hal_sink_sdl_create(spec[3] ? spec + 4 : NULL, &o, render, userdata, &s, err,
-					errlen);
-	} else {
-		snprintf(err, errlen, "unknown audio sink '%s' (sdl[:DEVICE] | wav:FILE | null)",
-			 spec);
-		return -EINVAL;
-	}
-	if (r < 0)
-		return r;
-	s->render = render;
-	s->userdata = userdata;
-	s->opts = o;
-	*out = s;
-	return 0;
+	int i = hal_spec_find(spec, drivers, sizeof(drivers) / sizeof(drivers[0]), &arg, forms,
+			      sizeof(forms));
+	if (i >= 0) /* the scheme is the first member of the impl */
+		return ((const struct hal_sink_impl *)drivers[i])
+			->open(arg, &o, render, userdata, out, err, errlen);
+	snprintf(err, errlen, "unknown audio sink '%s' (%s)", spec, forms);
+	return -EINVAL;
 }
 
 void
 hal_sink_destroy(struct hal_sink *s)
 {
 	if (s)
-		s->impl->destroy(s);
+		s->impl->close(s);
 }
 
 int
-hal_sink_start(struct hal_sink *s)
+hal_sink_set_active(struct hal_sink *s, bool active)
 {
-	return s->impl->start ? s->impl->start(s) : 0;
-}
-
-void
-hal_sink_stop(struct hal_sink *s)
-{
-	if (s->impl->stop)
-		s->impl->stop(s);
+	return s->impl->set_active ? s->impl->set_active(s, active) : 0;
 }
 
 bool
 hal_sink_is_pulled(const struct hal_sink *s)
 {
-	return s->impl->pull != NULL;
+	return s->impl->write != NULL;
 }
 
 int
 hal_sink_pull(struct hal_sink *s, uint32_t frames)
 {
-	return s->impl->pull ? s->impl->pull(s, frames) : -ENOTSUP;
+	float block[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK];
+	int rc = 0;
+
+	if (!s->impl->write)
+		return -ENOTSUP;
+	while (frames > 0) {
+		uint32_t k = frames < HAL_SINK_PULL_BLOCK ? frames : HAL_SINK_PULL_BLOCK;
+		s->render(s->userdata, block, k);
+		s->frames += k;
+		frames -= k;
+		int r = s->impl->write(s, block, k);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	return rc;
 }
 
 int
@@ -124,8 +132,14 @@ hal_sink_frames(const struct hal_sink *s)
 	return __atomic_load_n(&s->frames, __ATOMIC_RELAXED);
 }
 
+uint32_t
+hal_sink_buffer_frames(const struct hal_sink *s)
+{
+	return s->buffer_frames;
+}
+
 const char *
 hal_sink_name(const struct hal_sink *s)
 {
-	return s->impl->name;
+	return s->impl->scheme.name;
 }

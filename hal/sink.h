@@ -1,33 +1,38 @@
-/* Audio sinks: where the mixed stereo float32 48 kHz stream goes.
+/* Audio sinks: where the mixed audio (hal/audio.h: stereo float32, 48 kHz)
+ * goes.  A sink spec names the driver by its scheme:
  *
  *   sdl[:DEVICE]  an SDL2 playback device driven by SDL's audio callback
- *                 (push from the device).  No device -> the "dummy" driver,
+ *                 (pushed by the device).  No device -> the "dummy" driver,
  *                 with a warning through the log callback.
  *   wav:FILE      the exact mixed output in a WAV file (pulled).
  *   null          counts frames, discards them (pulled).
  *
- * A sink is a struct hal_sink driven through a const struct hal_sink_impl;
- * the concrete sink embeds struct hal_sink as its first member.  No
- * module-level device state (SDL's own audio subsystem is global: the SDL
- * sink initialises it per sink with SDL_InitSubSystem / SDL_QuitSubSystem).
+ * A sink is an opaque struct hal_sink; the drivers sit behind a table
+ * (hal/sink_impl.h), like the GPS sources.  No module-level device state
+ * (SDL's own audio subsystem is global: the SDL sink initialises it per sink
+ * with SDL_InitSubSystem / SDL_QuitSubSystem).
  *
- * Thread rules: every function here is for the main thread.  The render
- * callback runs on SDL's audio thread for sdl (so it must be RT-safe), and on
- * the caller's thread inside hal_sink_pull for wav and null.
+ * Two ways the render callback is called:
+ *   pushed  (sdl)       on SDL's audio thread, once the sink is active
+ *                       (hal_sink_set_active); the callback must be RT-safe.
+ *   pulled  (wav, null) on the caller's thread, inside hal_sink_pull, as
+ *                       many frames as the caller asks for (the caller's
+ *                       clock decides the pace).
+ *
+ * Thread rules: every function here is for the main thread, and none may be
+ * called from the render callback.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hal/audio.h"
 #include "hal/log.h"
 
-#define HAL_SINK_RATE 48000
-#define HAL_SINK_CHANNELS 2
-
-/* Fills out with frames of interleaved stereo float32 (2 * frames floats). */
+/* Fills out with frames of interleaved stereo float32
+ * (HAL_AUDIO_CHANNELS * frames floats). */
 typedef void (*hal_sink_render_fn)(void *userdata, float *out, uint32_t frames);
-
 
 enum hal_sink_wav_format {
 	HAL_SINK_WAV_FLOAT32 = 0, /* default: IEEE float, bit-exact mixer output */
@@ -37,42 +42,18 @@ enum hal_sink_wav_format {
 struct hal_sink_opts {
 	uint32_t buffer_frames;           /* sdl device buffer, 512..1024 (1024) */
 	enum hal_sink_wav_format wav_format;
-	uint32_t wav_sync_frames;         /* rewrite the WAV header this often (48000) */
-	hal_log_fn log;              /* may be NULL: messages are dropped */
-	void *log_userdata;
+	uint32_t wav_sync_frames;         /* rewrite the WAV header this often (HAL_AUDIO_RATE) */
+	hal_log_fn log;                   /* may be NULL: messages are dropped */
+	void *log_user;
 };
 
 void hal_sink_opts_defaults(struct hal_sink_opts *o);
 
-struct hal_sink;
+struct hal_sink; /* opaque; drivers are built in hal/sink_*.c */
 
-struct hal_sink_impl {
-	const char *name;
-	/* Begin calling the render callback (sdl); no-op for pulled sinks. */
-	int (*start)(struct hal_sink *s);
-	/* Stop calling it; returns once no callback runs. */
-	void (*stop)(struct hal_sink *s);
-	/* Render frames now on this thread and consume them (NULL: not pullable). */
-	int (*pull)(struct hal_sink *s, uint32_t frames);
-	/* Periodic housekeeping from the main loop (device removal). */
-	int (*poll)(struct hal_sink *s);
-	/* Make what was written so far durable and valid (WAV header). */
-	int (*flush)(struct hal_sink *s);
-	void (*destroy)(struct hal_sink *s);
-};
-
-struct hal_sink {
-	const struct hal_sink_impl *impl;
-	hal_sink_render_fn render;
-	void *userdata;
-	struct hal_sink_opts opts;
-	uint64_t frames; /* frames consumed; for sdl written by the audio thread */
-	uint32_t buffer_frames; /* device buffer actually obtained (sdl), else 0 */
-};
-
-/* Parses spec and opens the sink.  opts NULL means defaults.  Returns 0 or
- * a negative errno with the reason in err: -EINVAL bad spec (caller: usage
- * error), -EIO / -errno the device or file cannot be opened. */
+/* Parses spec and opens the sink, inactive.  opts NULL means defaults.
+ * Returns 0 or a negative errno with the reason in err: -EINVAL bad spec
+ * (caller: usage error), -EIO / -errno the device or file cannot be opened. */
 int hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 		    const struct hal_sink_opts *opts, struct hal_sink **out, char *err,
 		    size_t errlen);
@@ -80,23 +61,32 @@ int hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 /* Closes the sink; for wav the header is fixed up first.  NULL is a no-op. */
 void hal_sink_destroy(struct hal_sink *s);
 
-/* sdl: unpause the device (the callback starts).  Others: 0. */
-int hal_sink_start(struct hal_sink *s);
-/* sdl: pause the device and wait out a running callback.  Others: no-op. */
-void hal_sink_stop(struct hal_sink *s);
+/* Whether a pushed sink calls the render callback.  A new sink is inactive.
+ *   active   sdl: the device is unpaused; the callback runs on SDL's thread.
+ *   inactive sdl: the device is paused and plays silence without calling
+ *            the callback.  When hal_sink_set_active(s, false) returns, no
+ *            callback is running and none starts until it is made active
+ *            again: the caller may then touch (or destroy) what the callback
+ *            uses.  Frames do not count while inactive.
+ * Make it inactive while nothing plays to save the callback's CPU, and
+ * before destroying what the callback uses.  Pulled sinks: a no-op (the
+ * caller keeps pulling, silence included, so a WAV stays exact to the
+ * clock).  Returns 0 or a negative errno. */
+int hal_sink_set_active(struct hal_sink *s, bool active);
 
 /* true for sinks driven by hal_sink_pull (wav, null). */
 bool hal_sink_is_pulled(const struct hal_sink *s);
 
 /* Calls the render callback synchronously for frames (in blocks of at most
- * 4096) and writes the result.  wav/null only: -ENOTSUP for sdl.  0 or a
- * negative errno (write error). */
+ * 4096) and writes the result.  Pulled sinks only: -ENOTSUP for sdl.  0 or
+ * a negative errno (the first write error; frames still count after one). */
 int hal_sink_pull(struct hal_sink *s, uint32_t frames);
 
 /* Call from the main loop now and then (e.g. each second): sdl reopens a
  * removed device (SDL_AUDIODEVICEREMOVED / stopped status), falling back to
- * the default device and then to "dummy".  Returns 1 if it reopened, 0, or
- * a negative errno.  Others: 0. */
+ * the default device and then to "dummy", and on "dummy" looks for a real
+ * device again every 30 s.  Returns 1 if it reopened, 0, or a negative
+ * errno.  Others: 0. */
 int hal_sink_poll(struct hal_sink *s);
 
 /* wav: write buffered samples and fix the header so the file is valid as it
@@ -104,19 +94,11 @@ int hal_sink_poll(struct hal_sink *s);
  * hal_sink_destroy does it too).  Others: 0. */
 int hal_sink_flush(struct hal_sink *s);
 
-/* Frames consumed so far. */
+/* Frames consumed so far (for sdl, counted by the audio thread). */
 uint64_t hal_sink_frames(const struct hal_sink *s);
 
+/* The device buffer actually obtained, in frames (sdl); 0 for pulled sinks. */
+uint32_t hal_sink_buffer_frames(const struct hal_sink *s);
+
+/* The driver: "sdl", "wav", "null". */
 const char *hal_sink_name(const struct hal_sink *s);
-
-/* For the implementations: log through opts.log. */
-void hal_sink_log(struct hal_sink *s, enum hal_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Implementation constructors (called by hal_sink_create after parsing). */
-int hal_sink_null_create(struct hal_sink **out, char *err, size_t errlen);
-int hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_sink **out,
-			char *err, size_t errlen);
-int hal_sink_sdl_create(const char *device, const struct hal_sink_opts *o,
-			hal_sink_render_fn render, void *userdata, struct hal_sink **out,
-			char *err, size_t errlen);

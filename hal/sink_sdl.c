@@ -6,9 +6,16 @@
  * device, the default device, the "dummy" driver (silence at real-time
  * pace: the tour goes on without a sound card).  hal_sink_poll notices a
  * removed device (SDL_AUDIODEVICEREMOVED or a stopped device) and reopens
- * by the same order.
+ * by the same order; on "dummy" it looks for a real device every 30 s.
+ *
+ * Active and inactive: the device opens paused, and hal_sink_set_active
+ * pauses and unpauses it (SDL_PauseAudioDevice).  SDL 2 sets the pause flag
+ * under the device's mixer lock, the lock its audio thread holds around each
+ * callback, so once the pause call returns no callback runs.  A paused SDL 2
+ * device keeps its thread: it writes silence to the device each period
+ * (the dummy driver sleeps a period instead), but it no longer calls ours.
  */
-#include "hal/sink.h"
+#include "hal/sink_impl.h"
 
 #include <SDL.h>
 #include <errno.h>
@@ -18,33 +25,35 @@
 
 struct sink_sdl {
 	struct hal_sink base; /* first */
-	SDL_AudioDeviceID dev;
+	SDL_AudioDeviceID dev; /* 0 while none is open */
 	char *device;   /* requested name, NULL = default */
-	bool started;   /* main thread only */
+	bool active;    /* main thread only: unpaused by hal_sink_set_active */
 	bool dummy;     /* fell back to the dummy driver */
 	Uint64 retry_at; /* when to look for a real device again (SDL ticks, ms) */
 };
 
 #define SDL_SINK_RETRY_MS 30000
 
+/* SDL's audio thread. */
 static void
 sdl_callback(void *userdata, Uint8 *stream, int len)
 {
 	struct hal_sink *s = userdata;
-	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_SINK_CHANNELS);
+	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_AUDIO_CHANNELS);
 
 	s->render(s->userdata, (float *)stream, frames);
 	__atomic_store_n(&s->frames, s->frames + frames, __ATOMIC_RELAXED);
 }
 
+/* Opens a device (NULL: the default one) of SDL's current driver, paused. */
 static SDL_AudioDeviceID
 try_open(struct sink_sdl *d, const char *name)
 {
 	SDL_AudioSpec want = { 0 }, have;
 
-	want.freq = HAL_SINK_RATE;
+	want.freq = HAL_AUDIO_RATE;
 	want.format = AUDIO_F32SYS;
-	want.channels = HAL_SINK_CHANNELS;
+	want.channels = HAL_AUDIO_CHANNELS;
 	want.samples = d->base.opts.buffer_frames <= 512 ? 512 : 1024;
 	want.callback = sdl_callback;
 	want.userdata = &d->base;
@@ -54,6 +63,30 @@ try_open(struct sink_sdl *d, const char *name)
 	return dev;
 }
 
+/* Switches SDL to its dummy driver and opens that (silence at real-time
+ * pace).  Returns whether it opened. */
+static bool
+open_dummy(struct sink_sdl *d)
+{
+	if (SDL_AudioInit("dummy") == 0)
+		d->dev = try_open(d, NULL);
+	if (!d->dev)
+		return false;
+	d->dummy = true;
+	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
+	return true;
+}
+
+/* A newly opened device is paused: give it the state the caller asked for. */
+static void
+resume_state(struct sink_sdl *d)
+{
+	if (d->active)
+		SDL_PauseAudioDevice(d->dev, 0);
+}
+
+/* The named device, else the default one, else "dummy" (each step with a
+ * warning).  0, or -EIO with the reason in err. */
 static int
 open_device(struct sink_sdl *d, char *err, size_t errlen)
 {
@@ -75,21 +108,17 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 		     "sdl sink: no audio device on driver '%s' (%s); falling back to 'dummy': "
 		     "no sound will be heard",
 		     drv ? drv : "none", SDL_GetError());
-	SDL_AudioQuit();
-	if (SDL_AudioInit("dummy") == 0)
-		d->dev = try_open(d, NULL);
-	if (!d->dev) {
+	if (!open_dummy(d)) {
 		snprintf(err, errlen, "sdl sink: cannot open any audio device: %s",
 			 SDL_GetError());
 		return -EIO;
 	}
-	d->dummy = true;
-	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
 	return 0;
 }
 
 /* On the dummy fallback: is a real device there now (a USB speaker plugged
- * in, the sound server started)?  Returns 1 when one was opened. */
+ * in, the sound server started)?  Returns 1 when one was opened, 0 when it
+ * went back to "dummy", -EIO when not even that opened. */
 static int
 retry_real_device(struct sink_sdl *d)
 {
@@ -98,7 +127,6 @@ retry_real_device(struct sink_sdl *d)
 	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
 	SDL_CloseAudioDevice(d->dev);
 	d->dev = 0;
-	SDL_AudioQuit();
 	if (SDL_AudioInit(NULL) == 0) {
 		if (d->device)
 			d->dev = try_open(d, d->device);
@@ -109,44 +137,28 @@ retry_real_device(struct sink_sdl *d)
 			hal_sink_log(s, HAL_LOG_WARNING,
 				     "sdl sink: a sound device is available again on '%s'",
 				     SDL_GetCurrentAudioDriver());
-			if (d->started)
-				SDL_PauseAudioDevice(d->dev, 0);
+			resume_state(d);
 			return 1;
 		}
-		SDL_AudioQuit();
 	}
-	if (SDL_AudioInit("dummy") == 0)
-		d->dev = try_open(d, NULL);
-	if (!d->dev) {
+	if (!open_dummy(d)) {
 		hal_sink_log(s, HAL_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s",
 			     SDL_GetError());
 		return -EIO;
 	}
-	if (d->started)
-		SDL_PauseAudioDevice(d->dev, 0);
+	resume_state(d);
 	return 0;
 }
 
 static int
-sdl_start(struct hal_sink *s)
+sdl_set_active(struct hal_sink *s, bool active)
 {
 	struct sink_sdl *d = (struct sink_sdl *)s;
 
-	SDL_PauseAudioDevice(d->dev, 0);
-	d->started = true;
+	/* returns with no callback running (see the top of the file) */
+	SDL_PauseAudioDevice(d->dev, active ? 0 : 1);
+	d->active = active;
 	return 0;
-}
-
-static void
-sdl_stop(struct hal_sink *s)
-{
-	struct sink_sdl *d = (struct sink_sdl *)s;
-
-	SDL_PauseAudioDevice(d->dev, 1);
-	/* taking SDL's device lock waits for a callback in progress */
-	SDL_LockAudioDevice(d->dev);
-	SDL_UnlockAudioDevice(d->dev);
-	d->started = false;
 }
 
 static int
@@ -177,13 +189,13 @@ sdl_poll(struct hal_sink *s)
 		hal_sink_log(s, HAL_LOG_ERR, "%s", err);
 		return -EIO;
 	}
-	if (d->started)
-		SDL_PauseAudioDevice(d->dev, 0);
+	resume_state(d);
 	return 1;
 }
 
+/* Also undoes a half-done sdl_open: SDL_QuitSubSystem balances its init. */
 static void
-sdl_destroy(struct hal_sink *s)
+sdl_close(struct hal_sink *s)
 {
 	struct sink_sdl *d = (struct sink_sdl *)s;
 
@@ -194,52 +206,43 @@ sdl_destroy(struct hal_sink *s)
 	free(d);
 }
 
-static const struct hal_sink_impl sdl_impl = {
-	.name = "sdl",
-	.start = sdl_start,
-	.stop = sdl_stop,
-	.poll = sdl_poll,
-	.destroy = sdl_destroy,
-};
-
-int
-hal_sink_sdl_create(const char *device, const struct hal_sink_opts *o, hal_sink_render_fn render,
-		    void *userdata, struct hal_sink **out, char *err, size_t errlen)
+static int
+sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_fn render,
+	 void *userdata, struct hal_sink **out, char *err, size_t errlen)
 {
 	struct sink_sdl *d = calloc(1, sizeof(*d));
+	int r;
 
-	if (!d) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	d->base.impl = &sdl_impl;
-	d->base.opts = *o;
-	/* the callback may run as soon as the device is unpaused: set these now */
-	d->base.render = render;
-	d->base.userdata = userdata;
-	if (device && *device && !(d->device = strdup(device))) {
+	if (!d || (device && *device && !(d->device = strdup(device)))) {
 		free(d);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* the callback may run as soon as the device is unpaused: set it now */
+	hal_sink_base_init(&d->base, &hal_sink_sdl_impl, opts, render, userdata);
 	if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
 		hal_sink_log(&d->base, HAL_LOG_WARNING,
 			     "sdl sink: audio init failed (%s); trying 'dummy'", SDL_GetError());
 		if (SDL_InitSubSystem(SDL_INIT_EVENTS) < 0 || SDL_AudioInit("dummy") < 0) {
 			snprintf(err, errlen, "sdl sink: cannot initialise SDL audio: %s",
 				 SDL_GetError());
-			free(d->device);
-			free(d);
-			return -EIO;
+			r = -EIO;
+			goto fail;
 		}
 	}
-	int r = open_device(d, err, errlen);
-	if (r < 0) {
-		SDL_QuitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS);
-		free(d->device);
-		free(d);
-		return r;
-	}
+	if ((r = open_device(d, err, errlen)) < 0)
+		goto fail;
 	*out = &d->base;
 	return 0;
+fail:
+	sdl_close(&d->base);
+	return r;
 }
+
+const struct hal_sink_impl hal_sink_sdl_impl = {
+	.scheme = {"sdl", "sdl[:DEVICE]"},
+	.open = sdl_open,
+	.close = sdl_close,
+	.set_active = sdl_set_active,
+	.poll = sdl_poll,
+};

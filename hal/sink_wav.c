@@ -9,7 +9,7 @@
  * (no stdio buffer), so after a flush the file holds everything rendered.
  */
 #define _GNU_SOURCE
-#include "hal/sink.h"
+#include "hal/sink_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,19 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BLOCK 4096
-
 struct sink_wav {
 	struct hal_sink base; /* first */
 	int fd;
 	enum hal_sink_wav_format format;
-	uint32_t header_len;
 	uint64_t data_bytes;
 	uint64_t since_sync;
 	int error; /* first write error, sticky */
 	char *path; /* for the error messages */
-	float buf[2 * BLOCK];
-	int16_t pcm[2 * BLOCK];
+	int16_t pcm[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK]; /* S16 conversion */
 };
 
 static void
@@ -53,7 +49,7 @@ build_header(struct sink_wav *w, uint8_t *h)
 {
 	bool fl = w->format == HAL_SINK_WAV_FLOAT32;
 	uint32_t bits = fl ? 32 : 16;
-	uint32_t block = HAL_SINK_CHANNELS * bits / 8;
+	uint32_t block = HAL_AUDIO_CHANNELS * bits / 8;
 	uint32_t fmt_len = fl ? 18 : 16;
 	uint32_t header = 12 + 8 + fmt_len + (fl ? 12 : 0) + 8;
 	uint64_t max = 0xffffffffu - header;
@@ -64,9 +60,9 @@ build_header(struct sink_wav *w, uint8_t *h)
 	p += 12;
 	memcpy(p, "fmt ", 4), le32(p + 4, fmt_len);
 	le16(p + 8, fl ? 3 : 1);             /* IEEE float / PCM */
-	le16(p + 10, HAL_SINK_CHANNELS);
-	le32(p + 12, HAL_SINK_RATE);
-	le32(p + 16, HAL_SINK_RATE * block); /* byte rate */
+	le16(p + 10, HAL_AUDIO_CHANNELS);
+	le32(p + 12, HAL_AUDIO_RATE);
+	le32(p + 16, HAL_AUDIO_RATE * block); /* byte rate */
 	le16(p + 20, block);
 	le16(p + 22, bits);
 	if (fl)
@@ -111,58 +107,48 @@ write_all(int fd, const void *p, size_t n)
 }
 
 static int
-wav_pull(struct hal_sink *s, uint32_t frames)
+wav_write(struct hal_sink *s, const float *buf, uint32_t frames)
 {
 	struct sink_wav *w = (struct sink_wav *)s;
+	const void *data = buf;
+	size_t bytes = sizeof(float) * HAL_AUDIO_CHANNELS * frames;
 
-	while (frames > 0) {
-		uint32_t k = frames < BLOCK ? frames : BLOCK;
-		s->render(s->userdata, w->buf, k);
-		s->frames += k;
-		frames -= k;
-		if (w->error)
-			continue; /* keep the clock running; report the error */
-		int r;
-		size_t bytes;
-		if (w->format == HAL_SINK_WAV_FLOAT32) {
-			bytes = sizeof(float) * 2 * k;
-			r = write_all(w->fd, w->buf, bytes);
-		} else {
-			for (uint32_t i = 0; i < 2 * k; i++) {
-				float x = w->buf[i] * 32767.0f;
-				x = x > 32767.0f ? 32767.0f : x < -32768.0f ? -32768.0f : x;
-				w->pcm[i] = (int16_t)lrintf(x);
-			}
-			bytes = sizeof(int16_t) * 2 * k;
-			r = write_all(w->fd, w->pcm, bytes);
+	if (w->error)
+		return w->error; /* the clock keeps running; the error stays */
+	if (w->format == HAL_SINK_WAV_S16) {
+		for (uint32_t i = 0; i < HAL_AUDIO_CHANNELS * frames; i++) {
+			float x = buf[i] * 32767.0f;
+			x = x > 32767.0f ? 32767.0f : x < -32768.0f ? -32768.0f : x;
+			w->pcm[i] = (int16_t)lrintf(x);
 		}
-		if (r < 0) {
-			w->error = r;
-			hal_sink_log(s, HAL_LOG_ERR, "wav sink: cannot write '%s': %s", w->path,
-				     strerror(-r));
-			continue;
-		}
-		w->data_bytes += bytes;
-		w->since_sync += k;
-		if (w->since_sync >= s->opts.wav_sync_frames)
-			write_header(w);
+		data = w->pcm;
+		bytes = sizeof(int16_t) * HAL_AUDIO_CHANNELS * frames;
 	}
-	return w->error;
+	int r = write_all(w->fd, data, bytes);
+	if (r < 0) {
+		w->error = r;
+		hal_sink_log(s, HAL_LOG_ERR, "wav sink: cannot write '%s': %s", w->path,
+			     strerror(-r));
+		return r;
+	}
+	w->data_bytes += bytes;
+	w->since_sync += frames;
+	if (w->since_sync >= s->opts.wav_sync_frames)
+		write_header(w);
+	return 0;
 }
 
 static int
 wav_flush(struct hal_sink *s)
 {
 	struct sink_wav *w = (struct sink_wav *)s;
-
-	if (w->fd < 0)
-		return -EBADF;
 	int r = write_header(w);
+
 	return w->error ? w->error : r;
 }
 
 static void
-wav_destroy(struct hal_sink *s)
+wav_close(struct hal_sink *s)
 {
 	struct sink_wav *w = (struct sink_wav *)s;
 
@@ -174,48 +160,50 @@ wav_destroy(struct hal_sink *s)
 	free(w);
 }
 
-static const struct hal_sink_impl wav_impl = {
-	.name = "wav",
-	.pull = wav_pull,
-	.flush = wav_flush,
-	.destroy = wav_destroy,
-};
-
-int
-hal_sink_wav_create(const char *path, const struct hal_sink_opts *o, struct hal_sink **out,
-		    char *err, size_t errlen)
+static int
+wav_open(const char *path, const struct hal_sink_opts *opts, hal_sink_render_fn render,
+	 void *userdata, struct hal_sink **out, char *err, size_t errlen)
 {
-	struct sink_wav *w = calloc(1, sizeof(*w));
+	struct sink_wav *w;
+	uint8_t h[64];
+	int r;
 
-	if (!w) {
+	if (!path || !*path) {
+		snprintf(err, errlen, "audio sink 'wav:' needs a file name");
+		return -EINVAL;
+	}
+	if (!(w = calloc(1, sizeof(*w))) || !(w->path = strdup(path))) {
+		free(w);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	w->base.impl = &wav_impl;
-	w->base.opts = *o;
-	if (w->base.opts.wav_sync_frames == 0)
-		w->base.opts.wav_sync_frames = HAL_SINK_RATE;
-	w->format = o->wav_format == HAL_SINK_WAV_S16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32;
-	w->path = strdup(path);
-	w->fd = w->path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	hal_sink_base_init(&w->base, &hal_sink_wav_impl, opts, render, userdata);
+	w->format = opts->wav_format == HAL_SINK_WAV_S16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32;
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
-		int r = w->path ? -errno : -ENOMEM;
+		r = -errno;
 		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(-r));
-		free(w->path);
-		free(w);
-		return r;
+		goto fail;
 	}
-	uint8_t h[64];
 	uint32_t n = build_header(w, h);
-	int r = write_all(w->fd, h, n);
-	if (r < 0) {
+	if ((r = write_all(w->fd, h, n)) < 0) {
 		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-r));
-		close(w->fd);
-		free(w->path);
-		free(w);
-		return r;
+		goto fail;
 	}
-	w->header_len = n;
 	*out = &w->base;
 	return 0;
+fail:
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	wav_close(&w->base);
+	return r;
 }
+
+const struct hal_sink_impl hal_sink_wav_impl = {
+	.scheme = {"wav", "wav:FILE"},
+	.open = wav_open,
+	.close = wav_close,
+	.write = wav_write,
+	.flush = wav_flush,
+};

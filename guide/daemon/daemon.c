@@ -150,7 +150,7 @@ set_up(struct daemon *d)
 	d->tour = daemon_tour_create(d, d->route);
 	if (!d->tour || daemon_control_open(d) < 0)
 		return 1;
-	if (!o->offline && hal_sink_start(d->sink) < 0) {
+	if (!o->offline && hal_sink_set_active(d->sink, true) < 0) {
 		guide_log(HAL_LOG_ERR, "audio: cannot start %s", o->audio);
 		return 1;
 	}
@@ -185,15 +185,15 @@ fill_summary(struct daemon *d, struct guided_summary *s)
 	s->clips_started = d->sum.clips_started;
 	s->clips_completed = d->sum.clips_completed;
 	s->clips_cut = d->sum.clips_cut;
-	s->audio_s = (double)hal_sink_frames(d->sink) / MIXER_RATE;
-	s->speech_s = (double)d->sum.narration_frames / MIXER_RATE;
+	s->audio_s = (double)hal_sink_frames(d->sink) / HAL_AUDIO_RATE;
+	s->speech_s = (double)d->sum.narration_frames / HAL_AUDIO_RATE;
 }
 
 static void
 tear_down(struct daemon *d)
 {
 	if (d->sink) {
-		hal_sink_stop(d->sink);
+		hal_sink_set_active(d->sink, false);
 		hal_sink_flush(d->sink);
 	}
 	if (d->mixer && d->tour)

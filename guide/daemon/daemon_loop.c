@@ -104,7 +104,7 @@ render_audio(struct daemon *d)
 	if (!d->pulled)
 		return;
 	int64_t clk = hal_clock_now_ms(&d->time.clock);
-	uint64_t want = (uint64_t)(clk - d->audio_clock0) * (MIXER_RATE / 1000);
+	uint64_t want = (uint64_t)(clk - d->audio_clock0) * (HAL_AUDIO_RATE / 1000);
 	uint64_t have = hal_sink_frames(d->sink);
 	if (want <= have)
 		return;

@@ -90,7 +90,7 @@ daemon_player_pump(struct daemon *d)
 	struct mixer_event e;
 
 	while (mixer_next_event(d->mixer, &e)) {
-		int64_t t = d->o->offline ? d->t0_ms + (int64_t)(e.frame / (MIXER_RATE / 1000))
+		int64_t t = d->o->offline ? d->t0_ms + (int64_t)(e.frame / (HAL_AUDIO_RATE / 1000))
 					  : daemon_now(d);
 		struct daemon_playing *p = find_playing(d, e.user_id);
 		uint64_t token = e.user_id & ((1ull << 40) - 1);

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A file of tests/audio/data; the result stays valid for 8 calls. */
 static inline const char *
 data_path(const char *name)
 {
-	static char buf[4][1024];
+	static char buf[8][1024];
 	static int k;
 	const char *root = getenv("GUIDE_SOURCE_ROOT");
-	char *p = buf[k++ & 3];
+	char *p = buf[k++ & 7];
 	snprintf(p, 1024, "%s/tests/audio/data/%s", root ? root : GUIDE_SOURCE_ROOT, name);
 	return p;
 }

@@ -53,8 +53,8 @@ play_through(const char *spec, const char *clip, struct evlog *log)
 	CHECK_STR(hal_sink_name(s), "sdl");
 	CHECK(!hal_sink_is_pulled(s));
 	CHECK_INT(hal_sink_pull(s, 100), -ENOTSUP);
-	CHECK(s->buffer_frames == 512);
-	CHECK_INT(hal_sink_start(s), 0);
+	CHECK_INT(hal_sink_buffer_frames(s), 512);
+	CHECK_INT(hal_sink_set_active(s, true), 0);
 	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path(clip), 0.75f, 9, err,
 				    sizeof(err));
 	CHECK(h > 0);
@@ -66,7 +66,17 @@ play_through(const char *spec, const char *clip, struct evlog *log)
 		done = find_event(log, MIXER_EV_FINISHED, h) != NULL;
 	}
 	CHECK(done);
-	hal_sink_stop(s);
+	/* inactive: no callback runs from the moment set_active returns */
+	CHECK_INT(hal_sink_set_active(s, false), 0);
+	uint64_t paused_at = hal_sink_frames(s);
+	usleep(100 * 1000);
+	CHECK(hal_sink_frames(s) == paused_at);
+	/* active again: the callback comes back */
+	CHECK_INT(hal_sink_set_active(s, true), 0);
+	for (int i = 0; i < 4000 && hal_sink_frames(s) == paused_at; i++)
+		usleep(5000);
+	CHECK(hal_sink_frames(s) > paused_at);
+	CHECK_INT(hal_sink_set_active(s, false), 0);
 	CHECK(hal_sink_frames(s) >= 48000);
 	CHECK_INT(mixer_underruns(m), 0);
 	hal_sink_destroy(s);

@@ -170,13 +170,22 @@ test_null_and_errors(void)
 	CHECK_INT(hal_sink_frames(s), 10000);
 	CHECK_INT(g.t, 10000);
 	CHECK_INT(g.calls, 3); /* blocks of 4096 */
+	CHECK_INT(hal_sink_set_active(s, true), 0); /* pulled: a no-op */
+	CHECK_INT(hal_sink_pull(s, 100), 0);
+	CHECK_INT(hal_sink_set_active(s, false), 0);
+	CHECK_INT(hal_sink_frames(s), 10100);
+	CHECK_INT(hal_sink_buffer_frames(s), 0);
 	CHECK_INT(hal_sink_poll(s), 0);
 	CHECK_INT(hal_sink_flush(s), 0);
 	hal_sink_destroy(s);
 	hal_sink_destroy(NULL);
 
 	CHECK_INT(hal_sink_create("alsa", gen_render, &g, NULL, &s, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "unknown audio sink 'alsa'"));
+	CHECK_STR(err, "unknown audio sink 'alsa' (sdl[:DEVICE] | wav:FILE | null)");
+	/* the scheme is the whole name before ':' */
+	CHECK_INT(hal_sink_create("nullx", gen_render, &g, NULL, &s, err, sizeof(err)), -EINVAL);
+	CHECK_INT(hal_sink_create("null:x", gen_render, &g, NULL, &s, err, sizeof(err)), -EINVAL);
+	CHECK_INT(hal_sink_create("wav", gen_render, &g, NULL, &s, err, sizeof(err)), -EINVAL);
 	CHECK_INT(hal_sink_create("wav:", gen_render, &g, NULL, &s, err, sizeof(err)), -EINVAL);
 	CHECK_INT(hal_sink_create("wav:/nonexistent/dir/x.wav", gen_render, &g, NULL, &s, err,
 				  sizeof(err)),

@@ -7,10 +7,16 @@
  *   latency             play request -> first non-silent sample out of the
  *                       render call, with a thread pacing render like a
  *                       device (buffers of 512 and 1024 frames)
+ *   idle     [SECONDS]  what an sdl sink costs while nothing plays: the
+ *                       whole process's CPU and sleeps per second with the
+ *                       device active (mixing silence), inactive (paused,
+ *                       hal_sink_set_active) and closed, SECONDS each (3);
+ *                       SDL_AUDIODRIVER picks the driver (dummy in tests)
  */
 #define _GNU_SOURCE
 #include "audio/mixer.h"
 #include "config.h"
+#include "hal/sink.h"
 #include "tests/audio/audio-test.h"
 
 #include <dirent.h>
@@ -127,7 +133,7 @@ bench_decode(int argc, char **argv)
 				have_opusdec = false;
 			d = x < d ? x : d;
 		}
-		double s = (double)total / 48000.0;
+		double s = (double)total / HAL_AUDIO_RATE;
 		const char *base = strrchr(clips[i], '/') ? strrchr(clips[i], '/') + 1 : clips[i];
 		printf("clip=%s seconds=%.3f ours_ms_per_s=%.3f opusdec_ms_per_s=%.3f "
 		       "bare_ms_per_s=%.3f\n",
@@ -214,7 +220,7 @@ bench_bare(int voices, long frames)
 static int
 bench_mix(void)
 {
-	long frames = 48000L * 60; /* a minute of output */
+	long frames = HAL_AUDIO_RATE * 60L; /* a minute of output */
 	double m4 = 1e9, m16 = 1e9, b16 = 1e9;
 	for (int r = 0; r < 3; r++) {
 		double x = bench_mix_voices(4, frames);
@@ -249,7 +255,7 @@ device_main(void *arg)
 	struct device *d = arg;
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	long period_ns = (long)d->buffer * 1000000000L / 48000;
+	long period_ns = (long)d->buffer * 1000000000L / HAL_AUDIO_RATE;
 	/* like a real audio thread: real-time priority if allowed */
 	struct sched_param sp = { .sched_priority = 10 };
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
@@ -333,7 +339,7 @@ bench_latency_buffer(uint32_t buffer)
 	printf("latency_buffer%u_mean_ms=%.2f\n", buffer, 1e3 * sum / N);
 	printf("latency_buffer%u_p95_ms=%.2f\n", buffer, 1e3 * all[N * 95 / 100]);
 	printf("latency_buffer%u_max_ms=%.2f (target <= %.2f)\n", buffer, 1e3 * max,
-	       1e3 * buffer / 48000.0 + 5.0);
+	       1e3 * buffer / HAL_AUDIO_RATE + 5.0);
 	/* 0 = every play sounded in the first render call that began after
 	 * mixer_play returned: the rest of the latency is the device period and
 	 * the scheduling of the thread that stands in for the device */
@@ -351,6 +357,59 @@ bench_latency(void)
 	return 0;
 }
 
+/* ---- idle ---- */
+
+static void
+idle_phase(const char *name, double seconds)
+{
+	struct rusage r0, r1;
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+
+	getrusage(RUSAGE_SELF, &r0);
+	double t0 = now_s(CLOCK_MONOTONIC);
+	while (nanosleep(&ts, &ts) < 0)
+		;
+	double wall = now_s(CLOCK_MONOTONIC) - t0;
+	getrusage(RUSAGE_SELF, &r1);
+	double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+		     (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+		     1e-6 * (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec +
+				     r1.ru_stime.tv_usec - r0.ru_stime.tv_usec);
+	/* every sleep of every thread is a voluntary context switch */
+	printf("idle_%s_cpu_pct=%.3f\n", name, 100.0 * cpu / wall);
+	printf("idle_%s_sleeps_per_s=%.1f\n", name, (double)(r1.ru_nvcsw - r0.ru_nvcsw) / wall);
+}
+
+static int
+bench_idle(int argc, char **argv)
+{
+	double seconds = argc > 0 ? atof(argv[0]) : 3.0;
+	struct mixer *m;
+	struct hal_sink *s;
+	char err[256];
+
+	if (!(seconds > 0))
+		seconds = 3.0;
+	if (mixer_create(NULL, &m) < 0)
+		return 1;
+	if (hal_sink_create("sdl", mixer_sink_render, m, NULL, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		mixer_destroy(m);
+		return 1;
+	}
+	const char *driver = getenv("SDL_AUDIODRIVER");
+	printf("idle_driver=%s\nidle_buffer_frames=%u\n", driver ? driver : "(SDL's choice)",
+	       hal_sink_buffer_frames(s));
+	hal_sink_set_active(s, true);
+	idle_phase("active", seconds);
+	hal_sink_set_active(s, false);
+	idle_phase("inactive", seconds);
+	hal_sink_destroy(s);
+	idle_phase("closed", seconds);
+	mixer_destroy(m);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,6 +420,9 @@ main(int argc, char **argv)
 		return bench_mix();
 	if (strcmp(mode, "latency") == 0)
 		return bench_latency();
-	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency\n", argv[0]);
+	if (strcmp(mode, "idle") == 0)
+		return bench_idle(argc - 2, argv + 2);
+	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS]\n",
+		argv[0]);
 	return 2;
 }

@@ -95,7 +95,9 @@ test_specs(const char *root)
 		const char *msg;
 	} cases[] = {
 		{"", -EINVAL, "empty GPS source"},
-		{"serial:/dev/ttyUSB0", -EINVAL, "unknown GPS source 'serial:/dev/ttyUSB0'"},
+		{"serial:/dev/ttyUSB0", -EINVAL,
+		 "unknown GPS source 'serial:/dev/ttyUSB0' (gpsd[:HOST[:PORT]] | nmea:FILE | gpx:FILE)"},
+		{"gpxx:/tmp/x.gpx", -EINVAL, "unknown GPS source 'gpxx:/tmp/x.gpx'"},
 		{"nmea", -EINVAL, "nmea: needs a file"},
 		{"nmea:", -EINVAL, "nmea: needs a file"},
 		{"gpx:/nonexistent/x.gpx", -ENOENT, "gpx: /nonexistent/x.gpx: No such file"},
