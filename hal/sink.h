@@ -63,13 +63,15 @@ void hal_sink_destroy(struct hal_sink *s);
 
 /* Whether a pushed sink calls the render callback.  A new sink is inactive.
  *   active   sdl: the device is unpaused; the callback runs on SDL's thread.
- *   inactive sdl: the device is paused and plays silence without calling
- *            the callback.  When hal_sink_set_active(s, false) returns, no
+ *   inactive sdl: the device is closed (a paused SDL device would still
+ *            wake every period).  When hal_sink_set_active(s, false) returns, no
  *            callback is running and none starts until it is made active
  *            again: the caller may then touch (or destroy) what the callback
  *            uses.  Frames do not count while inactive.
- * Make it inactive while nothing plays to save the callback's CPU, and
- * before destroying what the callback uses.  Pulled sinks: a no-op (the
+ * Make it inactive while nothing plays (a device left idle costs a wake-up
+ * every period), and before destroying what the callback uses.  Making it
+ * active opens the device again: within a period of the call the callback
+ * runs.  Pulled sinks: a no-op (the
  * caller keeps pulling, silence included, so a WAV stays exact to the
  * clock).  Returns 0 or a negative errno. */
 int hal_sink_set_active(struct hal_sink *s, bool active);

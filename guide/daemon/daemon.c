@@ -150,10 +150,7 @@ set_up(struct daemon *d)
 	d->tour = daemon_tour_create(d, d->route);
 	if (!d->tour || daemon_control_open(d) < 0)
 		return 1;
-	if (!o->offline && hal_sink_set_active(d->sink, true) < 0) {
-		guide_log(HAL_LOG_ERR, "audio: cannot start %s", o->audio);
-		return 1;
-	}
+	/* the sound device opens when the first clip plays (daemon_player.c) */
 	return 0;
 }
 
@@ -216,7 +213,7 @@ tear_down(struct daemon *d)
 int
 guided_run(const struct guided_options *o, struct guided_summary *summary)
 {
-	struct daemon dd = {.o = o, .sigfd = -1}, *d = &dd;
+	struct daemon dd = {.o = o, .sigfd = -1, .audio_idle_since = -1}, *d = &dd;
 
 	if (summary)
 		memset(summary, 0, sizeof(*summary));

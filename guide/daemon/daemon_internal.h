@@ -35,10 +35,15 @@ struct json_object;
 struct route;
 
 #define DAEMON_OFFLINE_STEP_MS 10 /* offline audio block: 480 frames */
-#define DAEMON_BUSY_STEP_MS 20    /* in real time while a clip plays: mixer events */
+/* In real time while a clip plays the loop looks at the mixer's events this
+ * often: a clip's end is seen (and the next language starts) at most this
+ * late.  Each wake-up costs about as much as decoding 10 ms of speech on a
+ * slow board; 100 ms keeps the loop well under the decoder's cost. */
+#define DAEMON_BUSY_STEP_MS 100
 #define DAEMON_MAX_PLAYING 8
 #define DAEMON_GPS_SILENCE_MS 5000 /* no fix this long: gps_lost */
 #define DAEMON_CUT_FADE_MS 250     /* a cut story fades out, it does not click */
+#define DAEMON_AUDIO_LINGER_MS 5000 /* the sound device stays open this long after a clip */
 
 /* ---- time (daemon_time.c) ---------------------------------------------- */
 
@@ -89,6 +94,8 @@ struct daemon {
 	struct mixer *mixer;
 	struct hal_sink *sink;
 	bool pulled;
+	bool audio_active;        /* the (pushed) sink's device is open */
+	int64_t audio_idle_since; /* clock; -1 while something plays */
 	struct hal_gps *gps;
 	bool replay;
 	struct fix_filter *filter;
@@ -156,6 +163,11 @@ void daemon_gps_check_silence(struct daemon *d, int64_t now);
 /* daemon_player.c */
 extern const struct tour_player_impl daemon_player_impl;
 void daemon_player_pump(struct daemon *d);
+/* Opens the sound device if it is closed; before a clip plays. */
+int daemon_audio_wake(struct daemon *d);
+/* Closes it once nothing has played for DAEMON_AUDIO_LINGER_MS; returns the
+ * clock time it will close at, or -1 (open and busy, or closed). */
+int64_t daemon_audio_idle(struct daemon *d, int64_t clk);
 
 /* daemon_reload.c */
 int daemon_route_load(const char *path, struct route **out, struct json_object *errors);

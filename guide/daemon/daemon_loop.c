@@ -77,6 +77,8 @@ next_due(struct daemon *d)
 		return min_due(due, clk + DAEMON_OFFLINE_STEP_MS);
 	if (audio_busy(d))
 		due = min_due(due, clk + DAEMON_BUSY_STEP_MS);
+	if (d->audio_active && d->audio_idle_since >= 0) /* the device's closing */
+		due = min_due(due, d->audio_idle_since + DAEMON_AUDIO_LINGER_MS);
 	struct tour_status ts;
 	tour_get_status(d->tour, &ts);
 	if (ts.state == TOUR_RUNNING || ts.state == TOUR_PAUSED)
@@ -151,6 +153,7 @@ housekeeping(struct daemon *d)
 	if (hal_clock_is_virtual(&d->time.clock))
 		return;
 	int64_t clk = hal_clock_now_ms(&d->time.clock);
+	daemon_audio_idle(d, clk);
 	if (clk - d->last_sink_poll_ms >= SINK_POLL_MS) {
 		hal_sink_poll(d->sink);
 		d->last_sink_poll_ms = clk;

@@ -3,8 +3,10 @@
 #include "guide/daemon/daemon_internal.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "guide/log.h"
+#include "hal/sink.h"
 #include "routes/route.h"
 
 static struct daemon_playing *
@@ -28,6 +30,8 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 			slot = &d->playing[i];
 	if (!slot)
 		return -EBUSY;
+	if (daemon_audio_wake(d) < 0)
+		return -EIO;
 	mixer_handle h = mixer_play(d->mixer,
 				    kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT,
 				    clip->path, 1.0f, DAEMON_USER_ID(d->generation, token), err,
@@ -127,4 +131,49 @@ daemon_player_pump(struct daemon *d)
 			break;
 		}
 	}
+}
+
+/* The sound device is open only while there is something to play: a device
+ * left open wakes every period to play silence, which is most of what a
+ * guide waiting for its next stop or tour would cost (issue 11).  It opens
+ * before a clip is handed to the mixer (the mixer takes the clip on its
+ * next render) and closes after DAEMON_AUDIO_LINGER_MS without a voice, so
+ * that the languages of one stop and a stop right after another do not
+ * reopen it.  Pulled sinks (wav, null) stay as they are. */
+int
+daemon_audio_wake(struct daemon *d)
+{
+	d->audio_idle_since = -1;
+	if (d->pulled || d->audio_active)
+		return 0;
+	int r = hal_sink_set_active(d->sink, true);
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "audio: cannot open the sound device: %s", strerror(-r));
+		return r;
+	}
+	d->audio_active = true;
+	return 0;
+}
+
+int64_t
+daemon_audio_idle(struct daemon *d, int64_t clk)
+{
+	if (d->pulled || !d->audio_active)
+		return -1;
+	struct tour_status ts;
+	tour_get_status(d->tour, &ts);
+	if (ts.playing || mixer_active_voices(d->mixer) > 0) {
+		d->audio_idle_since = -1;
+		return -1;
+	}
+	if (d->audio_idle_since < 0)
+		d->audio_idle_since = clk;
+	int64_t close_at = d->audio_idle_since + DAEMON_AUDIO_LINGER_MS;
+	if (clk < close_at)
+		return close_at;
+	/* every voice has ended: its last events are in the mixer's queue */
+	daemon_player_pump(d);
+	hal_sink_set_active(d->sink, false);
+	d->audio_active = false;
+	return -1;
 }

@@ -27,8 +27,11 @@ log_cb(void *ud, enum hal_log_level level, const char *msg)
 }
 
 /* plays the clip through spec; returns the mixer's events */
+/* Plays clip through the sdl sink to its end.  reopen: then makes the sink
+ * inactive (the device closes) and active again (it reopens; on the disk
+ * driver that starts a new file, so the disk test leaves it out). */
 static int
-play_through(const char *spec, const char *clip, struct evlog *log)
+play_through(const char *spec, const char *clip, struct evlog *log, bool reopen)
 {
 	struct mixer_config c;
 	struct mixer *m;
@@ -71,12 +74,15 @@ play_through(const char *spec, const char *clip, struct evlog *log)
 	uint64_t paused_at = hal_sink_frames(s);
 	usleep(100 * 1000);
 	CHECK(hal_sink_frames(s) == paused_at);
-	/* active again: the callback comes back */
-	CHECK_INT(hal_sink_set_active(s, true), 0);
-	for (int i = 0; i < 4000 && hal_sink_frames(s) == paused_at; i++)
-		usleep(5000);
-	CHECK(hal_sink_frames(s) > paused_at);
-	CHECK_INT(hal_sink_set_active(s, false), 0);
+	if (reopen) {
+		/* active again: the device reopens and the callback comes back */
+		CHECK_INT(hal_sink_set_active(s, true), 0);
+		for (int i = 0; i < 4000 && hal_sink_frames(s) == paused_at; i++)
+			usleep(5000);
+		CHECK(hal_sink_frames(s) > paused_at);
+		CHECK_INT(hal_sink_set_active(s, false), 0);
+		CHECK_INT(hal_sink_set_active(s, false), 0); /* twice: a no-op */
+	}
 	CHECK(hal_sink_frames(s) >= 48000);
 	CHECK_INT(mixer_underruns(m), 0);
 	hal_sink_destroy(s);
@@ -92,7 +98,7 @@ test_disk(void)
 	CHECK(file != NULL);
 	if (!file)
 		return;
-	if (play_through("sdl", "chord-stereo.opus", &log) < 0)
+	if (play_through("sdl", "chord-stereo.opus", &log, false) < 0)
 		return;
 	/* the expected mix: the same play rendered offline */
 	struct mixer_config c;
@@ -133,7 +139,7 @@ test_disk(void)
 	fprintf(stderr, "disk: %ld frames written, clip at frame %ld, %ld samples equal\n",
 		frames, off / 2, cmp - bad);
 	const struct mixer_event *st = log.n ? &log.ev[0] : NULL;
-	/* SDL writes silence of its own while the device is paused, so the
+	/* SDL may write silence of its own before the first callback, so the
 	 * mixer's frame count is at most the position in the file */
 	CHECK(st && st->type == MIXER_EV_STARTED && (long)st->frame <= off / 2 &&
 	      st->frame % 512 == 0);
@@ -149,12 +155,12 @@ main(int argc, char **argv)
 	if (strcmp(mode, "disk") == 0) {
 		test_disk();
 	} else if (strcmp(mode, "fallback") == 0) {
-		play_through("sdl:no-such-device-here", "sine440-mono.opus", &log);
+		play_through("sdl:no-such-device-here", "sine440-mono.opus", &log, true);
 		fprintf(stderr, "warnings:\n%s", warnings);
 		CHECK(strstr(warnings, "cannot open device 'no-such-device-here'"));
 		CHECK(strstr(warnings, "falling back to 'dummy'"));
 	} else {
-		play_through("sdl", "sine440-mono.opus", &log);
+		play_through("sdl", "sine440-mono.opus", &log, true);
 		CHECK_STR(warnings, "");
 	}
 	TEST_EXIT();
