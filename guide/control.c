@@ -36,22 +36,7 @@ struct control_server {
 	unsigned n_clients;
 };
 
-static void
-srv_log(struct control_server *srv, enum hal_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-srv_log(struct control_server *srv, enum hal_log_level level, const char *fmt, ...)
-{
-	if (!srv->opts.log)
-		return;
-	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	srv->opts.log(srv->opts.data, level, buf);
-}
+#define srv_log(srv, level, ...) hal_logf((srv)->opts.log, (srv)->opts.data, level, __VA_ARGS__)
 
 static int
 make_listener(const char *path, mode_t mode)

@@ -18,6 +18,10 @@
 #include <sys/types.h>
 #include "hal/log.h"
 
+/* Where guided listens and guidectl connects unless told otherwise (systemd's
+ * RuntimeDirectory=guide makes the folder). */
+#define CONTROL_DEFAULT_PATH "/run/guide/control"
+
 #define CONTROL_MAX_LINE 1024
 #define CONTROL_MAX_ARGS 16
 #define CONTROL_MAX_PENDING (256 * 1024)

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_CONTROL "/run/guide/control"
 
 static void
 usage(FILE *f)
@@ -32,7 +31,7 @@ usage(FILE *f)
 		"  --json          print the daemon's JSON reply as is\n"
 		"  -h, --help      this help\n"
 		"Exit status: 0 done, 1 the daemon is not running or refused, 2 bad usage.\n",
-		DEFAULT_CONTROL);
+		CONTROL_DEFAULT_PATH);
 }
 
 struct command {
@@ -143,7 +142,7 @@ main(int argc, char **argv)
 	int c;
 
 	if (!control || !*control)
-		control = DEFAULT_CONTROL;
+		control = CONTROL_DEFAULT_PATH;
 	/* options before the command only: "start --lang" belongs to the command */
 	while ((c = getopt_long(argc, argv, "+c:jhV", opts, NULL)) != -1) {
 		switch (c) {

@@ -23,8 +23,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define GUIDED_DEFAULT_CONTROL "/run/guide/control"
-
 /* What the live status line shows; handed to guided_options.on_status. */
 struct guided_live {
 	int64_t now_ms; /* guide time, UTC */

@@ -186,7 +186,7 @@ daemon_control_open(struct daemon *d)
 	if (!path) {
 		if (d->o->offline)
 			return 0;
-		path = GUIDED_DEFAULT_CONTROL;
+		path = CONTROL_DEFAULT_PATH;
 		mkdir("/run/guide", 0750); /* systemd's RuntimeDirectory= makes it otherwise */
 	}
 	struct control_server_options co = {

@@ -1,6 +1,7 @@
 /* guided: the audio guide daemon on the shuttle.  Parses options and hands
  * over to the daemon library; see guide/daemon.h. */
 #include "config.h"
+#include "guide/control.h"
 #include "guide/daemon/daemon.h"
 #include "guide/log.h"
 
@@ -30,7 +31,7 @@ usage(FILE *f)
 		"  --offline        virtual clock: consume the replay as fast as the CPU allows;\n"
 		"                   needs --audio wav:FILE or null\n"
 		"  --events FILE|-  JSON Lines event log (- for stdout)\n"
-		"  --control PATH   control socket (default " GUIDED_DEFAULT_CONTROL ";\n"
+		"  --control PATH   control socket (default " CONTROL_DEFAULT_PATH ";\n"
 		"                   none under --offline unless given)\n"
 		"  --control-same-user  refuse control clients of other users (root excepted);\n"
 		"                   otherwise the socket's mode 0660 decides\n"
