@@ -1,5 +1,6 @@
 #include "guide/log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@ guide_log_set_level(enum hal_log_level max)
 	log_max = max;
 }
 
-void
+static void __attribute__((format(printf, 2, 0)))
 guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {

@@ -5,12 +5,10 @@
  * prefix is dropped. */
 #pragma once
 
-#include <stdarg.h>
+
 
 #include "hal/log.h"
 
 void guide_log_set_level(enum hal_log_level max);
 void guide_log(enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));

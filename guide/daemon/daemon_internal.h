@@ -163,8 +163,6 @@ void daemon_gps_check_silence(struct daemon *d, int64_t now);
 /* daemon_player.c */
 extern const struct tour_player_impl daemon_player_impl;
 void daemon_player_pump(struct daemon *d);
-/* Opens the sound device if it is closed; before a clip plays. */
-int daemon_audio_wake(struct daemon *d);
 /* Closes it once nothing has played for DAEMON_AUDIO_LINGER_MS; returns the
  * clock time it will close at, or -1 (open and busy, or closed). */
 int64_t daemon_audio_idle(struct daemon *d, int64_t clk);

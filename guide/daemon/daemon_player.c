@@ -18,6 +18,28 @@ find_playing(struct daemon *d, uint64_t user_id)
 	return NULL;
 }
 
+/* The sound device is open only while there is something to play: a device
+ * left open wakes every period to play silence, which is most of what a
+ * guide waiting for its next stop or tour would cost (issue 11).  It opens
+ * before a clip is handed to the mixer (the mixer takes the clip on its
+ * next render) and closes after DAEMON_AUDIO_LINGER_MS without a voice, so
+ * that the languages of one stop and a stop right after another do not
+ * reopen it.  Pulled sinks (wav, null) stay as they are. */
+static int
+daemon_audio_wake(struct daemon *d)
+{
+	d->audio_idle_since = -1;
+	if (d->pulled || d->audio_active)
+		return 0;
+	int r = hal_sink_set_active(d->sink, true);
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "audio: cannot open the sound device: %s", strerror(-r));
+		return r;
+	}
+	d->audio_active = true;
+	return 0;
+}
+
 static int
 player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, uint64_t token)
 {
@@ -131,28 +153,6 @@ daemon_player_pump(struct daemon *d)
 			break;
 		}
 	}
-}
-
-/* The sound device is open only while there is something to play: a device
- * left open wakes every period to play silence, which is most of what a
- * guide waiting for its next stop or tour would cost (issue 11).  It opens
- * before a clip is handed to the mixer (the mixer takes the clip on its
- * next render) and closes after DAEMON_AUDIO_LINGER_MS without a voice, so
- * that the languages of one stop and a stop right after another do not
- * reopen it.  Pulled sinks (wav, null) stay as they are. */
-int
-daemon_audio_wake(struct daemon *d)
-{
-	d->audio_idle_since = -1;
-	if (d->pulled || d->audio_active)
-		return 0;
-	int r = hal_sink_set_active(d->sink, true);
-	if (r < 0) {
-		guide_log(HAL_LOG_ERR, "audio: cannot open the sound device: %s", strerror(-r));
-		return r;
-	}
-	d->audio_active = true;
-	return 0;
 }
 
 int64_t
