@@ -26,26 +26,10 @@ ctl_log(void *data, enum hal_log_level level, const char *msg)
 	guide_log(level, "%s", msg);
 }
 
+/* What the GPS says and where the cart is on the tour's path. */
 static json_object *
-status_json(struct daemon *d)
+status_position(struct daemon *d, const struct tour_status *ts, int64_t now)
 {
-	json_object *r = json_object_new_object();
-	struct tour_status ts;
-	int64_t now = daemon_now(d);
-
-	tour_get_status(d->tour, &ts);
-	json_object_object_add(r, "ok", json_object_new_boolean(1));
-	json_object_object_add(r, "route", json_object_new_string(d->route->id ? d->route->id : ""));
-	json_object_object_add(r, "tour", ts.tour ? json_object_new_string(ts.tour) : NULL);
-	json_object_object_add(r, "state", json_object_new_string(tour_state_to_str(ts.state)));
-	unsigned nl;
-	const char *const *langs = tour_langs(d->tour, &nl);
-	json_object *jl = json_object_new_array();
-	for (unsigned i = 0; i < nl; i++)
-		json_object_array_add(jl, json_object_new_string(langs[i]));
-	json_object_object_add(r, "langs", jl);
-	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
-
 	json_object *pos = json_object_new_object();
 	json_object_object_add(pos, "source", json_object_new_string(d->o->gps));
 	if (d->have_fix) {
@@ -64,43 +48,19 @@ status_json(struct daemon *d)
 				       json_object_new_double((double)(now - d->last_fix_ms) / 1000));
 	}
 	json_object_object_add(pos, "fix", json_object_new_boolean(d->gps_ok));
-	if (ts.tour && ts.pos.have_position) {
-		json_object_object_add(pos, "on_path", json_object_new_boolean(ts.pos.on_path));
-		json_object_object_add(pos, "progress_m", json_object_new_int((int)ts.pos.progress_m));
-		json_object_object_add(pos, "path_m", json_object_new_int((int)ts.pos.path_len_m));
+	if (ts->tour && ts->pos.have_position) {
+		json_object_object_add(pos, "on_path", json_object_new_boolean(ts->pos.on_path));
+		json_object_object_add(pos, "progress_m", json_object_new_int((int)ts->pos.progress_m));
+		json_object_object_add(pos, "path_m", json_object_new_int((int)ts->pos.path_len_m));
 	}
-	json_object_object_add(r, "position", pos);
+	return pos;
+}
 
-	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
-	if (tour && ts.next_entry < tour->n_stops) {
-		const struct route_stop *s = &d->route->stops[tour->stops[ts.next_entry]];
-		json_object *n = json_object_new_object();
-		json_object_object_add(n, "poi", json_object_new_string(s->id));
-		const char *name = route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
-		if (name)
-			json_object_object_add(n, "name", json_object_new_string(name));
-		if (ts.pos.have_position)
-			json_object_object_add(
-				n, "distance_m",
-				json_object_new_int((int)geo_distance_m(ts.pos.lat, ts.pos.lon,
-									s->fence.center.lat,
-									s->fence.center.lon)));
-		json_object_object_add(r, "next", n);
-	}
-	if (ts.playing) {
-		json_object *p = json_object_new_object();
-		json_object_object_add(p, "poi", json_object_new_string(ts.playing));
-		json_object_object_add(p, "lang", json_object_new_string(ts.lang ? ts.lang : ""));
-		json_object_object_add(r, "playing", p);
-		json_object_object_add(r, "current", json_object_get(p));
-	}
-	json_object *queue = json_object_new_array();
-	for (unsigned i = 0; tour && i < tour->n_stops; i++)
-		if (tour_entry_outcome(d->tour, i) == TOUR_ENTRY_QUEUED)
-			json_object_array_add(
-				queue, json_object_new_string(d->route->stops[tour->stops[i]].id));
-	json_object_object_add(r, "queue", queue);
-
+/* Counters: fixes and rejections, audio, GPS source, and for a shift-long
+ * soak the heap and descriptors (they must stay flat). */
+static json_object *
+status_counters(struct daemon *d)
+{
 	json_object *c = json_object_new_object();
 	json_object_object_add(c, "fixes", json_object_new_int64((int64_t)d->fixes));
 	json_object *rej = json_object_new_object();
@@ -132,7 +92,62 @@ status_json(struct daemon *d)
 		fds--; /* the DIR's own */
 	}
 	json_object_object_add(c, "open_fds", json_object_new_int(fds));
-	json_object_object_add(r, "counters", c);
+	return c;
+}
+
+static json_object *
+status_json(struct daemon *d)
+{
+	json_object *r = json_object_new_object();
+	struct tour_status ts;
+	int64_t now = daemon_now(d);
+
+	tour_get_status(d->tour, &ts);
+	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	json_object_object_add(r, "route", json_object_new_string(d->route->id ? d->route->id : ""));
+	json_object_object_add(r, "tour", ts.tour ? json_object_new_string(ts.tour) : NULL);
+	json_object_object_add(r, "state", json_object_new_string(tour_state_to_str(ts.state)));
+	unsigned nl;
+	const char *const *langs = tour_langs(d->tour, &nl);
+	json_object *jl = json_object_new_array();
+	for (unsigned i = 0; i < nl; i++)
+		json_object_array_add(jl, json_object_new_string(langs[i]));
+	json_object_object_add(r, "langs", jl);
+	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
+
+	json_object_object_add(r, "position", status_position(d, &ts, now));
+
+	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
+	if (tour && ts.next_entry < tour->n_stops) {
+		const struct route_stop *s = &d->route->stops[tour->stops[ts.next_entry]];
+		json_object *n = json_object_new_object();
+		json_object_object_add(n, "poi", json_object_new_string(s->id));
+		const char *name = route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
+		if (name)
+			json_object_object_add(n, "name", json_object_new_string(name));
+		if (ts.pos.have_position)
+			json_object_object_add(
+				n, "distance_m",
+				json_object_new_int((int)geo_distance_m(ts.pos.lat, ts.pos.lon,
+									s->fence.center.lat,
+									s->fence.center.lon)));
+		json_object_object_add(r, "next", n);
+	}
+	if (ts.playing) {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "poi", json_object_new_string(ts.playing));
+		json_object_object_add(p, "lang", json_object_new_string(ts.lang ? ts.lang : ""));
+		json_object_object_add(r, "playing", p);
+		json_object_object_add(r, "current", json_object_get(p));
+	}
+	json_object *queue = json_object_new_array();
+	for (unsigned i = 0; tour && i < tour->n_stops; i++)
+		if (tour_entry_outcome(d->tour, i) == TOUR_ENTRY_QUEUED)
+			json_object_array_add(
+				queue, json_object_new_string(d->route->stops[tour->stops[i]].id));
+	json_object_object_add(r, "queue", queue);
+
+	json_object_object_add(r, "counters", status_counters(d));
 	return r;
 }
 
