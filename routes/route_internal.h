@@ -1,11 +1,91 @@
-/* Private to routes/: the position index and the diagnostic helpers shared by
- * the loader (route.c), the YAML position pass (route_index.c) and the
- * validation pass (route_check.c). */
+/* Private to routes/: what the loader (route.c) shares with its steps: the
+ * YAML position pass (route_index.c), the libcyaml schema (route_schema.c),
+ * the conversion into the model (route_build.c) and the validation pass
+ * (route_check.c); also the diagnostic helpers they all report through. */
 #pragma once
 
 #include "routes/route.h"
 
 #include <stdarg.h>
+
+/* X-macro: every per-language mapping in the YAML has exactly these keys, in
+ * the order of route_supported_langs. */
+#define ROUTE_LANGS(X) X(zh) X(en) X(ja) X(ko) X(fr) X(de) X(es) X(ru)
+
+/* ---- the YAML side: plain structs filled by libcyaml (route_schema.c) --- */
+
+struct y_point {
+	double lat, lon;
+};
+
+#define LANG_MEMBER_STR(l) char *l;
+struct y_texts {
+	ROUTE_LANGS(LANG_MEMBER_STR)
+};
+#undef LANG_MEMBER_STR
+
+struct y_clip {
+	char *file;
+	char *text;
+};
+
+#define LANG_MEMBER_CLIP(l) struct y_clip *l;
+struct y_clips {
+	ROUTE_LANGS(LANG_MEMBER_CLIP)
+};
+#undef LANG_MEMBER_CLIP
+
+struct y_circle {
+	double lat, lon, radius_m;
+};
+
+struct y_heading {
+	double deg;
+	double *tolerance_deg;
+};
+
+struct y_stop {
+	char *id;
+	struct y_texts *name;
+	struct y_circle *circle;
+	struct y_point *polygon;
+	unsigned polygon_count;
+	struct y_heading *heading;
+	int priority;
+	double lead_s, lead_m;
+	bool *play_once;
+	double cooldown_s;
+	struct y_clips *clips;
+};
+
+struct y_announcements {
+	struct y_clips *welcome, *safety, *goodbye;
+};
+
+struct y_tour {
+	char *id;
+	struct y_texts *title;
+	char **langs;
+	unsigned langs_count;
+	double *speed_kmh;
+	char **stops;
+	unsigned stops_count;
+	struct y_point *path;
+	unsigned path_count;
+	struct y_announcements *announcements;
+	struct y_clip *music;
+};
+
+struct y_route {
+	char *id;
+	struct y_texts *title;
+	enum route_datum datum;
+	char *clips;
+	struct y_stop *stops;
+	unsigned stops_count;
+	struct y_tour *tours;
+	unsigned tours_count;
+};
 
 /* Where each node of the YAML document was written, keyed by a path such as
  * "stops[3].circle.radius_m" (sequence indices in brackets, keys joined by
@@ -34,6 +114,20 @@ struct route_loc route_index_loc(const struct route_index *ix, const char *fmt, 
  * the first anywhere, else {0,0}. (For libcyaml's "Unexpected key".) */
 struct route_loc route_index_key_after(const struct route_index *ix, const char *key,
                                        struct route_loc after);
+
+/* Parses buf (len bytes, NUL-terminated) with the schema tables into *out,
+ * to be freed with route_schema_free. On failure adds one error, placed with
+ * the index, and returns -EINVAL (-ENOMEM on OOM); *out is left untouched. */
+int route_schema_load(const char *path, const unsigned char *buf, size_t len,
+                      const struct route_index *ix, struct route_diag_list *diags,
+                      struct y_route **out);
+void route_schema_free(struct y_route *y);
+
+/* The model of route.h from the YAML structs (route_build.c): points in
+ * WGS-84, clip paths resolved, tour stop ids resolved to indices (unknown
+ * ones are reported in diags). Returns 0, or -ENOMEM with *out untouched. */
+int route_build(const char *path, const struct y_route *y, const struct route_index *ix,
+                struct route_diag_list *diags, struct route **out);
 
 void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
                     struct route_loc loc, const char *fmt, ...)
