@@ -81,7 +81,8 @@ voice_of(struct mixer *m, mixer_handle h)
 }
 
 static void
-stop_voice(struct mixer *m, struct mixer_voice *v, uint32_t frames, const char *reason, uint64_t now)
+stop_voice(struct mixer *m, struct mixer_voice *v, uint32_t frames, const char *reason,
+	   uint64_t now)
 {
 	switch (v->phase) {
 	case PH_PLAYING:
@@ -174,14 +175,15 @@ start_voice(struct mixer *m, struct mixer_voice *v, uint64_t now)
 	emit(m, v, MIXER_EV_STARTED, now, NULL);
 }
 
-static void
-schedule(struct mixer *m, uint64_t now)
+/* Starts the oldest waiting announcement unless one sounds.  Returns
+ * whether any announcement plays, fades or waits. */
+static bool
+schedule_announcements(struct mixer *m, uint64_t now)
 {
 	struct mixer_voice *first_ann = NULL;
 	bool ann_sounding = false, ann_present = false;
-	uint32_t nv = m->cfg.max_voices;
 
-	for (uint32_t i = 0; i < nv; i++) {
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
 		/* phase first: an idle slot's fields belong to the main thread */
 		if (v->phase == PH_IDLE || v->kind != MIXER_ANNOUNCEMENT)
@@ -194,69 +196,89 @@ schedule(struct mixer *m, uint64_t now)
 	}
 	if (!ann_sounding && first_ann)
 		start_voice(m, first_ann, now);
+	return ann_present;
+}
 
-	for (uint32_t i = 0; i < nv; i++) {
-		struct mixer_voice *v = &m->voices[i];
-		if (v->phase == PH_IDLE)
-			continue;
-		if (v->kind == MIXER_MUSIC) {
-			if (v->phase == PH_WAITING)
-				start_voice(m, v, now);
-			continue;
-		}
-		if (v->kind != MIXER_NARRATION)
-			continue;
-		if (v->phase == PH_SUSPENDED && !v->skipped) {
-			/* once the decoder has sought, drop the stale frames so it
-			 * can refill from the resume point while we wait */
-			uint32_t req = atomic_load_explicit(&v->seek_req, memory_order_relaxed);
-			if (atomic_load_explicit(&v->seek_done, memory_order_acquire) == req) {
-				spsc_read_skip_to(&v->ring, v->seek_w);
-				v->pos = v->seek_pos;
-				v->skipped = true;
-				m->wake_req = true;
-			}
-		}
-		if (ann_present) {
-			if (v->phase == PH_PLAYING) {
-				v->phase = PH_SUSPENDING;
-				retarget(m, v, m->ramp);
-			}
-			continue;
-		}
-		if (v->phase == PH_WAITING) {
-			start_voice(m, v, now);
-		} else if (v->phase == PH_SUSPENDED) {
-			if (now - v->suspended_at > m->max_age) {
-				end_voice(m, v, MIXER_EV_CUT, now, "interrupted");
-				continue;
-			}
-			uint32_t r;
-			if (!v->skipped ||
-			    (spsc_readable(&v->ring, &r) < RESUME_MIN_FRAMES &&
-			     atomic_load_explicit(&v->end, memory_order_acquire) == END_NONE))
-				continue; /* the decoder is not there yet: next block */
-			v->phase = PH_PLAYING;
-			retarget(m, v, m->ramp);
-			emit(m, v, MIXER_EV_RESUMED, now, NULL);
+/* The narration rule (mixer.h): start, suspend under an announcement,
+ * resume or drop.  v is a narration that is not idle. */
+static void
+schedule_narration(struct mixer *m, struct mixer_voice *v, bool ann_present, uint64_t now)
+{
+	if (v->phase == PH_SUSPENDED && !v->skipped) {
+		/* once the decoder has sought, drop the stale frames so it
+		 * can refill from the resume point while we wait */
+		uint32_t req = atomic_load_explicit(&v->seek_req, memory_order_relaxed);
+		if (atomic_load_explicit(&v->seek_done, memory_order_acquire) == req) {
+			spsc_read_skip_to(&v->ring, v->seek_w);
+			v->pos = v->seek_pos;
+			v->skipped = true;
+			m->wake_req = true;
 		}
 	}
+	if (ann_present) {
+		if (v->phase == PH_PLAYING) {
+			v->phase = PH_SUSPENDING;
+			retarget(m, v, m->ramp);
+		}
+		return;
+	}
+	if (v->phase == PH_WAITING) {
+		start_voice(m, v, now);
+	} else if (v->phase == PH_SUSPENDED) {
+		if (now - v->suspended_at > m->max_age) {
+			end_voice(m, v, MIXER_EV_CUT, now, "interrupted");
+			return;
+		}
+		uint32_t r;
+		if (!v->skipped ||
+		    (spsc_readable(&v->ring, &r) < RESUME_MIN_FRAMES &&
+		     atomic_load_explicit(&v->end, memory_order_acquire) == END_NONE))
+			return; /* the decoder is not there yet: next block */
+		v->phase = PH_PLAYING;
+		retarget(m, v, m->ramp);
+		emit(m, v, MIXER_EV_RESUMED, now, NULL);
+	}
+}
 
+/* Ducks the music while a narration or announcement sounds, or lifts it. */
+static void
+schedule_duck(struct mixer *m)
+{
 	bool duck = false;
-	for (uint32_t i = 0; i < nv; i++) {
+
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
 		if ((v->phase == PH_PLAYING || v->phase == PH_STOPPING ||
 		     v->phase == PH_SUSPENDING) && v->kind != MIXER_MUSIC)
 			duck = true;
 	}
-	if (duck != m->ducked) {
-		m->ducked = duck;
-		for (uint32_t i = 0; i < nv; i++) {
-			struct mixer_voice *v = &m->voices[i];
-			if (v->phase == PH_PLAYING && v->kind == MIXER_MUSIC)
-				retarget(m, v, m->duck_ramp);
-		}
+	if (duck == m->ducked)
+		return;
+	m->ducked = duck;
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+		struct mixer_voice *v = &m->voices[i];
+		if (v->phase == PH_PLAYING && v->kind == MIXER_MUSIC)
+			retarget(m, v, m->duck_ramp);
 	}
+}
+
+/* Who sounds in the next span: announcements first, then music and
+ * narrations in slot order, then the duck. */
+static void
+schedule(struct mixer *m, uint64_t now)
+{
+	bool ann_present = schedule_announcements(m, now);
+
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+		struct mixer_voice *v = &m->voices[i];
+		if (v->phase == PH_IDLE)
+			continue;
+		if (v->kind == MIXER_MUSIC && v->phase == PH_WAITING)
+			start_voice(m, v, now);
+		else if (v->kind == MIXER_NARRATION)
+			schedule_narration(m, v, ann_present, now);
+	}
+	schedule_duck(m);
 }
 
 /* out[0..2n) += gain * src[0..2n), with the voice's ramp. */
