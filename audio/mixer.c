@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char *
 mixer_kind_to_str(enum mixer_kind kind)
 {
@@ -213,7 +212,7 @@ mixer_play(struct mixer *m, enum mixer_kind kind, const char *path, float gain, 
 	v->seek_done_local = 0;
 	mixer_decoder_fill(v, m->cfg.prefill_frames);
 	atomic_store_explicit(&v->state, SLOT_LIVE, memory_order_release);
-	push_cmd(m, (struct mixer_cmd){ .type = CMD_PLAY, .arg = (int32_t)slot, .value = gain });
+	push_cmd(m, (struct mixer_cmd){.type = CMD_PLAY, .arg = (int32_t)slot, .value = gain});
 	if (m->threaded)
 		sem_post(&m->wake);
 	return v->handle;
@@ -229,15 +228,16 @@ fade_frames(struct mixer *m, uint32_t fade_ms)
 int
 mixer_stop(struct mixer *m, mixer_handle h, uint32_t fade_ms)
 {
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_STOP, .arg = h,
-					 .frames = fade_frames(m, fade_ms) });
+	return push_cmd(m, (struct mixer_cmd){
+				   .type = CMD_STOP, .arg = h, .frames = fade_frames(m, fade_ms)});
 }
 
 int
 mixer_stop_kind(struct mixer *m, enum mixer_kind kind, uint32_t fade_ms)
 {
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_STOP_KIND, .arg = (int32_t)kind,
-					 .frames = fade_frames(m, fade_ms) });
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_STOP_KIND,
+					      .arg = (int32_t)kind,
+					      .frames = fade_frames(m, fade_ms)});
 }
 
 int
@@ -245,7 +245,7 @@ mixer_set_gain(struct mixer *m, mixer_handle h, float gain)
 {
 	if (!(gain >= 0.0f) || !isfinite(gain))
 		return -EINVAL;
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_GAIN, .arg = h, .value = gain });
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_GAIN, .arg = h, .value = gain});
 }
 
 int
@@ -253,19 +253,19 @@ mixer_set_volume(struct mixer *m, float volume)
 {
 	if (!(volume >= 0.0f) || !isfinite(volume))
 		return -EINVAL;
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_VOLUME, .value = volume });
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_VOLUME, .value = volume});
 }
 
 int
 mixer_pause(struct mixer *m)
 {
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_PAUSE });
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_PAUSE});
 }
 
 int
 mixer_resume(struct mixer *m)
 {
-	return push_cmd(m, (struct mixer_cmd){ .type = CMD_RESUME });
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_RESUME});
 }
 
 bool

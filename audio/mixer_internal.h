@@ -56,8 +56,8 @@ enum mixer_cmd_type {
 
 struct mixer_cmd {
 	enum mixer_cmd_type type;
-	int32_t arg;  /* handle, slot or kind */
-	float value;  /* gain, volume */
+	int32_t arg;     /* handle, slot or kind */
+	float value;     /* gain, volume */
 	uint32_t frames; /* fade length */
 };
 
@@ -77,8 +77,8 @@ struct mixer_voice {
 	struct clip *clip;
 	float *buf; /* 2 * ring.cap floats */
 	struct spsc ring;
-	uint32_t end_w;           /* ring counter where the clip ends */
-	_Atomic int end;          /* END_*, release after end_w and err */
+	uint32_t end_w;  /* ring counter where the clip ends */
+	_Atomic int end; /* END_*, release after end_w and err */
 	char err[REASON_LEN];
 	uint32_t seek_done_local; /* producer's copy of seek_done */
 
@@ -91,15 +91,15 @@ struct mixer_voice {
 
 	/* Audio thread only. */
 	enum mixer_phase phase;
-	uint64_t seq;         /* play order */
-	float gain;           /* user gain */
-	float g, g0, g1;      /* gain applied last, ramp from, ramp to */
-	uint32_t rk, rn;      /* ramp position and length */
-	int64_t pos;          /* clip frame of the next frame consumed */
+	uint64_t seq;    /* play order */
+	float gain;      /* user gain */
+	float g, g0, g1; /* gain applied last, ramp from, ramp to */
+	uint32_t rk, rn; /* ramp position and length */
+	int64_t pos;     /* clip frame of the next frame consumed */
 	uint64_t suspended_at;
 	uint64_t underruns;
 	const char *cut_reason;
-	bool skipped;         /* suspended: stale frames dropped after the seek */
+	bool skipped; /* suspended: stale frames dropped after the seek */
 };
 
 struct mixer {

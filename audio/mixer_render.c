@@ -97,11 +97,8 @@ stop_voice(struct mixer *m, struct mixer_voice *v, uint32_t frames, const char *
 		retarget(m, v, frames);
 		break;
 	case PH_WAITING:
-	case PH_SUSPENDED:
-		end_voice(m, v, MIXER_EV_CUT, now, reason);
-		break;
-	case PH_IDLE:
-		break;
+	case PH_SUSPENDED: end_voice(m, v, MIXER_EV_CUT, now, reason); break;
+	case PH_IDLE: break;
 	}
 }
 
@@ -249,7 +246,8 @@ schedule_duck(struct mixer *m)
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
 		if ((v->phase == PH_PLAYING || v->phase == PH_STOPPING ||
-		     v->phase == PH_SUSPENDING) && v->kind != MIXER_MUSIC)
+		     v->phase == PH_SUSPENDING) &&
+		    v->kind != MIXER_MUSIC)
 			duck = true;
 	}
 	if (duck == m->ducked)
