@@ -1,0 +1,164 @@
+/* What the mixer's files share; not part of the API (see audio/mixer.h).
+ *
+ *   mixer.c          main thread: create/destroy, play/stop/..., events.
+ *   mixer_decoder.c  producer side: the decoder thread, the offline pump,
+ *                    and the prefill of mixer_play.
+ *   mixer_render.c   audio thread: commands, scheduling, the mix.  RT-safe.
+ *
+ * Every field below says which thread owns it.  Included by those three
+ * files only.
+ */
+#pragma once
+
+#include "audio/mixer.h"
+
+#include "audio/spsc.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct clip;
+
+/* Slot ownership (atomic voice.state):
+ *   FREE  nobody; the main thread may claim it (mixer_play).
+ *   LIVE  published: the decoder (or the offline pump) produces into the
+ *         ring and owns the clip; the audio thread consumes.
+ *   DEAD  the audio thread is done with it; the decoder closes the clip and
+ *         sets FREE.  Only the main thread goes FREE->LIVE, only the audio
+ *         thread LIVE->DEAD, only the decoder DEAD->FREE. */
+enum { SLOT_FREE, SLOT_LIVE, SLOT_DEAD };
+
+/* What the audio thread does with a voice (audio thread only). */
+enum mixer_phase {
+	PH_IDLE,       /* not the audio thread's */
+	PH_WAITING,    /* queued: waits for its turn */
+	PH_PLAYING,    /* sounding */
+	PH_STOPPING,   /* fading out, then CUT */
+	PH_SUSPENDING, /* narration fading out under an announcement */
+	PH_SUSPENDED,  /* narration held, waiting to resume */
+};
+
+enum { END_NONE, END_EOF, END_ERROR };
+
+/* Main thread -> audio thread, through mixer.cmdq. */
+enum mixer_cmd_type {
+	CMD_PLAY,
+	CMD_STOP,
+	CMD_STOP_KIND,
+	CMD_GAIN,
+	CMD_VOLUME,
+	CMD_PAUSE,
+	CMD_RESUME,
+};
+
+struct mixer_cmd {
+	enum mixer_cmd_type type;
+	int32_t arg;     /* handle, slot or kind */
+	float value;     /* gain, volume */
+	uint32_t frames; /* fade length */
+};
+
+#define QUEUE_LEN 256
+#define REASON_LEN 112
+
+struct mixer_voice {
+	/* Set by the main thread before the slot goes LIVE; read-only after. */
+	enum mixer_kind kind;
+	mixer_handle handle;
+	uint64_t user_id;
+	int64_t total;
+
+	_Atomic int state;
+
+	/* Producer side (decoder / pump / mixer_play before publishing). */
+	struct clip *clip;
+	float *buf; /* 2 * ring.cap floats */
+	struct spsc ring;
+	uint32_t end_w;  /* ring counter where the clip ends */
+	_Atomic int end; /* END_*, release after end_w and err */
+	char err[REASON_LEN];
+	uint32_t seek_done_local; /* producer's copy of seek_done */
+
+	/* Consumer -> producer: seek request. */
+	int64_t seek_pos;
+	_Atomic uint32_t seek_req;
+	/* Producer -> consumer: the seek is done, new data starts at seek_w. */
+	uint32_t seek_w;
+	_Atomic uint32_t seek_done;
+
+	/* Audio thread only. */
+	enum mixer_phase phase;
+	uint64_t seq;    /* play order */
+	float gain;      /* user gain */
+	float g, g0, g1; /* gain applied last, ramp from, ramp to */
+	uint32_t rk, rn; /* ramp position and length */
+	int64_t pos;     /* clip frame of the next frame consumed */
+	uint64_t suspended_at;
+	uint64_t underruns;
+	const char *cut_reason;
+	bool skipped; /* suspended: stale frames dropped after the seek */
+};
+
+struct mixer {
+	/* Set by mixer_create; read-only after. */
+	struct mixer_config cfg;
+	uint32_t ramp, duck_ramp, rewind, max_age; /* in frames */
+	float duck_lin;
+
+	struct mixer_voice voices[MIXER_MAX_VOICES];
+
+	/* main -> audio: the main thread produces, the audio thread consumes */
+	struct spsc cmdq;
+	struct mixer_cmd cmds[QUEUE_LEN];
+	/* audio -> main: the audio thread produces, the main thread consumes */
+	struct spsc evq;
+	struct mixer_event evs[QUEUE_LEN];
+	_Atomic uint64_t events_lost;
+
+	/* Main thread only. */
+	uint32_t gen;
+
+	/* Audio thread only. */
+	uint64_t seq;
+	bool paused, ducked;
+	bool wake_req; /* the decoder has work: post once this render call */
+	float volume;
+	float og, og0, og1;
+	uint32_t ok, on;
+
+	/* Written by the audio thread, read by anyone (frames: audio thread). */
+	_Atomic uint64_t frames;
+	_Atomic uint64_t underruns;
+	_Atomic uint32_t active;
+
+	/* The decoder thread: started and joined by the main thread (threaded,
+	 * thread, quit: main thread only); wake is posted by the main and the
+	 * audio thread (sem_post is RT-safe), waited on by the decoder. */
+	bool threaded;
+	pthread_t thread;
+	sem_t wake;
+	_Atomic bool quit;
+};
+
+/* ---- mixer_decoder.c: the producer side ---- */
+
+/* Decodes into the voice's ring until it is full, the clip ends or limit
+ * frames are in.  Returns frames decoded.  The ring's producer only: the
+ * decoder thread, the offline pump, or mixer_play before the slot is LIVE.
+ * Not RT-safe. */
+uint32_t mixer_decoder_fill(struct mixer_voice *v, uint32_t limit);
+
+/* Serves every slot once on the caller's thread: what the decoder thread
+ * does, for offline mode (mixer_render_offline).  Not RT-safe. */
+void mixer_decoder_pump(struct mixer *m);
+
+/* Starts the decoder thread; m->wake must be initialised.  0 or a negative
+ * errno.  Main thread, from mixer_create. */
+int mixer_decoder_start(struct mixer *m);
+
+/* Stops and joins the decoder thread, if one runs.  Main thread, from
+ * mixer_destroy (the sink stopped first). */
+void mixer_decoder_stop(struct mixer *m);
