@@ -1,60 +1,10 @@
-#include "guide/tour.h"
+/* The tour's lifecycle and states, the driver's verbs, the inputs and the
+ * status (see guide/tour.h); what plays is in tour_play.c. */
+#include "guide/tour_internal.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TOUR_END_MARGIN_M 30.0
-
-enum seq_kind {
-	SEQ_NONE,
-	SEQ_STOP,
-	SEQ_WELCOME,
-	SEQ_GOODBYE,
-};
-
-struct tour {
-	const struct route *route;
-	struct tour_player player;
-	struct events *ev;
-	struct tour_config cfg;
-
-	enum tour_state state;
-	int tour_index; /* -1 when none */
-	const struct route_tour *tour;
-	struct trigger *trig;
-	int64_t now;
-
-	char *langs[TOUR_MAX_LANGS];
-	unsigned n_langs;
-	double volume;
-
-	/* per entry and per route stop */
-	enum tour_entry_outcome *outcome;
-	const char **skip_reason; /* static strings; NULL unless SKIPPED */
-	bool *queued;
-	bool *played;          /* route stop played this tour */
-	int64_t *last_play_ms; /* route stop */
-
-	/* the playing sequence */
-	enum seq_kind seq;
-	unsigned seq_entry;
-	unsigned seq_pos; /* index into langs of the playing clip */
-	int seq_priority;
-	bool clip_active;
-	uint64_t token;
-	const struct route_clip *clip;
-	const char *clip_lang;
-	uint64_t next_token;
-	int last_entry; /* for replay; -1 none */
-	bool goodbye_done;
-	bool restoring; /* tour_restore: tour_resume instead of tour_start */
-	int64_t last_fix_log_ms;
-	bool fix_logged;
-};
 
 static const char *const state_names[] = {
 	[TOUR_IDLE] = "idle",
@@ -149,285 +99,7 @@ tour_destroy(struct tour *t)
 	free(t);
 }
 
-/* ---- helpers ---------------------------------------------------------- */
-
-static const struct route_clip *
-clip_for(const struct route_clip *clips, unsigned n, const char *lang)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (clips[i].lang && strcmp(clips[i].lang, lang) == 0)
-			return &clips[i];
-	return NULL;
-}
-
-static const struct route_stop *
-entry_stop(const struct tour *t, unsigned entry)
-{
-	return &t->route->stops[t->tour->stops[entry]];
-}
-
-static const char *
-seq_poi(const struct tour *t)
-{
-	switch (t->seq) {
-	case SEQ_STOP: return entry_stop(t, t->seq_entry)->id;
-	case SEQ_WELCOME: return t->seq_pos >= t->n_langs ? "safety" : "welcome";
-	case SEQ_GOODBYE: return "goodbye";
-	default: return NULL;
-	}
-}
-
-/* Positions of a sequence: one per language; the welcome sequence is the
- * welcome in every language, then the safety announcement in every one. */
-static unsigned
-seq_len(const struct tour *t)
-{
-	return t->seq == SEQ_WELCOME ? 2 * t->n_langs : t->n_langs;
-}
-
-static const char *
-seq_lang(const struct tour *t, unsigned k)
-{
-	return t->langs[k % t->n_langs];
-}
-
-/* the clip of the sequence at position k, or NULL */
-static const struct route_clip *
-seq_clip(const struct tour *t, unsigned k)
-{
-	if (k >= seq_len(t))
-		return NULL;
-	if (t->seq == SEQ_WELCOME && k >= t->n_langs)
-		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_SAFETY],
-				t->tour->n_announcements[ROUTE_ANNOUNCE_SAFETY], seq_lang(t, k));
-	switch (t->seq) {
-	case SEQ_STOP: {
-		const struct route_stop *s = entry_stop(t, t->seq_entry);
-		return clip_for(s->clips, s->n_clips, t->langs[k]);
-	}
-	case SEQ_WELCOME:
-		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_WELCOME],
-				t->tour->n_announcements[ROUTE_ANNOUNCE_WELCOME], t->langs[k]);
-	case SEQ_GOODBYE:
-		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_GOODBYE],
-				t->tour->n_announcements[ROUTE_ANNOUNCE_GOODBYE], t->langs[k]);
-	default: return NULL;
-	}
-}
-
-static int64_t
-entry_total_ms(const struct tour *t, unsigned entry)
-{
-	const struct route_stop *s = entry_stop(t, entry);
-	int64_t total = 0;
-	for (unsigned k = 0; k < t->n_langs; k++) {
-		const struct route_clip *c = clip_for(s->clips, s->n_clips, t->langs[k]);
-		if (c && c->duration_ms > 0)
-			total += c->duration_ms;
-	}
-	return total;
-}
-
-static bool
-entry_has_clip(const struct tour *t, unsigned entry)
-{
-	const struct route_stop *s = entry_stop(t, entry);
-	for (unsigned k = 0; k < t->n_langs; k++)
-		if (clip_for(s->clips, s->n_clips, t->langs[k]))
-			return true;
-	return false;
-}
-
-static void
-update_durations(struct tour *t)
-{
-	if (!t->trig)
-		return;
-	for (unsigned i = 0; i < t->tour->n_stops; i++)
-		trigger_set_duration(t->trig, i, entry_total_ms(t, i));
-}
-
-static void
-vehicle_position(const struct tour *t, double *lat, double *lon)
-{
-	struct trigger_state st;
-	*lat = *lon = NAN;
-	if (!t->trig)
-		return;
-	trigger_get_state(t->trig, &st);
-	if (st.have_position) {
-		*lat = st.lat;
-		*lon = st.lon;
-	}
-}
-
-static void
-skip_entry(struct tour *t, unsigned entry, const char *reason)
-{
-	t->outcome[entry] = TOUR_ENTRY_SKIPPED;
-	t->skip_reason[entry] = reason;
-	t->queued[entry] = false;
-	events_clip_skip(t->ev, t->now, entry_stop(t, entry)->id, reason);
-}
-
-/* Start the clip at language index >= k of the current sequence; ends the
- * sequence when there is none left. */
-static void
-seq_play_from(struct tour *t, unsigned k)
-{
-	for (; k < seq_len(t); k++) {
-		const struct route_clip *c = seq_clip(t, k);
-		if (!c)
-			continue;
-		uint64_t token = ++t->next_token;
-		enum tour_clip_kind kind =
-			t->seq == SEQ_STOP ? TOUR_CLIP_STOP : TOUR_CLIP_ANNOUNCEMENT;
-		int rc = t->player.impl->play(t->player.ctx, c, kind, token);
-		if (rc < 0) {
-			char msg[512];
-			snprintf(msg, sizeof(msg), "cannot play %s (%s): %s", c->file ? c->file : "?",
-				 seq_poi(t), strerror(-rc));
-			events_error(t->ev, t->now, msg);
-			continue;
-		}
-		double lat, lon;
-		vehicle_position(t, &lat, &lon);
-		t->seq_pos = k;
-		events_clip_start(t->ev, t->now, seq_poi(t), c->file, seq_lang(t, k), lat, lon);
-		t->clip_active = true;
-		t->token = token;
-		t->clip = c;
-		t->clip_lang = seq_lang(t, k);
-		if (t->state == TOUR_PAUSED && t->player.impl->pause)
-			t->player.impl->pause(t->player.ctx);
-		return;
-	}
-	t->clip_active = false;
-	t->clip = NULL;
-	t->clip_lang = NULL;
-	if (t->seq == SEQ_GOODBYE)
-		t->goodbye_done = true;
-	t->seq = SEQ_NONE;
-}
-
-static void
-start_entry(struct tour *t, unsigned entry)
-{
-	const struct route_stop *s = entry_stop(t, entry);
-	unsigned si = t->tour->stops[entry];
-	t->queued[entry] = false;
-	t->seq = SEQ_STOP;
-	t->seq_entry = entry;
-	t->seq_priority = s->priority;
-	seq_play_from(t, 0);
-	if (t->seq == SEQ_STOP) {
-		t->outcome[entry] = TOUR_ENTRY_PLAYED;
-		t->played[si] = true;
-		t->last_play_ms[si] = t->now;
-		t->last_entry = (int)entry;
-	} else {
-		skip_entry(t, entry, "play_failed");
-	}
-}
-
-/* Cut the playing clip (clip_end completed=false) and drop its sequence. */
-static void
-cut_current(struct tour *t)
-{
-	if (!t->clip_active)
-		return;
-	t->player.impl->stop(t->player.ctx, t->token);
-	events_clip_end(t->ev, t->now, seq_poi(t), t->clip->file, t->clip_lang, false);
-	if (t->seq == SEQ_GOODBYE)
-		t->goodbye_done = true;
-	t->clip_active = false;
-	t->clip = NULL;
-	t->clip_lang = NULL;
-	t->seq = SEQ_NONE;
-}
-
-static void finish(struct tour *t, const char *reason);
-
-/* Nothing plays: serve the queue, then look for the end of the tour. */
-static void
-serve(struct tour *t)
-{
-	if (t->state != TOUR_RUNNING || t->clip_active)
-		return;
-	for (;;) {
-		int best = -1;
-		for (unsigned i = 0; i < t->tour->n_stops; i++) {
-			if (!t->queued[i])
-				continue;
-			if (best < 0 || entry_stop(t, i)->priority > entry_stop(t, (unsigned)best)->priority)
-				best = (int)i;
-		}
-		if (best < 0)
-			break;
-		if (trigger_entry_left(t->trig, (unsigned)best)) {
-			skip_entry(t, (unsigned)best, "left_zone");
-			continue;
-		}
-		start_entry(t, (unsigned)best);
-		if (t->clip_active)
-			return;
-	}
-	struct trigger_state ts;
-	trigger_get_state(t->trig, &ts);
-	/* with a path, the tour completes at its end (where goodbye belongs) */
-	bool at_end = t->tour->n_path < 2 ||
-		      (ts.on_path && ts.progress_m >= ts.path_len_m - TOUR_END_MARGIN_M);
-	if (trigger_next_entry(t->trig) >= t->tour->n_stops && at_end) {
-		if (!t->goodbye_done && t->cfg.announcements) {
-			t->seq = SEQ_GOODBYE;
-			t->seq_priority = INT_MAX;
-			seq_play_from(t, 0);
-			if (t->clip_active)
-				return;
-		}
-		finish(t, "completed");
-	}
-}
-
-static void
-finish(struct tour *t, const char *reason)
-{
-	cut_current(t);
-	events_tour_end(t->ev, t->now, t->tour->id, reason);
-	t->state = TOUR_FINISHED;
-}
-
-static void
-on_due(struct tour *t, unsigned entry)
-{
-	const struct route_stop *s = entry_stop(t, entry);
-	unsigned si = t->tour->stops[entry];
-	if (t->played[si]) {
-		if (s->play_once) {
-			skip_entry(t, entry, "played_once");
-			return;
-		}
-		if (t->now - t->last_play_ms[si] < (int64_t)(s->cooldown_s * 1000.0)) {
-			skip_entry(t, entry, "cooldown");
-			return;
-		}
-	}
-	if (!entry_has_clip(t, entry)) {
-		skip_entry(t, entry, "no_clip");
-		return;
-	}
-	if (t->state == TOUR_RUNNING && !t->clip_active) {
-		start_entry(t, entry);
-		return;
-	}
-	if (t->state == TOUR_RUNNING && t->clip_active && s->priority > t->seq_priority) {
-		cut_current(t);
-		start_entry(t, entry);
-		return;
-	}
-	t->queued[entry] = true;
-	t->outcome[entry] = TOUR_ENTRY_QUEUED;
-}
+/* ---- the trigger's events ----------------------------------------------- */
 
 static void
 on_trigger(void *ctx, const struct trigger_event *e)
@@ -437,10 +109,10 @@ on_trigger(void *ctx, const struct trigger_event *e)
 	switch (e->kind) {
 	case TRIGGER_ZONE_ENTER: events_zone_enter(t->ev, t->now, r->stops[e->stop].id); break;
 	case TRIGGER_ZONE_EXIT: events_zone_exit(t->ev, t->now, r->stops[e->stop].id); break;
-	case TRIGGER_DUE: on_due(t, e->entry); break;
+	case TRIGGER_DUE: tour_on_due(t, e->entry); break;
 	case TRIGGER_PASSED:
 		if (t->outcome[e->entry] == TOUR_ENTRY_PENDING)
-			skip_entry(t, e->entry, "missed");
+			tour_skip_entry(t, e->entry, "missed");
 		break;
 	case TRIGGER_FIX_ACCEPTED:
 		if (t->cfg.fix_log_interval_ms >= 0 &&
@@ -564,17 +236,14 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	t->last_entry = -1;
 	t->goodbye_done = false;
 	t->fix_logged = false;
-	update_durations(t);
+	tour_update_durations(t);
 	t->state = TOUR_RUNNING;
 	if (!t->restoring)
 		events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs, t->n_langs);
-	if (t->cfg.announcements) {
-		t->seq = SEQ_WELCOME;
-		t->seq_priority = INT_MAX; /* welcome and safety are never cut by a stop */
-		seq_play_from(t, 0);
-	}
+	if (t->cfg.announcements)
+		tour_announce(t, SEQ_WELCOME);
 	if (!t->clip_active && tour->n_stops == 0)
-		serve(t);
+		tour_serve(t);
 	return TOUR_OK;
 }
 
@@ -625,7 +294,7 @@ tour_stop(struct tour *t, int64_t now_ms)
 		return TOUR_ERR_STATE;
 	if (t->state == TOUR_PAUSED && t->player.impl->resume)
 		t->player.impl->resume(t->player.ctx);
-	finish(t, "stopped");
+	tour_finish(t, "stopped");
 	return TOUR_OK;
 }
 
@@ -652,7 +321,7 @@ tour_resume(struct tour *t, int64_t now_ms)
 		t->player.impl->resume(t->player.ctx);
 	t->state = TOUR_RUNNING;
 	events_tour_state(t->ev, now_ms, t->tour->id, "running");
-	serve(t);
+	tour_serve(t);
 	return TOUR_OK;
 }
 
@@ -663,25 +332,21 @@ tour_skip(struct tour *t, int64_t now_ms)
 	if (t->state != TOUR_RUNNING && t->state != TOUR_PAUSED)
 		return TOUR_ERR_STATE;
 	if (t->clip_active) {
-		cut_current(t);
+		tour_cut(t);
 	} else {
 		/* the next stop in line: a queued one, else the next pending entry */
-		int q = -1;
-		for (unsigned i = 0; i < t->tour->n_stops; i++)
-			if (t->queued[i] && (q < 0 || entry_stop(t, i)->priority >
-							      entry_stop(t, (unsigned)q)->priority))
-				q = (int)i;
+		int q = tour_queue_best(t);
 		if (q >= 0) {
-			skip_entry(t, (unsigned)q, "driver_skip");
+			tour_skip_entry(t, (unsigned)q, "driver_skip");
 		} else {
 			unsigned next = trigger_next_entry(t->trig);
 			if (next >= t->tour->n_stops)
 				return TOUR_ERR_NOTHING;
-			skip_entry(t, next, "driver_skip");
+			tour_skip_entry(t, next, "driver_skip");
 			trigger_advance_to(t->trig, next + 1);
 		}
 	}
-	serve(t);
+	tour_serve(t);
 	return TOUR_OK;
 }
 
@@ -693,10 +358,10 @@ tour_replay(struct tour *t, int64_t now_ms)
 		return TOUR_ERR_STATE;
 	if (t->last_entry < 0)
 		return TOUR_ERR_NOTHING;
-	cut_current(t);
-	start_entry(t, (unsigned)t->last_entry);
+	tour_cut(t);
+	tour_play_entry(t, (unsigned)t->last_entry);
 	if (!t->clip_active)
-		serve(t);
+		tour_serve(t);
 	return TOUR_OK;
 }
 
@@ -735,7 +400,7 @@ tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs, int64_
 		}
 	}
 	events_lang(t->ev, now_ms, (const char *const *)t->langs, t->n_langs);
-	update_durations(t);
+	tour_update_durations(t);
 	if (keep && !t->clip_lang) {
 		/* name the clip by its own language in its clip_end */
 		t->clip_lang = t->clip ? t->clip->lang : NULL;
@@ -757,7 +422,7 @@ tour_set_volume(struct tour *t, double volume, int64_t now_ms)
 	return TOUR_OK;
 }
 
-/* ---- inputs ------------------------------------------------------------- */
+/* ---- inputs (a clip's end: tour_play.c) --------------------------------- */
 
 void
 tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms)
@@ -766,7 +431,7 @@ tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms)
 	if (t->state != TOUR_RUNNING && t->state != TOUR_PAUSED)
 		return;
 	trigger_on_fix(t->trig, fix, now_ms);
-	serve(t);
+	tour_serve(t);
 }
 
 void
@@ -776,34 +441,7 @@ tour_tick(struct tour *t, int64_t now_ms)
 	if (t->state != TOUR_RUNNING && t->state != TOUR_PAUSED)
 		return;
 	trigger_tick(t->trig, now_ms);
-	serve(t);
-}
-
-void
-tour_on_clip_finished(struct tour *t, uint64_t token, bool completed, int64_t now_ms)
-{
-	t->now = now_ms;
-	if (!t->clip_active || token != t->token)
-		return;
-	events_clip_end(t->ev, now_ms, seq_poi(t), t->clip->file, t->clip_lang, completed);
-	t->clip_active = false;
-	unsigned next = t->seq_pos == UINT_MAX ? 0 : t->seq_pos + 1;
-	if (t->state == TOUR_RUNNING || t->state == TOUR_PAUSED)
-		seq_play_from(t, next);
-	serve(t);
-}
-
-void
-tour_on_clip_failed(struct tour *t, uint64_t token, const char *reason, int64_t now_ms)
-{
-	t->now = now_ms;
-	if (!t->clip_active || token != t->token)
-		return;
-	char msg[512];
-	snprintf(msg, sizeof(msg), "clip %s (%s) failed: %s", t->clip->file ? t->clip->file : "?",
-		 seq_poi(t), reason ? reason : "unknown");
-	events_error(t->ev, now_ms, msg);
-	tour_on_clip_finished(t, token, false, now_ms);
+	tour_serve(t);
 }
 
 void
@@ -812,7 +450,7 @@ tour_get_status(const struct tour *t, struct tour_status *out)
 	memset(out, 0, sizeof(*out));
 	out->state = t->state;
 	out->tour = t->tour ? t->tour->id : NULL;
-	out->playing = t->clip_active ? seq_poi(t) : NULL;
+	out->playing = t->clip_active ? tour_seq_poi(t) : NULL;
 	out->lang = t->clip_active ? t->clip_lang : NULL;
 	out->next_entry = t->trig ? trigger_next_entry(t->trig) : 0;
 	out->n_entries = t->tour ? t->tour->n_stops : 0;

@@ -1,0 +1,332 @@
+/* What plays (see guide/tour.h): the playing sequences (a stop's languages
+ * one after another, welcome and safety, goodbye), cuts for a stop of higher
+ * priority, the queue and the end of the tour. */
+#include "guide/tour_internal.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TOUR_END_MARGIN_M 30.0
+
+/* ---- sequences ---------------------------------------------------------- */
+
+static const struct route_clip *
+clip_for(const struct route_clip *clips, unsigned n, const char *lang)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (clips[i].lang && strcmp(clips[i].lang, lang) == 0)
+			return &clips[i];
+	return NULL;
+}
+
+static const struct route_stop *
+entry_stop(const struct tour *t, unsigned entry)
+{
+	return &t->route->stops[t->tour->stops[entry]];
+}
+
+const char *
+tour_seq_poi(const struct tour *t)
+{
+	switch (t->seq) {
+	case SEQ_STOP: return entry_stop(t, t->seq_entry)->id;
+	case SEQ_WELCOME: return t->seq_pos >= t->n_langs ? "safety" : "welcome";
+	case SEQ_GOODBYE: return "goodbye";
+	default: return NULL;
+	}
+}
+
+/* Positions of a sequence: one per language; the welcome sequence is the
+ * welcome in every language, then the safety announcement in every one. */
+static unsigned
+seq_len(const struct tour *t)
+{
+	return t->seq == SEQ_WELCOME ? 2 * t->n_langs : t->n_langs;
+}
+
+static const char *
+seq_lang(const struct tour *t, unsigned k)
+{
+	return t->langs[k % t->n_langs];
+}
+
+/* the clip of the sequence at position k, or NULL */
+static const struct route_clip *
+seq_clip(const struct tour *t, unsigned k)
+{
+	if (k >= seq_len(t))
+		return NULL;
+	if (t->seq == SEQ_WELCOME && k >= t->n_langs)
+		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_SAFETY],
+				t->tour->n_announcements[ROUTE_ANNOUNCE_SAFETY], seq_lang(t, k));
+	switch (t->seq) {
+	case SEQ_STOP: {
+		const struct route_stop *s = entry_stop(t, t->seq_entry);
+		return clip_for(s->clips, s->n_clips, t->langs[k]);
+	}
+	case SEQ_WELCOME:
+		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_WELCOME],
+				t->tour->n_announcements[ROUTE_ANNOUNCE_WELCOME], t->langs[k]);
+	case SEQ_GOODBYE:
+		return clip_for(t->tour->announcements[ROUTE_ANNOUNCE_GOODBYE],
+				t->tour->n_announcements[ROUTE_ANNOUNCE_GOODBYE], t->langs[k]);
+	default: return NULL;
+	}
+}
+
+static int64_t
+entry_total_ms(const struct tour *t, unsigned entry)
+{
+	const struct route_stop *s = entry_stop(t, entry);
+	int64_t total = 0;
+	for (unsigned k = 0; k < t->n_langs; k++) {
+		const struct route_clip *c = clip_for(s->clips, s->n_clips, t->langs[k]);
+		if (c && c->duration_ms > 0)
+			total += c->duration_ms;
+	}
+	return total;
+}
+
+static bool
+entry_has_clip(const struct tour *t, unsigned entry)
+{
+	const struct route_stop *s = entry_stop(t, entry);
+	for (unsigned k = 0; k < t->n_langs; k++)
+		if (clip_for(s->clips, s->n_clips, t->langs[k]))
+			return true;
+	return false;
+}
+
+void
+tour_update_durations(struct tour *t)
+{
+	if (!t->trig)
+		return;
+	for (unsigned i = 0; i < t->tour->n_stops; i++)
+		trigger_set_duration(t->trig, i, entry_total_ms(t, i));
+}
+
+static void
+vehicle_position(const struct tour *t, double *lat, double *lon)
+{
+	struct trigger_state st;
+	*lat = *lon = NAN;
+	if (!t->trig)
+		return;
+	trigger_get_state(t->trig, &st);
+	if (st.have_position) {
+		*lat = st.lat;
+		*lon = st.lon;
+	}
+}
+
+void
+tour_skip_entry(struct tour *t, unsigned entry, const char *reason)
+{
+	t->outcome[entry] = TOUR_ENTRY_SKIPPED;
+	t->skip_reason[entry] = reason;
+	t->queued[entry] = false;
+	events_clip_skip(t->ev, t->now, entry_stop(t, entry)->id, reason);
+}
+
+/* Start the clip at language index >= k of the current sequence; ends the
+ * sequence when there is none left. */
+static void
+seq_play_from(struct tour *t, unsigned k)
+{
+	for (; k < seq_len(t); k++) {
+		const struct route_clip *c = seq_clip(t, k);
+		if (!c)
+			continue;
+		uint64_t token = ++t->next_token;
+		enum tour_clip_kind kind =
+			t->seq == SEQ_STOP ? TOUR_CLIP_STOP : TOUR_CLIP_ANNOUNCEMENT;
+		int rc = t->player.impl->play(t->player.ctx, c, kind, token);
+		if (rc < 0) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "cannot play %s (%s): %s", c->file ? c->file : "?",
+				 tour_seq_poi(t), strerror(-rc));
+			events_error(t->ev, t->now, msg);
+			continue;
+		}
+		double lat, lon;
+		vehicle_position(t, &lat, &lon);
+		t->seq_pos = k;
+		events_clip_start(t->ev, t->now, tour_seq_poi(t), c->file, seq_lang(t, k), lat, lon);
+		t->clip_active = true;
+		t->token = token;
+		t->clip = c;
+		t->clip_lang = seq_lang(t, k);
+		if (t->state == TOUR_PAUSED && t->player.impl->pause)
+			t->player.impl->pause(t->player.ctx);
+		return;
+	}
+	t->clip_active = false;
+	t->clip = NULL;
+	t->clip_lang = NULL;
+	if (t->seq == SEQ_GOODBYE)
+		t->goodbye_done = true;
+	t->seq = SEQ_NONE;
+}
+
+void
+tour_play_entry(struct tour *t, unsigned entry)
+{
+	const struct route_stop *s = entry_stop(t, entry);
+	unsigned si = t->tour->stops[entry];
+	t->queued[entry] = false;
+	t->seq = SEQ_STOP;
+	t->seq_entry = entry;
+	t->seq_priority = s->priority;
+	seq_play_from(t, 0);
+	if (t->seq == SEQ_STOP) {
+		t->outcome[entry] = TOUR_ENTRY_PLAYED;
+		t->played[si] = true;
+		t->last_play_ms[si] = t->now;
+		t->last_entry = (int)entry;
+	} else {
+		tour_skip_entry(t, entry, "play_failed");
+	}
+}
+
+void
+tour_cut(struct tour *t)
+{
+	if (!t->clip_active)
+		return;
+	t->player.impl->stop(t->player.ctx, t->token);
+	events_clip_end(t->ev, t->now, tour_seq_poi(t), t->clip->file, t->clip_lang, false);
+	if (t->seq == SEQ_GOODBYE)
+		t->goodbye_done = true;
+	t->clip_active = false;
+	t->clip = NULL;
+	t->clip_lang = NULL;
+	t->seq = SEQ_NONE;
+}
+
+void
+tour_announce(struct tour *t, enum seq_kind kind)
+{
+	t->seq = kind;
+	t->seq_priority = INT_MAX; /* welcome, safety and goodbye are never cut by a stop */
+	seq_play_from(t, 0);
+}
+
+/* ---- the queue and the end of the tour ---------------------------------- */
+
+int
+tour_queue_best(const struct tour *t)
+{
+	int best = -1;
+	for (unsigned i = 0; i < t->tour->n_stops; i++) {
+		if (!t->queued[i])
+			continue;
+		if (best < 0 || entry_stop(t, i)->priority > entry_stop(t, (unsigned)best)->priority)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* Nothing plays: serve the queue, then look for the end of the tour. */
+void
+tour_serve(struct tour *t)
+{
+	if (t->state != TOUR_RUNNING || t->clip_active)
+		return;
+	for (;;) {
+		int best = tour_queue_best(t);
+		if (best < 0)
+			break;
+		if (trigger_entry_left(t->trig, (unsigned)best)) {
+			tour_skip_entry(t, (unsigned)best, "left_zone");
+			continue;
+		}
+		tour_play_entry(t, (unsigned)best);
+		if (t->clip_active)
+			return;
+	}
+	struct trigger_state ts;
+	trigger_get_state(t->trig, &ts);
+	/* with a path, the tour completes at its end (where goodbye belongs) */
+	bool at_end = t->tour->n_path < 2 ||
+		      (ts.on_path && ts.progress_m >= ts.path_len_m - TOUR_END_MARGIN_M);
+	if (trigger_next_entry(t->trig) >= t->tour->n_stops && at_end) {
+		if (!t->goodbye_done && t->cfg.announcements) {
+			tour_announce(t, SEQ_GOODBYE);
+			if (t->clip_active)
+				return;
+		}
+		tour_finish(t, "completed");
+	}
+}
+
+void
+tour_finish(struct tour *t, const char *reason)
+{
+	tour_cut(t);
+	events_tour_end(t->ev, t->now, t->tour->id, reason);
+	t->state = TOUR_FINISHED;
+}
+
+void
+tour_on_due(struct tour *t, unsigned entry)
+{
+	const struct route_stop *s = entry_stop(t, entry);
+	unsigned si = t->tour->stops[entry];
+	if (t->played[si]) {
+		if (s->play_once) {
+			tour_skip_entry(t, entry, "played_once");
+			return;
+		}
+		if (t->now - t->last_play_ms[si] < (int64_t)(s->cooldown_s * 1000.0)) {
+			tour_skip_entry(t, entry, "cooldown");
+			return;
+		}
+	}
+	if (!entry_has_clip(t, entry)) {
+		tour_skip_entry(t, entry, "no_clip");
+		return;
+	}
+	if (t->state == TOUR_RUNNING && !t->clip_active) {
+		tour_play_entry(t, entry);
+		return;
+	}
+	if (t->state == TOUR_RUNNING && t->clip_active && s->priority > t->seq_priority) {
+		tour_cut(t);
+		tour_play_entry(t, entry);
+		return;
+	}
+	t->queued[entry] = true;
+	t->outcome[entry] = TOUR_ENTRY_QUEUED;
+}
+
+/* ---- a clip's end: the next language ------------------------------------ */
+
+void
+tour_on_clip_finished(struct tour *t, uint64_t token, bool completed, int64_t now_ms)
+{
+	t->now = now_ms;
+	if (!t->clip_active || token != t->token)
+		return;
+	events_clip_end(t->ev, now_ms, tour_seq_poi(t), t->clip->file, t->clip_lang, completed);
+	t->clip_active = false;
+	unsigned next = t->seq_pos == UINT_MAX ? 0 : t->seq_pos + 1;
+	if (t->state == TOUR_RUNNING || t->state == TOUR_PAUSED)
+		seq_play_from(t, next);
+	tour_serve(t);
+}
+
+void
+tour_on_clip_failed(struct tour *t, uint64_t token, const char *reason, int64_t now_ms)
+{
+	t->now = now_ms;
+	if (!t->clip_active || token != t->token)
+		return;
+	char msg[512];
+	snprintf(msg, sizeof(msg), "clip %s (%s) failed: %s", t->clip->file ? t->clip->file : "?",
+		 tour_seq_poi(t), reason ? reason : "unknown");
+	events_error(t->ev, now_ms, msg);
+	tour_on_clip_finished(t, token, false, now_ms);
+}
