@@ -15,8 +15,8 @@ struct clip {
 	char *path;
 	/* Our own single-stream decoder for mono/stereo links (see decode_cb). */
 	OpusDecoder *dec;
-	int dec_channels; /* of dec; 0 when none */
-	int dec_link;     /* link dec was set up for */
+	int dec_channels;      /* of dec; 0 when none */
+	int dec_link;          /* link dec was set up for */
 	int64_t next_packetno; /* Ogg packet number that continues the last one; -1 */
 };
 
@@ -86,7 +86,8 @@ decode_cb(void *ctx, OpusMSDecoder *ms, void *pcm, const ogg_packet *op, int nsa
 	}
 	c->next_packetno = op->packetno + 1;
 	int n = format == OP_DEC_FORMAT_FLOAT
-			? opus_decode_float(c->dec, op->packet, (opus_int32)op->bytes, pcm, nsamples, 0)
+			? opus_decode_float(c->dec, op->packet, (opus_int32)op->bytes, pcm,
+					    nsamples, 0)
 			: opus_decode(c->dec, op->packet, (opus_int32)op->bytes, pcm, nsamples, 0);
 	if (n < 0) {
 		c->next_packetno = -1;

@@ -65,16 +65,16 @@ enum mixer_kind {
 const char *mixer_kind_to_str(enum mixer_kind kind);
 
 struct mixer_config {
-	uint32_t max_voices;         /* voices alive at once, <= MIXER_MAX_VOICES (16) */
-	uint32_t ring_frames;        /* per-voice ring, rounded up to a power of 2 (16384) */
-	uint32_t prefill_frames;     /* decoded in mixer_play before it returns (2048) */
-	uint32_t ramp_ms;            /* every fade (5) */
-	float duck_db;               /* music gain under narration/announcement (-12) */
-	uint32_t duck_ms;            /* duck ramp (100) */
-	uint32_t resume_rewind_ms;   /* interrupted narration rewinds this much (2000) */
-	uint32_t resume_max_age_ms;  /* ...or is dropped after this long suspended (30000) */
+	uint32_t max_voices;            /* voices alive at once, <= MIXER_MAX_VOICES (16) */
+	uint32_t ring_frames;           /* per-voice ring, rounded up to a power of 2 (16384) */
+	uint32_t prefill_frames;        /* decoded in mixer_play before it returns (2048) */
+	uint32_t ramp_ms;               /* every fade (5) */
+	float duck_db;                  /* music gain under narration/announcement (-12) */
+	uint32_t duck_ms;               /* duck ramp (100) */
+	uint32_t resume_rewind_ms;      /* interrupted narration rewinds this much (2000) */
+	uint32_t resume_max_age_ms;     /* ...or is dropped after this long suspended (30000) */
 	uint32_t resume_max_played_pct; /* ...or if cut at/after this % of the clip (90) */
-	bool offline;                /* no decoder thread: see mixer_render_offline */
+	bool offline;                   /* no decoder thread: see mixer_render_offline */
 };
 
 /* Fills c with the defaults given in brackets above. */
@@ -141,10 +141,10 @@ struct mixer_event {
 	enum mixer_kind kind;
 	mixer_handle handle;
 	uint64_t user_id;
-	uint64_t frame;      /* output frame position of the event */
-	int64_t clip_frame;  /* position in the clip (frames) at the event */
-	uint64_t count;      /* MIXER_EV_UNDERRUN: underrun frames of the voice so far */
-	char reason[112];    /* CUT: "stopped", "replaced", "interrupted"; FAILED: why */
+	uint64_t frame;     /* output frame position of the event */
+	int64_t clip_frame; /* position in the clip (frames) at the event */
+	uint64_t count;     /* MIXER_EV_UNDERRUN: underrun frames of the voice so far */
+	char reason[112];   /* CUT: "stopped", "replaced", "interrupted"; FAILED: why */
 };
 
 /* Takes the next event from the audio side; false when there is none.

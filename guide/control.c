@@ -180,7 +180,8 @@ accept_clients(struct control_server *srv)
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				srv_log(srv, HAL_LOG_WARNING, "control: accept: %s", strerror(errno));
+				srv_log(srv, HAL_LOG_WARNING, "control: accept: %s",
+					strerror(errno));
 			return;
 		}
 		if (srv->n_clients >= CONTROL_MAX_CLIENTS || !peer_allowed(srv, fd)) {
@@ -242,7 +243,8 @@ control_reply(struct control_client *c, const char *json)
 	if (c->dead)
 		return;
 	if (c->out_len - c->out_pos + len + 1 > CONTROL_MAX_PENDING) {
-		srv_log(c->srv, HAL_LOG_WARNING, "control: client does not read its replies; disconnecting");
+		srv_log(c->srv, HAL_LOG_WARNING,
+			"control: client does not read its replies; disconnecting");
 		c->dead = true;
 		return;
 	}
@@ -275,7 +277,8 @@ run_line(struct control_client *c, char *line)
 	int argc = 0;
 	char *save = NULL;
 
-	for (char *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+	for (char *tok = strtok_r(line, " \t\r", &save); tok;
+	     tok = strtok_r(NULL, " \t\r", &save)) {
 		if (argc == CONTROL_MAX_ARGS) {
 			control_reply(c, "{\"ok\":false,\"error\":\"too many arguments\"}");
 			return;

@@ -36,11 +36,11 @@ typedef void (*control_handler_fn)(void *data, struct control_client *client, in
 				   char **argv);
 
 struct control_server_options {
-	const char *path;         /* socket path; its folder must exist */
-	mode_t mode;              /* e.g. 0660 */
-	bool same_user_only;      /* refuse peers whose uid is neither ours nor root */
+	const char *path;    /* socket path; its folder must exist */
+	mode_t mode;         /* e.g. 0660 */
+	bool same_user_only; /* refuse peers whose uid is neither ours nor root */
 	control_handler_fn handler;
-	hal_log_fn log;       /* may be NULL */
+	hal_log_fn log; /* may be NULL */
 	void *data;
 };
 

@@ -108,8 +108,8 @@ events_format_time(int64_t time_ms, char buf[32])
 	if (year < 0 || year > 9999)
 		year = 0;
 	char tmp[96];
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 	memcpy(buf, tmp, 31);
 	buf[31] = '\0';
 }
@@ -237,16 +237,16 @@ events_zone_exit(struct events *ev, int64_t t, const char *poi)
 }
 
 void
-events_clip_start(struct events *ev, int64_t t, const char *poi, const char *clip,
-		  const char *lang, double lat, double lon)
+events_clip_start(struct events *ev, int64_t t, const char *poi, const char *clip, const char *lang,
+		  double lat, double lon)
 {
 	events_emit(ev, t, "clip_start", "poi", 's', poi, "clip", 's', clip, "lang", 's', lang,
 		    "lat", 'c', lat, "lon", 'c', lon, NULL);
 }
 
 void
-events_clip_end(struct events *ev, int64_t t, const char *poi, const char *clip,
-		const char *lang, bool completed)
+events_clip_end(struct events *ev, int64_t t, const char *poi, const char *clip, const char *lang,
+		bool completed)
 {
 	events_emit(ev, t, "clip_end", "poi", 's', poi, "clip", 's', clip, "lang", 's', lang,
 		    "completed", 'b', (int)completed, NULL);
@@ -267,8 +267,8 @@ events_error(struct events *ev, int64_t t, const char *message)
 void
 events_fix_rejected(struct events *ev, int64_t t, double lat, double lon, const char *reason)
 {
-	events_emit(ev, t, "fix_rejected", "lat", 'c', lat, "lon", 'c', lon, "reason", 's',
-		    reason, NULL);
+	events_emit(ev, t, "fix_rejected", "lat", 'c', lat, "lon", 'c', lon, "reason", 's', reason,
+		    NULL);
 }
 
 void

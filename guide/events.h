@@ -52,8 +52,7 @@ void events_clip_skip(struct events *ev, int64_t t, const char *poi, const char 
 void events_error(struct events *ev, int64_t t, const char *message);
 
 /* Extra events of the trigger engine and tour state machine. */
-void events_fix_rejected(struct events *ev, int64_t t, double lat, double lon,
-			 const char *reason);
+void events_fix_rejected(struct events *ev, int64_t t, double lat, double lon, const char *reason);
 void events_off_path(struct events *ev, int64_t t, double cross_m);
 void events_on_path(struct events *ev, int64_t t, double along_m);
 void events_tour_state(struct events *ev, int64_t t, const char *tour, const char *state);

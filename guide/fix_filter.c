@@ -14,12 +14,12 @@ struct fix_filter {
 	bool have_state;
 	/* the tracker's frame: equirectangular around the reset point */
 	double lat0, lon0, m_lat, m_lon;
-	double px, py;       /* tracked position, m */
-	double vx, vy;       /* velocity, m/s */
-	double rx, ry;       /* last accepted raw position */
+	double px, py; /* tracked position, m */
+	double vx, vy; /* velocity, m/s */
+	double rx, ry; /* last accepted raw position */
 	bool have_time;
 	int64_t last_t;
-	int rejects;         /* consecutive JUMP/ACCEL */
+	int rejects; /* consecutive JUMP/ACCEL */
 };
 
 static const char *const reason_str[FIX_FILTER_REASON_COUNT] = {

@@ -78,13 +78,13 @@ bool fix_filter_reason_accepted(enum fix_filter_reason r);
 /* ---- stage 1: the filter ------------------------------------------------ */
 
 struct fix_filter_config {
-	double max_hdop;           /* <= 0: no limit.  default 5 */
-	double max_eph_m;          /* <= 0: no limit.  default 30 m */
-	double max_speed_ms;       /* default 15 m/s (54 km/h; the cart does ~6) */
-	double max_accel_ms2;      /* default 3 m/s^2 */
-	double jump_slack_m;       /* default 8 m */
-	int64_t reset_gap_ms;      /* default 10000 */
-	int reset_after;           /* default 3 */
+	double max_hdop;      /* <= 0: no limit.  default 5 */
+	double max_eph_m;     /* <= 0: no limit.  default 30 m */
+	double max_speed_ms;  /* default 15 m/s (54 km/h; the cart does ~6) */
+	double max_accel_ms2; /* default 3 m/s^2 */
+	double jump_slack_m;  /* default 8 m */
+	int64_t reset_gap_ms; /* default 10000 */
+	int reset_after;      /* default 3 */
 	/* the tracker behind "accel" */
 	double track_min_speed_ms; /* below, the receiver's track is noise.  default 1.5 m/s */
 	double still_speed_ms;     /* below: standing still.  default 0.5 m/s */
@@ -126,7 +126,7 @@ void fix_filter_gate_config_default(struct fix_filter_gate_config *cfg);
 /* Caller-owned; fix_filter_gate_init() sets it up, nothing to free. */
 struct fix_filter_gate {
 	struct fix_filter_gate_config cfg;
-	bool rejecting;   /* every fix since since_ms was a trigger_jump */
+	bool rejecting; /* every fix since since_ms was a trigger_jump */
 	int64_t since_ms;
 };
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void
 usage(FILE *f)
 {
@@ -40,9 +39,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"start", 0, 3}, {"stop", 0, 0}, {"pause", 0, 0}, {"resume", 0, 0},
-	{"skip", 0, 0},  {"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},
-	{"status", 0, 0}, {"reload", 0, 0},
+	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0}, {"resume", 0, 0}, {"skip", 0, 0},
+	{"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},  {"status", 0, 0}, {"reload", 0, 0},
 };
 
 static const char *
@@ -74,15 +72,16 @@ print_status(json_object *r)
 {
 	json_object *o, *p;
 
-	printf("tour:      %s (%s)\n", or_str(jstr(r, "tour"), "-"),
-	       or_str(jstr(r, "state"), "?"));
+	printf("tour:      %s (%s)\n", or_str(jstr(r, "tour"), "-"), or_str(jstr(r, "state"), "?"));
 	if ((o = jobj(r, "langs")))
-		printf("languages: %s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("languages: %s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	if ((o = jobj(r, "volume")))
 		printf("volume:    %d\n", json_object_get_int(o));
 	if ((o = jobj(r, "position"))) {
 		if (jobj(o, "lat")) {
-			printf("position:  %.6f, %.6f  mode %d", json_object_get_double(jobj(o, "lat")),
+			printf("position:  %.6f, %.6f  mode %d",
+			       json_object_get_double(jobj(o, "lat")),
 			       json_object_get_double(jobj(o, "lon")),
 			       json_object_get_int(jobj(o, "mode")));
 			if (jobj(o, "hdop"))
@@ -92,7 +91,8 @@ print_status(json_object *r)
 			if (jobj(o, "speed_kmh"))
 				printf("  %.1f km/h", json_object_get_double(jobj(o, "speed_kmh")));
 			if (jobj(o, "age_s"))
-				printf("  fix %.1f s ago", json_object_get_double(jobj(o, "age_s")));
+				printf("  fix %.1f s ago",
+				       json_object_get_double(jobj(o, "age_s")));
 			if (jobj(o, "fix") && !json_object_get_boolean(jobj(o, "fix")))
 				printf("  (lost)");
 			printf("\n");
@@ -103,7 +103,8 @@ print_status(json_object *r)
 			printf("progress:  %d of %d m along the path%s\n",
 			       json_object_get_int(jobj(o, "progress_m")),
 			       json_object_get_int(jobj(o, "path_m")),
-			       json_object_get_boolean(jobj(o, "on_path")) ? "" : " (off the path)");
+			       json_object_get_boolean(jobj(o, "on_path")) ? ""
+									   : " (off the path)");
 	}
 	if ((o = jobj(r, "current")))
 		printf("current:   %s\n", or_str(jstr(o, "name"), jstr(o, "poi")));
@@ -116,12 +117,14 @@ print_status(json_object *r)
 	else
 		printf("playing:   nothing\n");
 	if ((o = jobj(r, "queue")) && json_object_array_length(o) > 0)
-		printf("queue:     %s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		printf("queue:     %s\n",
+		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	if ((p = jobj(r, "counters"))) {
 		printf("counters:");
 		json_object_object_foreach(p, key, val)
 		{
-			printf(" %s=%s", key, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+			printf(" %s=%s", key,
+			       json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
 		}
 		printf("\n");
 	}
@@ -192,7 +195,8 @@ main(int argc, char **argv)
 	char *reply = NULL;
 	int r = control_request(control, line, 10000, &reply);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "guidectl: the guide daemon is not running (no one listens on %s)\n",
+		fprintf(stderr,
+			"guidectl: the guide daemon is not running (no one listens on %s)\n",
 			control);
 		return 1;
 	}
@@ -216,7 +220,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "guidectl: %s: %s\n", cmd, e ? e : "refused");
 		json_object *errs = jobj(root, "errors");
 		for (size_t i = 0; errs && i < json_object_array_length(errs); i++)
-			fprintf(stderr, "%s\n", json_object_get_string(json_object_array_get_idx(errs, i)));
+			fprintf(stderr, "%s\n",
+				json_object_get_string(json_object_array_get_idx(errs, i)));
 	} else if (strcmp(cmd, "status") == 0) {
 		print_status(root);
 	} else {

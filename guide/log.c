@@ -19,8 +19,8 @@ static void __attribute__((format(printf, 2, 0)))
 guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {
-		[HAL_LOG_ERR] = "error: ", [HAL_LOG_WARNING] = "warning: ",
-		[HAL_LOG_NOTICE] = "", [HAL_LOG_INFO] = "", [HAL_LOG_DEBUG] = "debug: ",
+		[HAL_LOG_ERR] = "error: ", [HAL_LOG_WARNING] = "warning: ", [HAL_LOG_NOTICE] = "",
+		[HAL_LOG_INFO] = "",       [HAL_LOG_DEBUG] = "debug: ",
 	};
 	if (level > log_max)
 		return;

@@ -5,8 +5,6 @@
  * prefix is dropped. */
 #pragma once
 
-
-
 #include "hal/log.h"
 
 void guide_log_set_level(enum hal_log_level max);

@@ -23,12 +23,12 @@ guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, 
 
 int
 guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
-                 unsigned *n_warnings)
+		 unsigned *n_warnings)
 {
 	struct route_diag_list diags;
 	struct route_load_options opts = {
-	        .probe = guide_route_probe,
-	        .no_clip_check = !check_clips,
+		.probe = guide_route_probe,
+		.no_clip_check = !check_clips,
 	};
 	char line[4096];
 
@@ -54,7 +54,7 @@ path_length_m(const struct route_tour *t)
 	double len = 0;
 	for (unsigned i = 1; i < t->n_path; i++)
 		len += geo_distance_m(t->path[i - 1].lat, t->path[i - 1].lon, t->path[i].lat,
-		                      t->path[i].lon);
+				      t->path[i].lon);
 	return len;
 }
 
@@ -62,7 +62,7 @@ void
 guide_route_summary(FILE *out, const struct route *r)
 {
 	fprintf(out, "route %s: %u stops, %u tour%s, datum %s\n", r->id, r->n_stops, r->n_tours,
-	        r->n_tours == 1 ? "" : "s", route_datum_to_str(r->datum));
+		r->n_tours == 1 ? "" : "s", route_datum_to_str(r->datum));
 	fprintf(out, "narration:");
 	for (unsigned l = 0; l < r->n_langs; l++) {
 		int64_t total = 0;
@@ -78,7 +78,7 @@ guide_route_summary(FILE *out, const struct route *r)
 				total += c->duration_ms;
 		}
 		fprintf(out, "%s %s %.1f s in %u clips", l ? "," : "", r->langs[l], total / 1000.0,
-		        n);
+			n);
 		if (unknown)
 			fprintf(out, " (%u of unknown length)", unknown);
 	}
@@ -90,7 +90,7 @@ guide_route_summary(FILE *out, const struct route *r)
 		for (unsigned l = 0; l < t->n_langs; l++)
 			fprintf(out, "%s%s", l ? "," : " ", t->langs[l]);
 		fprintf(out, ", path %.0f m, %.1f min at %g km/h\n", len,
-		        len / (t->speed_kmh / 3.6) / 60.0, t->speed_kmh);
+			len / (t->speed_kmh / 3.6) / 60.0, t->speed_kmh);
 		struct route_transit *tr = calloc(t->n_stops ? t->n_stops : 1, sizeof(*tr));
 		if (!tr || route_tour_transits(r, t, tr) < 0) {
 			free(tr);
@@ -118,18 +118,18 @@ guide_route_summary(FILE *out, const struct route *r)
 		if (longest && longest->duration_ms >= 0) {
 			const struct route_transit *x = &tr[longest_k];
 			fprintf(out,
-			        "  longest clip: stop %s (%s) %.1f s; all languages %.1f s of %.1f "
-			        "s "
-			        "transit\n",
-			        r->stops[t->stops[longest_k]].id, longest->lang,
-			        longest->duration_ms / 1000.0, x->narration_ms / 1000.0,
-			        x->seconds);
+				"  longest clip: stop %s (%s) %.1f s; all languages %.1f s of %.1f "
+				"s "
+				"transit\n",
+				r->stops[t->stops[longest_k]].id, longest->lang,
+				longest->duration_ms / 1000.0, x->narration_ms / 1000.0,
+				x->seconds);
 		}
 		if (isfinite(tight))
 			fprintf(out,
-			        "  least slack: stop %s, %.1f s of narration in %.1f s transit\n",
-			        r->stops[t->stops[tight_k]].id, tr[tight_k].narration_ms / 1000.0,
-			        tr[tight_k].seconds);
+				"  least slack: stop %s, %.1f s of narration in %.1f s transit\n",
+				r->stops[t->stops[tight_k]].id, tr[tight_k].narration_ms / 1000.0,
+				tr[tight_k].seconds);
 		free(tr);
 	}
 }
@@ -178,7 +178,8 @@ fence_ring(const struct route_fence *f)
 			/* counter-clockwise from east */
 			double a = 2 * M_PI * (i % CIRCLE_VERTICES) / CIRCLE_VERTICES;
 			double lat, lon;
-			geo_unproject(&p, (struct geo_xy){f->radius_m * cos(a), f->radius_m * sin(a)},
+			geo_unproject(&p,
+				      (struct geo_xy){f->radius_m * cos(a), f->radius_m * sin(a)},
 				      &lat, &lon);
 			json_object_array_add(ring, coord(lat, lon));
 		}
@@ -228,9 +229,9 @@ stop_feature(const struct route *r, const struct route_stop *s)
 		json_object_object_add(names, s->names[i].lang,
 				       json_object_new_string(s->names[i].text));
 	json_object_object_add(p, "names", names);
-	json_object_object_add(p, "fence", json_object_new_string(f->kind == ROUTE_FENCE_CIRCLE
-									  ? "circle"
-									  : "polygon"));
+	json_object_object_add(
+		p, "fence",
+		json_object_new_string(f->kind == ROUTE_FENCE_CIRCLE ? "circle" : "polygon"));
 	json_object_object_add(p, "priority", json_object_new_int(s->priority));
 	if (f->kind == ROUTE_FENCE_CIRCLE) {
 		/* radius_m and center mark a circle (DESIGN.md); polygons carry their
@@ -311,7 +312,7 @@ guide_route_convert(const char *path, enum route_datum to, const char *output, F
 	FILE *out = output ? fopen(output, "w") : stdout;
 	if (!out) {
 		fprintf(err, "guide-route: convert: cannot write %s: %s\n", output,
-		        strerror(errno));
+			strerror(errno));
 		free(text);
 		return 1;
 	}

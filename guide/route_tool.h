@@ -12,7 +12,7 @@ int guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *e
 /* Loads path, printing every diagnostic to err as FILE:LINE:COL: ...
  * Returns 0 (*out set), 1 on a runtime failure, 2 on invalid input. */
 int guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
-                     unsigned *n_warnings);
+		     unsigned *n_warnings);
 
 void guide_route_summary(FILE *out, const struct route *r);
 /* The GeoJSON FeatureCollection of DESIGN.md. Returns 0 or -errno. */

@@ -185,7 +185,8 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 		return TOUR_ERR_STATE;
 	int idx = -1;
 	for (unsigned i = 0; i < t->route->n_tours; i++)
-		if (!tour_id || (t->route->tours[i].id && strcmp(t->route->tours[i].id, tour_id) == 0)) {
+		if (!tour_id ||
+		    (t->route->tours[i].id && strcmp(t->route->tours[i].id, tour_id) == 0)) {
 			idx = (int)i;
 			break;
 		}
@@ -193,7 +194,8 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 		return TOUR_ERR_NO_TOUR;
 	const struct route_tour *tour = &t->route->tours[idx];
 	if (!langs || n_langs == 0) {
-		if (t->n_langs && check_langs(tour, (const char *const *)t->langs, t->n_langs) == TOUR_OK) {
+		if (t->n_langs &&
+		    check_langs(tour, (const char *const *)t->langs, t->n_langs) == TOUR_OK) {
 			langs = NULL; /* keep the driver's choice */
 		} else if (tour->n_langs) {
 			langs = (const char *const *)tour->langs;
@@ -208,7 +210,8 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 		if (err)
 			return err;
 	}
-	struct trigger *trig = trigger_create(t->route, (unsigned)idx, &t->cfg.trigger, on_trigger, t);
+	struct trigger *trig =
+		trigger_create(t->route, (unsigned)idx, &t->cfg.trigger, on_trigger, t);
 	enum tour_entry_outcome *outcome = calloc(tour->n_stops + 1, sizeof(*outcome));
 	const char **skip_reason = calloc(tour->n_stops + 1, sizeof(*skip_reason));
 	bool *queued = calloc(tour->n_stops + 1, sizeof(*queued));
@@ -239,7 +242,8 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	tour_update_durations(t);
 	t->state = TOUR_RUNNING;
 	if (!t->restoring)
-		events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs, t->n_langs);
+		events_tour_start(t->ev, now_ms, tour->id, (const char *const *)t->langs,
+				  t->n_langs);
 	if (t->cfg.announcements)
 		tour_announce(t, SEQ_WELCOME);
 	if (!t->clip_active && tour->n_stops == 0)

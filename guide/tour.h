@@ -53,13 +53,13 @@ enum tour_state {
 
 enum tour_error {
 	TOUR_OK = 0,
-	TOUR_ERR_STATE,    /* the action is not valid in this state */
-	TOUR_ERR_NO_TOUR,  /* no such tour in the route */
-	TOUR_ERR_LANG,     /* empty list or a language the tour does not narrate */
-	TOUR_ERR_ARG,      /* a bad argument (volume out of range, ...) */
-	TOUR_ERR_NOTHING,  /* nothing to replay / skip */
+	TOUR_ERR_STATE,   /* the action is not valid in this state */
+	TOUR_ERR_NO_TOUR, /* no such tour in the route */
+	TOUR_ERR_LANG,    /* empty list or a language the tour does not narrate */
+	TOUR_ERR_ARG,     /* a bad argument (volume out of range, ...) */
+	TOUR_ERR_NOTHING, /* nothing to replay / skip */
 	TOUR_ERR_NOMEM,
-	TOUR_ERR_COMMAND,  /* not a driver command (tour_command) */
+	TOUR_ERR_COMMAND, /* not a driver command (tour_command) */
 };
 
 const char *tour_error_to_str(enum tour_error err);
@@ -93,7 +93,7 @@ struct tour_config {
 	struct trigger_config trigger;
 	/* gps_fix events at most this often (ms); 0 every fix; < 0 never */
 	int64_t fix_log_interval_ms;
-	bool log_rejected; /* fix_rejected events */
+	bool log_rejected;  /* fix_rejected events */
 	bool announcements; /* play welcome / goodbye */
 	bool log_gps;       /* gps_lost when the trigger sees no fix (default true;
 			     * a daemon that logs its source's gps_fix/gps_lost
@@ -106,8 +106,8 @@ struct tour;
 
 /* The route, player and event log are borrowed and must outlive the tour;
  * events may be NULL. cfg NULL: defaults. */
-struct tour *tour_create(const struct route *r, const struct tour_player *player,
-			 struct events *ev, const struct tour_config *cfg);
+struct tour *tour_create(const struct route *r, const struct tour_player *player, struct events *ev,
+			 const struct tour_config *cfg);
 void tour_destroy(struct tour *t);
 
 /* Driver actions. tour_id NULL: the route's first tour; langs NULL or
@@ -157,10 +157,10 @@ enum tour_entry_outcome {
 
 struct tour_status {
 	enum tour_state state;
-	const char *tour;      /* NULL when idle */
-	const char *playing;   /* poi id of the playing clip, or NULL */
-	const char *lang;      /* language of the playing clip */
-	unsigned next_entry;   /* first entry not yet due */
+	const char *tour;    /* NULL when idle */
+	const char *playing; /* poi id of the playing clip, or NULL */
+	const char *lang;    /* language of the playing clip */
+	unsigned next_entry; /* first entry not yet due */
 	unsigned n_entries;
 	double volume;
 	struct trigger_state pos;

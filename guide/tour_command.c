@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 unsigned
 tour_split_langs(char *s, const char **out, unsigned max)
 {

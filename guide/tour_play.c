@@ -146,15 +146,16 @@ seq_play_from(struct tour *t, unsigned k)
 		int rc = t->player.impl->play(t->player.ctx, c, kind, token);
 		if (rc < 0) {
 			char msg[512];
-			snprintf(msg, sizeof(msg), "cannot play %s (%s): %s", c->file ? c->file : "?",
-				 tour_seq_poi(t), strerror(-rc));
+			snprintf(msg, sizeof(msg), "cannot play %s (%s): %s",
+				 c->file ? c->file : "?", tour_seq_poi(t), strerror(-rc));
 			events_error(t->ev, t->now, msg);
 			continue;
 		}
 		double lat, lon;
 		vehicle_position(t, &lat, &lon);
 		t->seq_pos = k;
-		events_clip_start(t->ev, t->now, tour_seq_poi(t), c->file, seq_lang(t, k), lat, lon);
+		events_clip_start(t->ev, t->now, tour_seq_poi(t), c->file, seq_lang(t, k), lat,
+				  lon);
 		t->clip_active = true;
 		t->token = token;
 		t->clip = c;
@@ -223,7 +224,8 @@ tour_queue_best(const struct tour *t)
 	for (unsigned i = 0; i < t->tour->n_stops; i++) {
 		if (!t->queued[i])
 			continue;
-		if (best < 0 || entry_stop(t, i)->priority > entry_stop(t, (unsigned)best)->priority)
+		if (best < 0 ||
+		    entry_stop(t, i)->priority > entry_stop(t, (unsigned)best)->priority)
 			best = (int)i;
 	}
 	return best;

@@ -50,9 +50,9 @@ struct trigger {
 	struct geo_xy pos, vel;
 	bool heading_ok;
 	double heading;
-	int64_t last_fix_ms;   /* last accepted fix */
-	int64_t last_seen_ms;  /* last fix with a position, accepted or not */
-	int64_t last_step_ms;  /* last time the estimate was advanced */
+	int64_t last_fix_ms;         /* last accepted fix */
+	int64_t last_seen_ms;        /* last fix with a position, accepted or not */
+	int64_t last_step_ms;        /* last time the estimate was advanced */
 	struct fix_filter_gate gate; /* stage 2 of the fix rules */
 	bool lost;
 	bool on_path;
@@ -64,7 +64,9 @@ void
 trigger_config_defaults(struct trigger_config *cfg)
 {
 	*cfg = (struct trigger_config){
-		.hyst = {.enter_fixes = 2, .enter_dwell_ms = 1000, .exit_fixes = 2,
+		.hyst = {.enter_fixes = 2,
+			 .enter_dwell_ms = 1000,
+			 .exit_fixes = 2,
 			 .exit_margin_m = 10},
 		.smooth_tau_s = 1.0,
 		.still_speed = 0.4,
@@ -124,7 +126,8 @@ anchor_entry(struct trigger *t, struct entry *e, double from)
 		for (double a = from; a <= len + step / 2; a += step) {
 			double aa = fmin(a, len), hd;
 			struct geo_xy p = geo_polyline_point(t->path, t->cum, t->n_path, aa, &hd);
-			bool in = fence_contains(t, e->stop, p) && heading_in_window(&s->heading, hd);
+			bool in =
+				fence_contains(t, e->stop, p) && heading_in_window(&s->heading, hd);
 			if (in && !prev_in && isnan(e->stop_along)) {
 				/* refine the crossing by bisection */
 				double lo = fmax(from, aa - step), hi = aa;
@@ -330,7 +333,7 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 	if (!near) {
 		/* rejoin anywhere ahead (or a little behind) of the progress */
 		double c2, a2 = locate_window(t, t->pos, t->progress - 2 * t->cfg.path_window_m,
-					     t->path_len + 1, &c2);
+					      t->path_len + 1, &c2);
 		/* ... but only going the path's way: a cart driving a loop the
 		 * wrong way round is near the path's far end at once, and
 		 * must not be taken to have skipped the whole tour */
@@ -377,8 +380,8 @@ entry_lead(const struct trigger *t, unsigned i, double v)
 	if (i + 1 < t->n_entries && e->duration_ms > 0 && v > 0) {
 		const struct entry *n = &t->entries[i + 1];
 		const struct route_stop *ns = &t->route->stops[n->stop];
-		double nlead = fmax(ns->lead_m > 0 ? ns->lead_m : 0,
-				    ns->lead_s > 0 ? ns->lead_s * v : 0);
+		double nlead =
+			fmax(ns->lead_m > 0 ? ns->lead_m : 0, ns->lead_s > 0 ? ns->lead_s * v : 0);
 		double next_start = n->stop_along - nlead;
 		double need = (double)e->duration_ms / 1000.0 * v;
 		double shortfall = need - (next_start - (e->stop_along - lead));
@@ -397,7 +400,8 @@ mark(struct trigger *t, unsigned i, enum entry_state st)
 	struct entry *e = &t->entries[i];
 	e->state = st;
 	struct trigger_event ev = {.kind = st == ENTRY_DUE ? TRIGGER_DUE : TRIGGER_PASSED,
-				   .entry = i, .stop = e->stop};
+				   .entry = i,
+				   .stop = e->stop};
 	emit(t, &ev);
 }
 
@@ -460,7 +464,8 @@ check_due(struct trigger *t)
 		if (e->state != ENTRY_PENDING || !trigger_zones_inside(t->zones, e->zone))
 			continue;
 		const struct route_stop *s = &t->route->stops[e->stop];
-		if (s->heading.set && !(t->heading_ok && heading_in_window(&s->heading, t->heading)))
+		if (s->heading.set &&
+		    !(t->heading_ok && heading_in_window(&s->heading, t->heading)))
 			continue;
 		fire(t, i);
 		break;
@@ -507,8 +512,8 @@ trigger_tick(struct trigger *t, int64_t now_ms)
 static void
 reject(struct trigger *t, const struct hal_fix *fix, enum fix_filter_reason why)
 {
-	struct trigger_event ev = {.kind = TRIGGER_FIX_REJECTED, .lat = fix->lat,
-				   .lon = fix->lon, .reason = why};
+	struct trigger_event ev = {
+		.kind = TRIGGER_FIX_REJECTED, .lat = fix->lat, .lon = fix->lon, .reason = why};
 	emit(t, &ev);
 }
 
@@ -604,7 +609,7 @@ update_zones(struct trigger *t, int64_t now)
 	for (size_t i = 0; i < nz && i < 16; i++) {
 		uint32_t zone = zev[i].zone;
 		struct trigger_event ev = {.kind = zev[i].enter ? TRIGGER_ZONE_ENTER
-							: TRIGGER_ZONE_EXIT,
+								: TRIGGER_ZONE_EXIT,
 					   .stop = t->zone_stop[zone]};
 		if (!zev[i].enter)
 			for (unsigned k = 0; k < t->n_entries; k++)

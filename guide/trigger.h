@@ -126,15 +126,15 @@ enum trigger_event_kind {
 	TRIGGER_FIX_ACCEPTED, /* lat, lon: a fix used (for gps_fix) */
 	TRIGGER_FIX_REJECTED, /* lat, lon, reason (a stage 2 reason of fix_filter.h) */
 	TRIGGER_GPS_LOST,
-	TRIGGER_OFF_PATH,     /* value: cross-track metres */
-	TRIGGER_ON_PATH,      /* value: along metres */
+	TRIGGER_OFF_PATH, /* value: cross-track metres */
+	TRIGGER_ON_PATH,  /* value: along metres */
 };
 
 struct trigger_event {
 	enum trigger_event_kind kind;
-	unsigned entry;     /* index into tour->stops (DUE, PASSED) */
-	unsigned stop;      /* index into route->stops */
-	double lat, lon;    /* fixes */
+	unsigned entry;  /* index into tour->stops (DUE, PASSED) */
+	unsigned stop;   /* index into route->stops */
+	double lat, lon; /* fixes */
 	double value;
 	/* FIX_REJECTED: FIX_FILTER_TRIGGER_ACCURACY or FIX_FILTER_TRIGGER_JUMP */
 	enum fix_filter_reason reason;
@@ -145,16 +145,16 @@ typedef void (*trigger_event_fn)(void *ctx, const struct trigger_event *ev);
 struct trigger_config {
 	struct trigger_hysteresis hyst;
 	struct fix_filter_gate_config gate; /* which fixes are rejected (fix_filter.h) */
-	double smooth_tau_s;       /* position smoothing time constant */
-	double still_speed;        /* m/s: below, the cart is parked; position held */
-	double min_heading_speed;  /* m/s: below, the course is not trusted */
-	double off_path_m;         /* cross-track beyond this is off the path */
-	unsigned off_path_fixes;   /* consecutive fixes to declare off / back on */
-	double path_window_m;      /* search this far around the last progress first */
-	int64_t lost_ms;           /* no fix this long: gps_lost */
-	int64_t dead_reckon_ms;    /* advance along the path at the last speed this long */
-	double max_early_m;        /* most a clip may start early to fit its languages */
-	unsigned lookahead;        /* entries considered ahead of the next pending */
+	double smooth_tau_s;                /* position smoothing time constant */
+	double still_speed;                 /* m/s: below, the cart is parked; position held */
+	double min_heading_speed;           /* m/s: below, the course is not trusted */
+	double off_path_m;                  /* cross-track beyond this is off the path */
+	unsigned off_path_fixes;            /* consecutive fixes to declare off / back on */
+	double path_window_m;               /* search this far around the last progress first */
+	int64_t lost_ms;                    /* no fix this long: gps_lost */
+	int64_t dead_reckon_ms;             /* advance along the path at the last speed this long */
+	double max_early_m;                 /* most a clip may start early to fit its languages */
+	unsigned lookahead;                 /* entries considered ahead of the next pending */
 };
 
 void trigger_config_defaults(struct trigger_config *cfg);

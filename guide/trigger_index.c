@@ -134,8 +134,8 @@ trigger_index_add_fence(struct trigger_index *ix, const struct geo_proj *proj,
 			const struct route_fence *f)
 {
 	if (f->kind != ROUTE_FENCE_POLYGON || f->n_vertices < 3)
-		return trigger_index_add_circle(
-			ix, geo_project(proj, f->center.lat, f->center.lon), f->radius_m);
+		return trigger_index_add_circle(ix, geo_project(proj, f->center.lat, f->center.lon),
+						f->radius_m);
 	struct geo_xy *ring = calloc(f->n_vertices, sizeof(*ring));
 	if (!ring)
 		return -ENOMEM;

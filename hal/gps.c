@@ -15,8 +15,7 @@ static const struct hal_spec_scheme *const drivers[] = {
 };
 
 void
-hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt,
-	     ...)
+hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 

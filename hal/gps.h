@@ -13,15 +13,15 @@
 /* Which fields of a struct hal_fix hold a value. A field whose bit is clear
  * is unknown and holds NaN (doubles) or 0 (integers). */
 enum hal_fix_field {
-	HAL_FIX_TIME = 1u << 0,   /* time_ms */
-	HAL_FIX_POS = 1u << 1,    /* lat, lon (needs mode >= HAL_FIX_MODE_2D) */
-	HAL_FIX_ALT = 1u << 2,    /* alt */
-	HAL_FIX_SPEED = 1u << 3,  /* speed */
-	HAL_FIX_TRACK = 1u << 4,  /* track */
-	HAL_FIX_HDOP = 1u << 5,   /* hdop */
-	HAL_FIX_EPH = 1u << 6,    /* eph */
-	HAL_FIX_SATS = 1u << 7,   /* sats_used */
-	HAL_FIX_MODE = 1u << 8,   /* mode */
+	HAL_FIX_TIME = 1u << 0,  /* time_ms */
+	HAL_FIX_POS = 1u << 1,   /* lat, lon (needs mode >= HAL_FIX_MODE_2D) */
+	HAL_FIX_ALT = 1u << 2,   /* alt */
+	HAL_FIX_SPEED = 1u << 3, /* speed */
+	HAL_FIX_TRACK = 1u << 4, /* track */
+	HAL_FIX_HDOP = 1u << 5,  /* hdop */
+	HAL_FIX_EPH = 1u << 6,   /* eph */
+	HAL_FIX_SATS = 1u << 7,  /* sats_used */
+	HAL_FIX_MODE = 1u << 8,  /* mode */
 };
 
 enum hal_fix_mode {
@@ -33,15 +33,15 @@ enum hal_fix_mode {
 
 /* One position report, in WGS-84, whatever the source. */
 struct hal_fix {
-	uint32_t set;      /* enum hal_fix_field bits */
-	int64_t time_ms;   /* UTC, milliseconds since the Unix epoch */
-	double lat, lon;   /* degrees, WGS-84 */
-	double alt;        /* metres above MSL */
-	double speed;      /* metres per second over ground */
-	double track;      /* degrees true, [0, 360) */
-	double hdop;       /* dimensionless */
-	double eph;        /* metres, estimated horizontal error (95%) */
-	int mode;          /* enum hal_fix_mode */
+	uint32_t set;    /* enum hal_fix_field bits */
+	int64_t time_ms; /* UTC, milliseconds since the Unix epoch */
+	double lat, lon; /* degrees, WGS-84 */
+	double alt;      /* metres above MSL */
+	double speed;    /* metres per second over ground */
+	double track;    /* degrees true, [0, 360) */
+	double hdop;     /* dimensionless */
+	double eph;      /* metres, estimated horizontal error (95%) */
+	int mode;        /* enum hal_fix_mode */
 	int sats_used;
 };
 
@@ -110,12 +110,12 @@ struct hal_gps_stats {
 	uint64_t gpx_points;     /* trkpt/rtept elements read */
 	uint64_t gpx_bad_points; /* without a usable lat/lon */
 	/* gpsd */
-	uint64_t connects;   /* successful connections */
+	uint64_t connects; /* successful connections */
 	uint64_t disconnects;
 	uint64_t json_reports; /* TPV reports received */
 	/* all sources */
-	uint64_t fixes; /* FIX events returned */
-	uint64_t lost;  /* LOST events returned */
+	uint64_t fixes;         /* FIX events returned */
+	uint64_t lost;          /* LOST events returned */
 	uint64_t no_fix_epochs; /* epochs / reports without a position */
 };
 
@@ -130,7 +130,7 @@ void hal_gps_destroy(struct hal_gps *gps); /* NULL is a no-op */
  * negative errno.  *fix is written for FIX and LOST. */
 int hal_gps_read(struct hal_gps *gps, struct hal_fix *fix);
 
-int hal_gps_get_fd(struct hal_gps *gps);           /* -1: none (replay, disconnected) */
+int hal_gps_get_fd(struct hal_gps *gps);             /* -1: none (replay, disconnected) */
 int64_t hal_gps_next_wakeup_ms(struct hal_gps *gps); /* -1: none needed */
 int64_t hal_gps_peek_time_ms(struct hal_gps *gps);   /* -1: unknown / not a replay */
 const char *hal_gps_name(const struct hal_gps *gps); /* "gpsd", "nmea", "gpx" */

@@ -21,8 +21,8 @@ struct gps_gpsd {
 	struct hal_gps base; /* first */
 	struct gps_data_t data;
 	bool connected;
-	bool have_fix;        /* last event was FIX */
-	int64_t next_try_ms;  /* when disconnected: next connection attempt */
+	bool have_fix;       /* last event was FIX */
+	int64_t next_try_ms; /* when disconnected: next connection attempt */
 	int backoff_ms;
 	char host[256];
 	char port[16];
@@ -59,8 +59,8 @@ gpsd_connect(struct gps_gpsd *g)
 		return false;
 	}
 	if (gps_stream(&g->data, WATCH_ENABLE | WATCH_JSON, NULL) < 0) {
-		hal_gps_logf(&g->base.opts, HAL_LOG_WARNING, "gpsd: %s:%s: WATCH failed",
-			     g->host, g->port);
+		hal_gps_logf(&g->base.opts, HAL_LOG_WARNING, "gpsd: %s:%s: WATCH failed", g->host,
+			     g->port);
 		gps_close(&g->data);
 		return false;
 	}
@@ -149,8 +149,15 @@ fix_from_gpsd(const struct gps_data_t *d, struct hal_fix *f)
 {
 	const struct gps_fix_t *x = &d->fix;
 	*f = (struct hal_fix){
-		.set = 0, .lat = NAN, .lon = NAN, .alt = NAN, .speed = NAN, .track = NAN,
-		.hdop = NAN, .eph = NAN, .mode = HAL_FIX_MODE_UNKNOWN,
+		.set = 0,
+		.lat = NAN,
+		.lon = NAN,
+		.alt = NAN,
+		.speed = NAN,
+		.track = NAN,
+		.hdop = NAN,
+		.eph = NAN,
+		.mode = HAL_FIX_MODE_UNKNOWN,
 	};
 	if (x->time.tv_sec > 0) {
 		f->time_ms = (int64_t)x->time.tv_sec * 1000 + x->time.tv_nsec / 1000000;
@@ -201,8 +208,14 @@ lost_event(struct gps_gpsd *g, struct hal_fix *fix, const struct hal_fix *from)
 		*fix = *from;
 	} else {
 		*fix = (struct hal_fix){
-			.set = 0, .lat = NAN, .lon = NAN, .alt = NAN, .speed = NAN,
-			.track = NAN, .hdop = NAN, .eph = NAN,
+			.set = 0,
+			.lat = NAN,
+			.lon = NAN,
+			.alt = NAN,
+			.speed = NAN,
+			.track = NAN,
+			.hdop = NAN,
+			.eph = NAN,
 		};
 	}
 	return HAL_GPS_LOST;

@@ -14,7 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum leaf { LEAF_NONE, LEAF_ELE, LEAF_TIME, LEAF_SPEED, LEAF_COURSE, LEAF_HDOP, LEAF_SAT, LEAF_FIX };
+enum leaf {
+	LEAF_NONE,
+	LEAF_ELE,
+	LEAF_TIME,
+	LEAF_SPEED,
+	LEAF_COURSE,
+	LEAF_HDOP,
+	LEAF_SAT,
+	LEAF_FIX
+};
 
 struct parse {
 	struct hal_gps_replay *r;
@@ -104,8 +113,15 @@ on_start(void *user, const XML_Char *name, const XML_Char **attrs)
 		p->in_pt = true;
 		p->fix_none = false;
 		p->fix = (struct hal_fix){
-			.set = HAL_FIX_MODE, .lat = NAN, .lon = NAN, .alt = NAN, .speed = NAN,
-			.track = NAN, .hdop = NAN, .eph = NAN, .mode = HAL_FIX_MODE_NONE,
+			.set = HAL_FIX_MODE,
+			.lat = NAN,
+			.lon = NAN,
+			.alt = NAN,
+			.speed = NAN,
+			.track = NAN,
+			.hdop = NAN,
+			.eph = NAN,
+			.mode = HAL_FIX_MODE_NONE,
 		};
 		bool have_lat = false, have_lon = false;
 		for (size_t i = 0; attrs[i]; i += 2) {
@@ -114,8 +130,8 @@ on_start(void *user, const XML_Char *name, const XML_Char **attrs)
 			else if (!strcmp(attrs[i], "lon"))
 				have_lon = parse_double(attrs[i + 1], &p->fix.lon);
 		}
-		p->pt_ok = have_lat && have_lon && fabs(p->fix.lat) <= 90 &&
-			   fabs(p->fix.lon) <= 180;
+		p->pt_ok =
+			have_lat && have_lon && fabs(p->fix.lat) <= 90 && fabs(p->fix.lon) <= 180;
 		return;
 	}
 	if (!p->in_pt)
@@ -168,9 +184,8 @@ end_leaf(struct parse *p)
 		if (parse_iso8601(p->text, &f->time_ms))
 			f->set |= HAL_FIX_TIME;
 		else
-			hal_gps_logf(p->opts, HAL_LOG_WARNING, "%s:%lu: bad <time> '%s'",
-				     p->path, (unsigned long)XML_GetCurrentLineNumber(p->xp),
-				     p->text);
+			hal_gps_logf(p->opts, HAL_LOG_WARNING, "%s:%lu: bad <time> '%s'", p->path,
+				     (unsigned long)XML_GetCurrentLineNumber(p->xp), p->text);
 		break;
 	case LEAF_SPEED:
 		if (parse_double(p->text, &v) && v >= 0) {

@@ -17,10 +17,10 @@ struct hal_gps_impl {
 	/* arg: what follows "name:" (NULL when the spec is just the name) */
 	int (*open)(const char *arg, const struct hal_gps_options *opts, struct hal_gps **out);
 	int (*read)(struct hal_gps *gps, struct hal_fix *fix);
-	void (*close)(struct hal_gps *gps); /* frees the concrete object */
-	int (*get_fd)(struct hal_gps *gps);                 /* NULL: -1 */
-	int64_t (*next_wakeup_ms)(struct hal_gps *gps);     /* NULL: -1 */
-	int64_t (*peek_time_ms)(struct hal_gps *gps);       /* NULL: -1 */
+	void (*close)(struct hal_gps *gps);             /* frees the concrete object */
+	int (*get_fd)(struct hal_gps *gps);             /* NULL: -1 */
+	int64_t (*next_wakeup_ms)(struct hal_gps *gps); /* NULL: -1 */
+	int64_t (*peek_time_ms)(struct hal_gps *gps);   /* NULL: -1 */
 };
 
 /* First member of every concrete source. */
@@ -38,8 +38,8 @@ extern const struct hal_gps_impl hal_gps_gpx_impl;
 /* Fill the generic part (copies opts, sets up the clock). */
 void hal_gps_base_init(struct hal_gps *gps, const struct hal_gps_impl *impl,
 		       const struct hal_gps_options *opts);
-void hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hal_gps_logf(const struct hal_gps_options *opts, enum hal_log_level level, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
 int64_t hal_gps_now_ms(struct hal_gps *gps);
 
 /* Replays (nmea:FILE, gpx:FILE): the whole file is parsed at open into an
@@ -61,8 +61,8 @@ struct hal_gps_replay {
 /* Turns a replay file's bytes into events (hal_gps_replay_push).  path is
  * for messages.  Returns 0 or a negative errno; -EBADMSG when the content is
  * unreadable, after logging where (FILE:LINE:COL). */
-typedef int (*hal_gps_replay_parse_fn)(struct hal_gps_replay *r, const char *path,
-				       const char *data, size_t len);
+typedef int (*hal_gps_replay_parse_fn)(struct hal_gps_replay *r, const char *path, const char *data,
+				       size_t len);
 
 /* The open of a replay source: reads the file named by arg and parses it.
  * Logs every failure but parse's own -EBADMSG. */

@@ -54,8 +54,8 @@ out:
 }
 
 int
-hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn parse,
-		    const char *arg, const struct hal_gps_options *opts, struct hal_gps **out)
+hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn parse, const char *arg,
+		    const struct hal_gps_options *opts, struct hal_gps **out)
 {
 	struct hal_gps_replay *r = NULL;
 	char *data = NULL;
@@ -63,7 +63,8 @@ hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn par
 	int rc;
 
 	if (!arg || !*arg) {
-		hal_gps_logf(opts, HAL_LOG_ERR, "%s: needs a file (%s)", impl->scheme.name, impl->scheme.usage);
+		hal_gps_logf(opts, HAL_LOG_ERR, "%s: needs a file (%s)", impl->scheme.name,
+			     impl->scheme.usage);
 		return -EINVAL;
 	}
 	if ((rc = read_file(arg, &data, &len)) < 0)
@@ -80,7 +81,8 @@ hal_gps_replay_open(const struct hal_gps_impl *impl, hal_gps_replay_parse_fn par
 	return 0;
 fail:
 	if (rc != -EBADMSG)
-		hal_gps_logf(opts, HAL_LOG_ERR, "%s: %s: %s", impl->scheme.name, arg, strerror(-rc));
+		hal_gps_logf(opts, HAL_LOG_ERR, "%s: %s: %s", impl->scheme.name, arg,
+			     strerror(-rc));
 	if (r)
 		hal_gps_replay_close(&r->base);
 	free(data);

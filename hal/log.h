@@ -27,5 +27,5 @@ typedef void (*hal_log_fn)(void *user, enum hal_log_level level, const char *msg
  * from the audio thread. */
 void hal_logf(hal_log_fn fn, void *user, enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-void hal_vlogf(hal_log_fn fn, void *user, enum hal_log_level level, const char *fmt,
-	       va_list ap) __attribute__((format(printf, 4, 0)));
+void hal_vlogf(hal_log_fn fn, void *user, enum hal_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));

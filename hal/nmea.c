@@ -6,9 +6,8 @@
 #define KNOTS_TO_MS (1852.0 / 3600.0)
 #define MAX_FIELDS 32
 
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-				   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-				   1e16, 1e17, 1e18};
+static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+				   1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
 const char *
 hal_nmea_result_to_str(enum hal_nmea_result r)
@@ -195,13 +194,13 @@ parse_coord(struct field v, struct field hemi, int max_deg, char pos, char negc,
 	return 1;
 }
 
-#define TRY(expr, bit)                                                                    \
-	do {                                                                              \
-		int _r = (expr);                                                          \
-		if (_r < 0)                                                               \
-			return HAL_NMEA_MALFORMED;                                        \
-		if (_r > 0)                                                               \
-			s->set |= (bit);                                                  \
+#define TRY(expr, bit)                                                                             \
+	do {                                                                                       \
+		int _r = (expr);                                                                   \
+		if (_r < 0)                                                                        \
+			return HAL_NMEA_MALFORMED;                                                 \
+		if (_r > 0)                                                                        \
+			s->set |= (bit);                                                           \
 	} while (0)
 
 static enum hal_nmea_result
@@ -338,10 +337,8 @@ static const struct {
 	enum hal_nmea_type type;
 	enum hal_nmea_result (*parse)(const struct field *f, int nf, struct hal_nmea_sentence *s);
 } sentence_types[] = {
-	{"RMC", HAL_NMEA_RMC, parse_rmc},
-	{"GGA", HAL_NMEA_GGA, parse_gga},
-	{"GSA", HAL_NMEA_GSA, parse_gsa},
-	{"VTG", HAL_NMEA_VTG, parse_vtg},
+	{"RMC", HAL_NMEA_RMC, parse_rmc}, {"GGA", HAL_NMEA_GGA, parse_gga},
+	{"GSA", HAL_NMEA_GSA, parse_gsa}, {"VTG", HAL_NMEA_VTG, parse_vtg},
 	{"GLL", HAL_NMEA_GLL, parse_gll},
 };
 
@@ -499,8 +496,13 @@ epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 	struct hal_fix f = {
 		.set = HAL_FIX_MODE,
 		.time_ms = 0,
-		.lat = NAN, .lon = NAN, .alt = NAN, .speed = NAN, .track = NAN,
-		.hdop = NAN, .eph = NAN,
+		.lat = NAN,
+		.lon = NAN,
+		.alt = NAN,
+		.speed = NAN,
+		.track = NAN,
+		.hdop = NAN,
+		.eph = NAN,
 		.mode = HAL_FIX_MODE_NONE,
 		.sats_used = 0,
 	};
@@ -582,8 +584,8 @@ epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 }
 
 int
-hal_nmea_epoch_add(struct hal_nmea_epoch *e, const struct hal_nmea_sentence *s,
-		   struct hal_fix *out, int32_t *tod_out)
+hal_nmea_epoch_add(struct hal_nmea_epoch *e, const struct hal_nmea_sentence *s, struct hal_fix *out,
+		   int32_t *tod_out)
 {
 	int emitted = 0;
 	bool timed = (s->set & HAL_NMEA_F_TIME) != 0;
@@ -592,8 +594,8 @@ hal_nmea_epoch_add(struct hal_nmea_epoch *e, const struct hal_nmea_sentence *s,
 		emitted = 1;
 	}
 	/* a second sentence of the same type in one epoch starts a new one too */
-	if (!emitted && e->active && HAVE(s->type) && (s->type == HAL_NMEA_RMC ||
-						       s->type == HAL_NMEA_GGA)) {
+	if (!emitted && e->active && HAVE(s->type) &&
+	    (s->type == HAL_NMEA_RMC || s->type == HAL_NMEA_GGA)) {
 		epoch_emit(e, out, tod_out);
 		emitted = 1;
 	}

@@ -29,12 +29,12 @@ enum hal_nmea_type {
 
 /* The outcome of one sentence; also the index of the reader's counters. */
 enum hal_nmea_result {
-	HAL_NMEA_OK = 0,        /* supported sentence, fields parsed */
-	HAL_NMEA_IGNORED,       /* good checksum, a sentence we do not use */
-	HAL_NMEA_BAD_CHECKSUM,  /* checksum present and wrong */
-	HAL_NMEA_NO_CHECKSUM,   /* no '*hh' at the end */
-	HAL_NMEA_MALFORMED,     /* good checksum, fields not what the type requires */
-	HAL_NMEA_TRUNCATED,     /* (reader) cut by binary bytes, a new '$', EOF or length */
+	HAL_NMEA_OK = 0,       /* supported sentence, fields parsed */
+	HAL_NMEA_IGNORED,      /* good checksum, a sentence we do not use */
+	HAL_NMEA_BAD_CHECKSUM, /* checksum present and wrong */
+	HAL_NMEA_NO_CHECKSUM,  /* no '*hh' at the end */
+	HAL_NMEA_MALFORMED,    /* good checksum, fields not what the type requires */
+	HAL_NMEA_TRUNCATED,    /* (reader) cut by binary bytes, a new '$', EOF or length */
 	HAL_NMEA_RESULT_COUNT
 };
 
@@ -57,18 +57,18 @@ enum hal_nmea_field {
 
 struct hal_nmea_sentence {
 	enum hal_nmea_type type;
-	char talker[3];   /* "GP", "GN", ... NUL-terminated */
-	uint32_t set;     /* enum hal_nmea_field bits; unset doubles are NaN */
-	int32_t tod_ms;   /* UTC time of day, ms */
-	int32_t days;     /* UTC date as days since 1970-01-01 */
-	char status;      /* 'A' valid, 'V' void */
-	int quality;      /* GGA fix quality, 0 = no fix */
-	int gsa_mode;     /* GSA 1/2/3 */
-	int sats;         /* GGA satellites used */
-	double lat, lon;  /* degrees, south and west negative */
-	double alt;       /* metres MSL */
-	double speed;     /* m/s over ground */
-	double track;     /* degrees true */
+	char talker[3];  /* "GP", "GN", ... NUL-terminated */
+	uint32_t set;    /* enum hal_nmea_field bits; unset doubles are NaN */
+	int32_t tod_ms;  /* UTC time of day, ms */
+	int32_t days;    /* UTC date as days since 1970-01-01 */
+	char status;     /* 'A' valid, 'V' void */
+	int quality;     /* GGA fix quality, 0 = no fix */
+	int gsa_mode;    /* GSA 1/2/3 */
+	int sats;        /* GGA satellites used */
+	double lat, lon; /* degrees, south and west negative */
+	double alt;      /* metres MSL */
+	double speed;    /* m/s over ground */
+	double track;    /* degrees true */
 	double hdop;
 };
 
@@ -87,7 +87,8 @@ typedef void (*hal_nmea_sentence_fn)(void *user, const struct hal_nmea_sentence 
  * a non-printable byte, a new '$' or '!', an overlong line or the end of input
  * counts as HAL_NMEA_TRUNCATED (when it got as far as "$TTsss,"; shorter
  * starts are usually a 0x24 byte inside a binary frame and count as skipped
- * bytes).  Sentences without a checksum are counted and skipped too.  Partial sentences carry across feed() calls. */
+ * bytes).  Sentences without a checksum are counted and skipped too.  Partial sentences carry
+ * across feed() calls. */
 struct hal_nmea_reader {
 	uint64_t count[HAL_NMEA_RESULT_COUNT]; /* by enum hal_nmea_result */
 	uint64_t bytes_skipped;                /* bytes outside any sentence */
@@ -116,7 +117,7 @@ struct hal_nmea_epoch {
 	int32_t days;        /* last known date, -1 before the first RMC */
 	int32_t last_tod_ms; /* time of day of the last emitted epoch, for rollover */
 	struct hal_nmea_sentence rmc, gga, gsa, vtg, gll;
-	uint32_t have;       /* 1 << enum hal_nmea_type of sentences pending */
+	uint32_t have; /* 1 << enum hal_nmea_type of sentences pending */
 };
 
 void hal_nmea_epoch_init(struct hal_nmea_epoch *e);

@@ -40,10 +40,10 @@ enum hal_sink_wav_format {
 };
 
 struct hal_sink_opts {
-	uint32_t buffer_frames;           /* sdl device buffer, 512..1024 (1024) */
+	uint32_t buffer_frames; /* sdl device buffer, 512..1024 (1024) */
 	enum hal_sink_wav_format wav_format;
-	uint32_t wav_sync_frames;         /* rewrite the WAV header this often (HAL_AUDIO_RATE) */
-	hal_log_fn log;                   /* may be NULL: messages are dropped */
+	uint32_t wav_sync_frames; /* rewrite the WAV header this often (HAL_AUDIO_RATE) */
+	hal_log_fn log;           /* may be NULL: messages are dropped */
 	void *log_user;
 };
 

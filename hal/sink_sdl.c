@@ -29,12 +29,12 @@
 #include <string.h>
 
 struct sink_sdl {
-	struct hal_sink base; /* first */
+	struct hal_sink base;  /* first */
 	SDL_AudioDeviceID dev; /* 0 while none is open (inactive) */
-	char *device;   /* requested name, NULL = default */
-	bool active;    /* main thread only: open and unpaused by hal_sink_set_active */
-	bool dummy;     /* fell back to the dummy driver */
-	Uint64 retry_at; /* when to look for a real device again (SDL ticks, ms) */
+	char *device;          /* requested name, NULL = default */
+	bool active;           /* main thread only: open and unpaused by hal_sink_set_active */
+	bool dummy;            /* fell back to the dummy driver */
+	Uint64 retry_at;       /* when to look for a real device again (SDL ticks, ms) */
 };
 
 #define SDL_SINK_RETRY_MS 30000
@@ -54,7 +54,7 @@ sdl_callback(void *userdata, Uint8 *stream, int len)
 static SDL_AudioDeviceID
 try_open(struct sink_sdl *d, const char *name)
 {
-	SDL_AudioSpec want = { 0 }, have;
+	SDL_AudioSpec want = {0}, have;
 
 	want.freq = HAL_AUDIO_RATE;
 	want.format = AUDIO_F32SYS;
@@ -114,8 +114,7 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 		     "no sound will be heard",
 		     drv ? drv : "none", SDL_GetError());
 	if (!open_dummy(d)) {
-		snprintf(err, errlen, "sdl sink: cannot open any audio device: %s",
-			 SDL_GetError());
+		snprintf(err, errlen, "sdl sink: cannot open any audio device: %s", SDL_GetError());
 		return -EIO;
 	}
 	return 0;
@@ -147,8 +146,7 @@ retry_real_device(struct sink_sdl *d)
 		}
 	}
 	if (!open_dummy(d)) {
-		hal_sink_log(s, HAL_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s",
-			     SDL_GetError());
+		hal_sink_log(s, HAL_LOG_ERR, "sdl sink: cannot reopen 'dummy': %s", SDL_GetError());
 		return -EIO;
 	}
 	resume_state(d);

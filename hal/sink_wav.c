@@ -25,8 +25,8 @@ struct sink_wav {
 	enum hal_sink_wav_format format;
 	uint64_t data_bytes;
 	uint64_t since_sync;
-	int error; /* first write error, sticky */
-	char *path; /* for the error messages */
+	int error;                                             /* first write error, sticky */
+	char *path;                                            /* for the error messages */
 	int16_t pcm[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK]; /* S16 conversion */
 };
 
@@ -59,14 +59,14 @@ build_header(struct sink_wav *w, uint8_t *h)
 	memcpy(p, "RIFF", 4), le32(p + 4, header - 8 + data), memcpy(p + 8, "WAVE", 4);
 	p += 12;
 	memcpy(p, "fmt ", 4), le32(p + 4, fmt_len);
-	le16(p + 8, fl ? 3 : 1);             /* IEEE float / PCM */
+	le16(p + 8, fl ? 3 : 1); /* IEEE float / PCM */
 	le16(p + 10, HAL_AUDIO_CHANNELS);
 	le32(p + 12, HAL_AUDIO_RATE);
 	le32(p + 16, HAL_AUDIO_RATE * block); /* byte rate */
 	le16(p + 20, block);
 	le16(p + 22, bits);
 	if (fl)
-		le16(p + 24, 0);             /* cbSize */
+		le16(p + 24, 0); /* cbSize */
 	p += 8 + fmt_len;
 	if (fl) {
 		memcpy(p, "fact", 4), le32(p + 4, 4), le32(p + 8, data / block);

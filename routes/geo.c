@@ -15,7 +15,7 @@ geo_proj_init(struct geo_proj *p, double lat0, double lon0)
 	const double a = 6378137.0, e2 = 6.69437999014e-3;
 	double s = sin(phi);
 	double w = sqrt(1.0 - e2 * s * s);
-	double n = a / w;                      /* prime vertical */
+	double n = a / w;                        /* prime vertical */
 	double m = a * (1.0 - e2) / (w * w * w); /* meridional */
 	p->m_per_deg_lat = m * DEG;
 	p->m_per_deg_lon = n * cos(phi) * DEG;
@@ -117,8 +117,8 @@ cross3(struct geo_xy o, struct geo_xy a, struct geo_xy b)
 static bool
 on_segment(struct geo_xy a, struct geo_xy b, struct geo_xy p)
 {
-	return fmin(a.x, b.x) <= p.x && p.x <= fmax(a.x, b.x) &&
-	       fmin(a.y, b.y) <= p.y && p.y <= fmax(a.y, b.y);
+	return fmin(a.x, b.x) <= p.x && p.x <= fmax(a.x, b.x) && fmin(a.y, b.y) <= p.y &&
+	       p.y <= fmax(a.y, b.y);
 }
 
 bool

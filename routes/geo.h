@@ -39,7 +39,8 @@ bool geo_polygon_contains(const struct geo_xy *ring, size_t n, struct geo_xy p);
 double geo_polygon_edge_distance(const struct geo_xy *ring, size_t n, struct geo_xy p);
 /* true when two non-adjacent edges of the ring cross or touch.  When
  * it returns true and edge_a/edge_b are not NULL they receive the edge indices. */
-bool geo_polygon_self_intersects(const struct geo_xy *ring, size_t n, size_t *edge_a, size_t *edge_b);
+bool geo_polygon_self_intersects(const struct geo_xy *ring, size_t n, size_t *edge_a,
+				 size_t *edge_b);
 /* Proper or touching intersection of segments ab and cd. */
 bool geo_segments_intersect(struct geo_xy a, struct geo_xy b, struct geo_xy c, struct geo_xy d);
 
@@ -48,8 +49,8 @@ bool geo_segments_intersect(struct geo_xy a, struct geo_xy b, struct geo_xy c, s
  * index of the segment.  cum[i] is the length of the polyline up to vertex i
  * (cum[0] = 0); fill it with geo_polyline_lengths(). Returns the along distance. */
 void geo_polyline_lengths(const struct geo_xy *pts, size_t n, double *cum);
-double geo_polyline_locate(const struct geo_xy *pts, const double *cum, size_t n,
-			   struct geo_xy p, double *cross, size_t *segment);
+double geo_polyline_locate(const struct geo_xy *pts, const double *cum, size_t n, struct geo_xy p,
+			   double *cross, size_t *segment);
 /* The point at distance `along` on the polyline (clamped to its ends). */
 struct geo_xy geo_polyline_point(const struct geo_xy *pts, const double *cum, size_t n,
 				 double along, double *heading_deg);

@@ -59,13 +59,13 @@ int
 route_diag_format(const struct route_diag *d, char *buf, size_t len)
 {
 	return snprintf(buf, len, "%s:%u:%u: %s: %s", d->file, d->loc.line ? d->loc.line : 1,
-	                d->loc.col ? d->loc.col : 1, route_diag_severity_to_str(d->severity),
-	                d->message);
+			d->loc.col ? d->loc.col : 1, route_diag_severity_to_str(d->severity),
+			d->message);
 }
 
 void
 route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-                struct route_loc loc, const char *fmt, va_list ap)
+		struct route_loc loc, const char *fmt, va_list ap)
 {
 	if (!l)
 		return;
@@ -98,7 +98,7 @@ route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const c
 
 void
 route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-               struct route_loc loc, const char *fmt, ...)
+	       struct route_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -159,11 +159,11 @@ route_text_get(const struct route_text *t, unsigned n, const char *lang)
 /* ---- reading the file ---------------------------------------------------- */
 
 static int check_text(const char *path, const unsigned char *buf, size_t len,
-                      struct route_diag_list *diags);
+		      struct route_diag_list *diags);
 
 int
 route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
-                struct route_diag_list *diags)
+		struct route_diag_list *diags)
 {
 	struct route_loc top = {1, 1};
 	int rc;
@@ -172,22 +172,22 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 	if (fd < 0) {
 		int e = errno;
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot open the route file: %s",
-		               strerror(e));
+			       strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		bool dir = S_ISDIR(st.st_mode);
 		close(fd);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-		               dir ? "is a directory, not a route file" : "is not a regular file");
+			       dir ? "is a directory, not a route file" : "is not a regular file");
 		return dir ? -EISDIR : -EINVAL;
 	}
 	if ((unsigned long long)st.st_size > max) {
 		close(fd);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-		               "the file is too large (%lld bytes; a route file may be at most %zu "
-		               "bytes)",
-		               (long long)st.st_size, max);
+			       "the file is too large (%lld bytes; a route file may be at most %zu "
+			       "bytes)",
+			       (long long)st.st_size, max);
 		return -EFBIG;
 	}
 	unsigned char *buf = malloc((size_t)st.st_size + 1);
@@ -207,7 +207,7 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 			close(fd);
 			free(buf);
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot read: %s",
-			               strerror(e));
+				       strerror(e));
 			return -e;
 		}
 		if (n == 0)
@@ -218,7 +218,7 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 	if (len > (size_t)st.st_size) {
 		free(buf);
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-		               "the file changed while it was read");
+			       "the file changed while it was read");
 		return -EAGAIN;
 	}
 	buf[len] = 0;
@@ -234,13 +234,13 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 
 static int
 copy_buffer(const char *path, const unsigned char *given, size_t len, size_t max,
-            unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
+	    unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
 {
 	if (len > max) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
-		               "the file is too large (%zu bytes; a route file may be at most %zu "
-		               "bytes)",
-		               len, max);
+			       "the file is too large (%zu bytes; a route file may be at most %zu "
+			       "bytes)",
+			       len, max);
 		return -EFBIG;
 	}
 	unsigned char *buf = malloc(len + 1);
@@ -266,7 +266,7 @@ check_text(const char *path, const unsigned char *buf, size_t len, struct route_
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == 0) {
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){line, col},
-			               "binary data (a NUL byte): a route file is UTF-8 text");
+				       "binary data (a NUL byte): a route file is UTF-8 text");
 			return -EINVAL;
 		}
 		if (buf[i] == '\n') {
@@ -282,20 +282,20 @@ check_text(const char *path, const unsigned char *buf, size_t len, struct route_
 /* ---- route_load ------------------------------------------------------------ */
 
 static int load(const char *path, const unsigned char *given, size_t given_len,
-                const struct route_load_options *opts, struct route **out,
-                struct route_diag_list *diags);
+		const struct route_load_options *opts, struct route **out,
+		struct route_diag_list *diags);
 
 int
 route_load(const char *path, const struct route_load_options *opts, struct route **out,
-           struct route_diag_list *diags)
+	   struct route_diag_list *diags)
 {
 	return load(path, NULL, 0, opts, out, diags);
 }
 
 int
 route_load_buffer(const char *path, const void *buf, size_t len,
-                  const struct route_load_options *opts, struct route **out,
-                  struct route_diag_list *diags)
+		  const struct route_load_options *opts, struct route **out,
+		  struct route_diag_list *diags)
 {
 	return load(path, buf ? buf : "", buf ? len : 0, opts, out, diags);
 }
@@ -339,7 +339,7 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	rc = route_build(path, y, &ix, diags, &r);
 	if (rc < 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
-		               "out of memory");
+			       "out of memory");
 		goto out;
 	}
 	struct route_check_ctx check = {.ix = &ix, .opts = opts, .diags = diags};

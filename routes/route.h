@@ -45,8 +45,8 @@ enum route_fence_kind {
 
 struct route_fence {
 	enum route_fence_kind kind;
-	struct route_point center; /* circle; for a polygon: vertex centroid */
-	double radius_m;           /* circle; for a polygon: max centre-vertex distance */
+	struct route_point center;    /* circle; for a polygon: vertex centroid */
+	double radius_m;              /* circle; for a polygon: max centre-vertex distance */
 	struct route_point *vertices; /* polygon only, open ring (first != last) */
 	unsigned n_vertices;
 };
@@ -63,11 +63,11 @@ struct route_stop {
 	unsigned n_names;
 	struct route_fence fence;
 	struct route_heading heading;
-	int priority;      /* higher wins and may cut a lower one; default 0 */
-	double lead_s;     /* start this many seconds before arrival; default 0 */
-	double lead_m;     /* ... or this many metres before, whichever is earlier */
-	bool play_once;    /* default true */
-	double cooldown_s; /* when !play_once: minimum gap between plays */
+	int priority;             /* higher wins and may cut a lower one; default 0 */
+	double lead_s;            /* start this many seconds before arrival; default 0 */
+	double lead_m;            /* ... or this many metres before, whichever is earlier */
+	bool play_once;           /* default true */
+	double cooldown_s;        /* when !play_once: minimum gap between plays */
 	struct route_clip *clips; /* one per language */
 	unsigned n_clips;
 	struct route_loc loc;
@@ -84,13 +84,13 @@ struct route_tour {
 	char *id;
 	struct route_text *titles;
 	unsigned n_titles;
-	char **langs;          /* languages narrated, in play order (e.g. zh, en) */
+	char **langs; /* languages narrated, in play order (e.g. zh, en) */
 	unsigned n_langs;
-	unsigned *stops;       /* indices into route->stops, in tour order */
+	unsigned *stops; /* indices into route->stops, in tour order */
 	unsigned n_stops;
 	struct route_point *path; /* the polyline the cart drives, in order */
 	unsigned n_path;
-	double speed_kmh;      /* nominal speed, for checks and synthetic drives */
+	double speed_kmh; /* nominal speed, for checks and synthetic drives */
 	/* announcements[kind] holds one clip per language (may be empty) */
 	struct route_clip *announcements[ROUTE_ANNOUNCE_COUNT];
 	unsigned n_announcements[ROUTE_ANNOUNCE_COUNT];
@@ -167,7 +167,7 @@ typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duratio
 				   size_t errlen);
 
 #define ROUTE_MAX_FILE_BYTES (4u << 20) /* a route YAML is a few tens of kB */
-#define ROUTE_MAX_DEPTH      32         /* YAML nesting beyond this is refused */
+#define ROUTE_MAX_DEPTH 32              /* YAML nesting beyond this is refused */
 
 struct route_load_options {
 	route_clip_probe_fn probe; /* NULL: only check that each clip file exists */

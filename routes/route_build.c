@@ -119,7 +119,7 @@ conv_texts(struct conv *c, const struct y_texts *y, unsigned *n_out)
 		return NULL;
 	const char *v[] = {
 #define LANG_VAL(l) y->l,
-	        ROUTE_LANGS(LANG_VAL)
+		ROUTE_LANGS(LANG_VAL)
 #undef LANG_VAL
 	};
 	struct route_text *t = xcalloc(c, CYAML_ARRAY_LEN(v), sizeof(*t));
@@ -156,7 +156,7 @@ conv_point(const struct route *r, double lat, double lon)
 
 static void
 conv_clip(struct conv *c, struct route_clip *d, const char *lang, const struct y_clip *y,
-          struct route_loc loc)
+	  struct route_loc loc)
 {
 	d->lang = xstrdup(c, lang);
 	d->file = xstrdup(c, y->file);
@@ -180,7 +180,7 @@ conv_clips(struct conv *c, const struct y_clips *y, const char *prefix, unsigned
 		return NULL;
 	const struct y_clip *v[] = {
 #define LANG_VAL(l) y->l,
-	        ROUTE_LANGS(LANG_VAL)
+		ROUTE_LANGS(LANG_VAL)
 #undef LANG_VAL
 	};
 	struct route_clip *out = xcalloc(c, CYAML_ARRAY_LEN(v), sizeof(*out));
@@ -237,7 +237,7 @@ conv_stop(struct conv *c, struct route_stop *s, const struct y_stop *y, unsigned
 		s->heading.set = true;
 		s->heading.deg = y->heading->deg;
 		s->heading.tolerance_deg =
-		        y->heading->tolerance_deg ? *y->heading->tolerance_deg : 45;
+			y->heading->tolerance_deg ? *y->heading->tolerance_deg : 45;
 	}
 	s->priority = y->priority;
 	s->lead_s = y->lead_s;
@@ -269,12 +269,12 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 	t->speed_kmh = y->speed_kmh ? *y->speed_kmh : 12.0;
 	if (y->announcements) {
 		const struct y_clips *a[ROUTE_ANNOUNCE_COUNT] = {y->announcements->welcome,
-		                                                 y->announcements->safety,
-		                                                 y->announcements->goodbye};
+								 y->announcements->safety,
+								 y->announcements->goodbye};
 		for (int k = 0; k < ROUTE_ANNOUNCE_COUNT; k++) {
 			char prefix[96];
 			snprintf(prefix, sizeof(prefix), "tours[%u].announcements.%s", i,
-			         route_announcement_to_str((enum route_announcement_kind)k));
+				 route_announcement_to_str((enum route_announcement_kind)k));
 			t->announcements[k] = conv_clips(c, a[k], prefix, &t->n_announcements[k]);
 		}
 	}
@@ -282,7 +282,7 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 		t->music = xcalloc(c, 1, sizeof(*t->music));
 		if (t->music)
 			conv_clip(c, t->music, "", y->music,
-			          route_index_loc(c->ix, "tours[%u].music.file", i));
+				  route_index_loc(c->ix, "tours[%u].music.file", i));
 	}
 }
 
@@ -301,8 +301,8 @@ resolve_tour_stops(struct conv *c, const struct y_route *y)
 			const struct route_stop *s = route_find_stop(r, id);
 			if (!s) {
 				route_diag_add(c->diags, ROUTE_DIAG_ERROR, r->file,
-				               route_index_loc(c->ix, "tours[%u].stops[%u]", i, k),
-				               "tour '%s' names unknown stop '%s'", t->id, id);
+					       route_index_loc(c->ix, "tours[%u].stops[%u]", i, k),
+					       "tour '%s' names unknown stop '%s'", t->id, id);
 				continue;
 			}
 			t->stops[t->n_stops++] = (unsigned)(s - r->stops);
@@ -326,9 +326,9 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 	r->datum = y->datum;
 	if (y->clips && route_path_escapes(y->clips)) {
 		route_diag_add(c->diags, ROUTE_DIAG_ERROR, path, route_index_loc(c->ix, "clips"),
-		               "clip folder '%s' leaves the route folder (absolute paths and '..' "
-		               "are not allowed)",
-		               y->clips);
+			       "clip folder '%s' leaves the route folder (absolute paths and '..' "
+			       "are not allowed)",
+			       y->clips);
 	} else if (r->base_dir) {
 		if (y->clips && y->clips[0]) {
 			if (asprintf(&r->clip_dir, "%s/%s", r->base_dir, y->clips) < 0) {
@@ -371,7 +371,7 @@ convert(struct conv *c, const char *path, const struct y_route *y)
 
 int
 route_build(const char *path, const struct y_route *y, const struct route_index *ix,
-            struct route_diag_list *diags, struct route **out)
+	    struct route_diag_list *diags, struct route **out)
 {
 	struct conv c = {.ix = ix, .diags = diags};
 	struct route *r = convert(&c, path, y);

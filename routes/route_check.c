@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define ERR  ROUTE_DIAG_ERROR
+#define ERR ROUTE_DIAG_ERROR
 #define WARN ROUTE_DIAG_WARNING
 
 /* Absolute, or a ".." component anywhere. */
@@ -43,10 +43,10 @@ check_point(struct route_check_ctx *c, const char *file, double lat, double lon,
 {
 	if (!(lat >= -90 && lat <= 90))
 		route_diag_add(c->diags, ERR, file, route_index_loc(c->ix, "%s.lat", prefix),
-		               "latitude %g is out of range (-90 to 90)", lat);
+			       "latitude %g is out of range (-90 to 90)", lat);
 	if (!(lon >= -180 && lon <= 180))
 		route_diag_add(c->diags, ERR, file, route_index_loc(c->ix, "%s.lon", prefix),
-		               "longitude %g is out of range (-180 to 180)", lon);
+			       "longitude %g is out of range (-180 to 180)", lon);
 }
 
 static void
@@ -56,10 +56,10 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 
 	if (route_path_escapes(clip->file)) {
 		route_diag_add(
-		        c->diags, ERR, r->file, clip->loc,
-		        "clip path '%s' leaves the route folder (absolute paths and '..' are "
-		        "not allowed)",
-		        clip->file);
+			c->diags, ERR, r->file, clip->loc,
+			"clip path '%s' leaves the route folder (absolute paths and '..' are "
+			"not allowed)",
+			clip->file);
 		return;
 	}
 	if (c->opts->no_clip_check || !clip->path)
@@ -68,8 +68,8 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 		int64_t ms = -1;
 		if (c->opts->probe(c->opts->probe_ctx, clip->path, &ms, err, sizeof(err)) < 0) {
 			route_diag_add(c->diags, ERR, r->file, clip->loc,
-			               "clip file '%s' cannot be played: %s", clip->file,
-			               err[0] ? err : "undecodable");
+				       "clip file '%s' cannot be played: %s", clip->file,
+				       err[0] ? err : "undecodable");
 			return;
 		}
 		clip->duration_ms = ms;
@@ -78,7 +78,7 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 	struct stat st;
 	if (stat(clip->path, &st) < 0 || !S_ISREG(st.st_mode))
 		route_diag_add(c->diags, ERR, r->file, clip->loc,
-		               "clip file '%s' not found (looked for %s)", clip->file, clip->path);
+			       "clip file '%s' not found (looked for %s)", clip->file, clip->path);
 }
 
 /* ---- fences in a local metric frame --------------------------------------- */
@@ -93,7 +93,7 @@ struct fence_xy {
 
 static int
 fence_xy_init(struct fence_xy *f, const struct geo_proj *p, const struct route_fence *fence,
-              unsigned circle_vertices)
+	      unsigned circle_vertices)
 {
 	memset(f, 0, sizeof(*f));
 	f->c = geo_project(p, fence->center.lat, fence->center.lon);
@@ -111,7 +111,7 @@ fence_xy_init(struct fence_xy *f, const struct geo_proj *p, const struct route_f
 		if (fence->kind == ROUTE_FENCE_CIRCLE) {
 			double a = 2 * M_PI * (double)i / (double)n;
 			f->ring[i] =
-			        (struct geo_xy){f->c.x + f->r * cos(a), f->c.y + f->r * sin(a)};
+				(struct geo_xy){f->c.x + f->r * cos(a), f->c.y + f->r * sin(a)};
 		} else {
 			f->ring[i] = geo_project(p, fence->vertices[i].lat, fence->vertices[i].lon);
 		}
@@ -158,7 +158,7 @@ fences_overlap(const struct fence_xy *a, const struct fence_xy *b)
 	for (size_t i = 0; i < a->n; i++)
 		for (size_t j = 0; j < b->n; j++)
 			if (geo_segments_intersect(a->ring[i], a->ring[(i + 1) % a->n], b->ring[j],
-			                           b->ring[(j + 1) % b->n]))
+						   b->ring[(j + 1) % b->n]))
 				return true;
 	return false;
 }
@@ -218,11 +218,11 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 		double sl = cum[seg + 1] - cum[seg];
 		double u = sl > 0 ? (d - cum[seg]) / sl : 0;
 		sp[i] = (struct geo_xy){pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
-		                        pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
+					pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
 		sh[i] = fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
-		                             M_PI +
-		                     360.0,
-		             360.0);
+					     M_PI +
+				     360.0,
+			     360.0);
 	}
 
 	for (unsigned k = 0; k < t->n_stops; k++) {
@@ -285,13 +285,13 @@ check_fence(struct route_check_ctx *c, const struct route *r, struct route_stop 
 
 	if (!has_circle && !has_poly) {
 		route_diag_add(c->diags, ERR, r->file, s->loc,
-		               "stop '%s' has no geofence: give it a circle or a polygon", s->id);
+			       "stop '%s' has no geofence: give it a circle or a polygon", s->id);
 		return;
 	}
 	if (has_circle && has_poly) {
 		route_diag_add(c->diags, ERR, r->file,
-		               route_index_loc(c->ix, "stops[%u].polygon", i),
-		               "stop '%s' has both a circle and a polygon: keep one", s->id);
+			       route_index_loc(c->ix, "stops[%u].polygon", i),
+			       "stop '%s' has both a circle and a polygon: keep one", s->id);
 		return;
 	}
 	if (f->kind == ROUTE_FENCE_CIRCLE) {
@@ -299,8 +299,8 @@ check_fence(struct route_check_ctx *c, const struct route *r, struct route_stop 
 		check_point(c, r->file, f->center.lat, f->center.lon, prefix);
 		if (!(f->radius_m > 0))
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "stops[%u].circle.radius_m", i),
-			               "radius_m must be greater than 0 (got %g)", f->radius_m);
+				       route_index_loc(c->ix, "stops[%u].circle.radius_m", i),
+				       "radius_m must be greater than 0 (got %g)", f->radius_m);
 		return;
 	}
 	struct route_loc ploc = route_index_loc(c->ix, "stops[%u].polygon", i);
@@ -313,8 +313,8 @@ check_fence(struct route_check_ctx *c, const struct route *r, struct route_stop 
 	}
 	if (f->n_vertices < 3) {
 		route_diag_add(c->diags, ERR, r->file, ploc,
-		               "polygon of stop '%s' needs at least 3 vertices (got %u)", s->id,
-		               f->n_vertices);
+			       "polygon of stop '%s' needs at least 3 vertices (got %u)", s->id,
+			       f->n_vertices);
 		return;
 	}
 	if (!ok)
@@ -329,8 +329,8 @@ check_fence(struct route_check_ctx *c, const struct route *r, struct route_stop 
 	f->radius_m = 0;
 	for (unsigned k = 0; k < f->n_vertices; k++)
 		f->radius_m =
-		        fmax(f->radius_m, geo_distance_m(f->center.lat, f->center.lon,
-		                                         f->vertices[k].lat, f->vertices[k].lon));
+			fmax(f->radius_m, geo_distance_m(f->center.lat, f->center.lon,
+							 f->vertices[k].lat, f->vertices[k].lon));
 	struct geo_proj p;
 	struct fence_xy fx;
 	geo_proj_init(&p, f->center.lat, f->center.lon);
@@ -339,21 +339,21 @@ check_fence(struct route_check_ctx *c, const struct route *r, struct route_stop 
 	size_t ea, eb;
 	if (geo_polygon_self_intersects(fx.ring, fx.n, &ea, &eb))
 		route_diag_add(
-		        c->diags, ERR, r->file,
-		        or_loc(route_index_loc(c->ix, "stops[%u].polygon[%zu]", i, eb), ploc),
-		        "polygon of stop '%s' crosses itself (edges %zu-%zu and %zu-%zu)", s->id,
-		        ea + 1, (ea + 1) % fx.n + 1, eb + 1, (eb + 1) % fx.n + 1);
+			c->diags, ERR, r->file,
+			or_loc(route_index_loc(c->ix, "stops[%u].polygon[%zu]", i, eb), ploc),
+			"polygon of stop '%s' crosses itself (edges %zu-%zu and %zu-%zu)", s->id,
+			ea + 1, (ea + 1) % fx.n + 1, eb + 1, (eb + 1) % fx.n + 1);
 	free(fx.ring);
 }
 
 static void
 check_nonneg(struct route_check_ctx *c, const struct route *r, double v, const char *key,
-             unsigned i)
+	     unsigned i)
 {
 	if (!(v >= 0))
 		route_diag_add(c->diags, ERR, r->file,
-		               route_index_loc(c->ix, "stops[%u].%s", i, key),
-		               "%s must be 0 or more (got %g)", key, v);
+			       route_index_loc(c->ix, "stops[%u].%s", i, key),
+			       "%s must be 0 or more (got %g)", key, v);
 }
 
 static void
@@ -364,24 +364,24 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
 	for (unsigned j = 0; j < i; j++)
 		if (strcmp(r->stops[j].id, s->id) == 0) {
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "stops[%u].id", i),
-			               "duplicate stop id '%s' (first used on line %u)", s->id,
-			               route_index_loc(c->ix, "stops[%u].id", j).line);
+				       route_index_loc(c->ix, "stops[%u].id", i),
+				       "duplicate stop id '%s' (first used on line %u)", s->id,
+				       route_index_loc(c->ix, "stops[%u].id", j).line);
 			break;
 		}
 	check_fence(c, r, s, i);
 	if (s->heading.set) {
 		if (!(s->heading.deg >= 0 && s->heading.deg <= 360))
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "stops[%u].heading.deg", i),
-			               "heading deg must be between 0 and 360 (got %g)",
-			               s->heading.deg);
+				       route_index_loc(c->ix, "stops[%u].heading.deg", i),
+				       "heading deg must be between 0 and 360 (got %g)",
+				       s->heading.deg);
 		if (!(s->heading.tolerance_deg > 0 && s->heading.tolerance_deg <= 180))
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "stops[%u].heading.tolerance_deg", i),
-			               "heading tolerance_deg must be more than 0 and at most 180 "
-			               "(got %g)",
-			               s->heading.tolerance_deg);
+				       route_index_loc(c->ix, "stops[%u].heading.tolerance_deg", i),
+				       "heading tolerance_deg must be more than 0 and at most 180 "
+				       "(got %g)",
+				       s->heading.tolerance_deg);
 	}
 	check_nonneg(c, r, s->lead_s, "lead_s", i);
 	check_nonneg(c, r, s->lead_m, "lead_m", i);
@@ -392,7 +392,7 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
 
 static void
 check_transits(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
-               unsigned ti)
+	       unsigned ti)
 {
 	struct route_transit *tr = calloc(t->n_stops ? t->n_stops : 1, sizeof(*tr));
 	if (!tr || route_tour_transits(r, t, tr) < 0) {
@@ -409,12 +409,12 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 			continue; /* already reported */
 		if (!tr[k].found) {
 			route_diag_add(
-			        c->diags, ERR, r->file,
-			        route_index_loc(c->ix, "tours[%u].path", ti),
-			        "the path of tour '%s' does not pass through the geofence of "
-			        "stop '%s'%s%s%s",
-			        t->id, s->id, k ? " after stop '" : "",
-			        k ? r->stops[t->stops[k - 1]].id : "", k ? "'" : "");
+				c->diags, ERR, r->file,
+				route_index_loc(c->ix, "tours[%u].path", ti),
+				"the path of tour '%s' does not pass through the geofence of "
+				"stop '%s'%s%s%s",
+				t->id, s->id, k ? " after stop '" : "",
+				k ? r->stops[t->stops[k - 1]].id : "", k ? "'" : "");
 			continue;
 		}
 		if (tr[k].narration_ms > tr[k].seconds * 1000.0) {
@@ -423,18 +423,18 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 			for (unsigned l = 0; l < t->n_langs && used < sizeof(parts); l++) {
 				const struct route_clip *clip = route_stop_clip(s, t->langs[l]);
 				int n = snprintf(parts + used, sizeof(parts) - used, "%s%s %.1f s",
-				                 l ? " + " : "", t->langs[l],
-				                 clip ? clip->duration_ms / 1000.0 : 0.0);
+						 l ? " + " : "", t->langs[l],
+						 clip ? clip->duration_ms / 1000.0 : 0.0);
 				used += n > 0 ? (size_t)n : 0;
 			}
 			route_diag_add(
-			        c->diags, WARN, r->file,
-			        or_loc(route_index_loc(c->ix, "stops[%u].clips", si), s->loc),
-			        "narration of stop '%s' (%s) lasts %.1f s but the cart spends "
-			        "only %.1f s in and approaching its geofence at %g km/h on "
-			        "tour '%s'",
-			        s->id, parts, tr[k].narration_ms / 1000.0, tr[k].seconds,
-			        t->speed_kmh, t->id);
+				c->diags, WARN, r->file,
+				or_loc(route_index_loc(c->ix, "stops[%u].clips", si), s->loc),
+				"narration of stop '%s' (%s) lasts %.1f s but the cart spends "
+				"only %.1f s in and approaching its geofence at %g km/h on "
+				"tour '%s'",
+				s->id, parts, tr[k].narration_ms / 1000.0, tr[k].seconds,
+				t->speed_kmh, t->id);
 		}
 	}
 	free(tr);
@@ -464,13 +464,13 @@ check_overlaps(struct route_check_ctx *c, const struct route *r, const struct ro
 			if (!first[a] || !first[b])
 				continue;
 			if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon,
-			                   sb->fence.center.lat, sb->fence.center.lon) >=
+					   sb->fence.center.lat, sb->fence.center.lon) >=
 			    sa->fence.radius_m + sb->fence.radius_m)
 				continue; /* bounding circles apart */
 			struct geo_proj p;
 			struct fence_xy fa, fb;
 			bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE &&
-			               sb->fence.kind == ROUTE_FENCE_CIRCLE;
+				       sb->fence.kind == ROUTE_FENCE_CIRCLE;
 			geo_proj_init(&p, sa->fence.center.lat, sa->fence.center.lon);
 			if (fence_xy_init(&fa, &p, &sa->fence, circles ? 0 : 64) < 0)
 				continue;
@@ -481,14 +481,14 @@ check_overlaps(struct route_check_ctx *c, const struct route *r, const struct ro
 			if (fences_overlap(&fa, &fb)) {
 				unsigned si = t->stops[b];
 				struct route_loc loc = route_index_loc(
-				        c->ix, "stops[%u].%s", si,
-				        sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle"
-				                                             : "polygon");
+					c->ix, "stops[%u].%s", si,
+					sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle"
+									     : "polygon");
 				route_diag_add(
-				        c->diags, WARN, r->file, or_loc(loc, sb->loc),
-				        "geofences of stops '%s' and '%s' overlap (both on tour "
-				        "'%s'): the later one may cut the earlier",
-				        sa->id, sb->id, t->id);
+					c->diags, WARN, r->file, or_loc(loc, sb->loc),
+					"geofences of stops '%s' and '%s' overlap (both on tour "
+					"'%s'): the later one may cut the earlier",
+					sa->id, sb->id, t->id);
 			}
 			free(fa.ring);
 			free(fb.ring);
@@ -506,9 +506,9 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 	for (unsigned j = 0; j < i; j++)
 		if (strcmp(r->tours[j].id, t->id) == 0) {
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "tours[%u].id", i),
-			               "duplicate tour id '%s' (first used on line %u)", t->id,
-			               route_index_loc(c->ix, "tours[%u].id", j).line);
+				       route_index_loc(c->ix, "tours[%u].id", i),
+				       "duplicate tour id '%s' (first used on line %u)", t->id,
+				       route_index_loc(c->ix, "tours[%u].id", j).line);
 			break;
 		}
 	bool langs_ok = true;
@@ -518,18 +518,18 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 			for (unsigned k = 0; route_supported_langs[k]; k++) {
 				strncat(list, k ? ", " : "", sizeof(list) - strlen(list) - 1);
 				strncat(list, route_supported_langs[k],
-				        sizeof(list) - strlen(list) - 1);
+					sizeof(list) - strlen(list) - 1);
 			}
 			route_diag_add(c->diags, ERR, r->file,
-			               route_index_loc(c->ix, "tours[%u].langs[%u]", i, l),
-			               "unknown language '%s' (supported: %s)", t->langs[l], list);
+				       route_index_loc(c->ix, "tours[%u].langs[%u]", i, l),
+				       "unknown language '%s' (supported: %s)", t->langs[l], list);
 			langs_ok = false;
 		}
 	}
 	if (!(t->speed_kmh > 0 && t->speed_kmh <= 200))
 		route_diag_add(
-		        c->diags, ERR, r->file, route_index_loc(c->ix, "tours[%u].speed_kmh", i),
-		        "speed_kmh must be more than 0 and at most 200 (got %g)", t->speed_kmh);
+			c->diags, ERR, r->file, route_index_loc(c->ix, "tours[%u].speed_kmh", i),
+			"speed_kmh must be more than 0 and at most 200 (got %g)", t->speed_kmh);
 	for (unsigned k = 0; k < t->n_path; k++) {
 		snprintf(prefix, sizeof(prefix), "tours[%u].path[%u]", i, k);
 		check_point(c, r->file, t->path[k].lat, t->path[k].lon, prefix);
@@ -545,10 +545,10 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 			if (dup || route_stop_clip(s, t->langs[l]))
 				continue;
 			route_diag_add(
-			        c->diags, ERR, r->file,
-			        or_loc(route_index_loc(c->ix, "stops[%u].clips", si), s->loc),
-			        "stop '%s' has no '%s' clip, but tour '%s' is narrated in '%s'",
-			        s->id, t->langs[l], t->id, t->langs[l]);
+				c->diags, ERR, r->file,
+				or_loc(route_index_loc(c->ix, "stops[%u].clips", si), s->loc),
+				"stop '%s' has no '%s' clip, but tour '%s' is narrated in '%s'",
+				s->id, t->langs[l], t->id, t->langs[l]);
 		}
 		for (int a = 0; a < ROUTE_ANNOUNCE_COUNT; a++) {
 			if (!t->n_announcements[a])
@@ -558,13 +558,13 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 				have = have ||
 				       strcmp(t->announcements[a][k].lang, t->langs[l]) == 0;
 			const char *kind =
-			        route_announcement_to_str((enum route_announcement_kind)a);
+				route_announcement_to_str((enum route_announcement_kind)a);
 			if (!have)
 				route_diag_add(c->diags, ERR, r->file,
-				               route_index_loc(c->ix, "tours[%u].announcements.%s",
-				                               i, kind),
-				               "%s announcement of tour '%s' has no '%s' clip",
-				               kind, t->id, t->langs[l]);
+					       route_index_loc(c->ix, "tours[%u].announcements.%s",
+							       i, kind),
+					       "%s announcement of tour '%s' has no '%s' clip",
+					       kind, t->id, t->langs[l]);
 		}
 	}
 	for (int a = 0; a < ROUTE_ANNOUNCE_COUNT; a++)

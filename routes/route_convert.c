@@ -84,7 +84,7 @@ find(const struct route_index *ix, const char *path)
 
 int
 route_convert_datum(const char *path, enum route_datum to, char **out, size_t *out_len,
-                    struct route_diag_list *diags)
+		    struct route_diag_list *diags)
 {
 	struct route_load_options opts = {.no_clip_check = true};
 	struct route *r = NULL;
@@ -150,7 +150,7 @@ route_convert_datum(const char *path, enum route_datum to, char **out, size_t *o
 		size_t at = nl ? (size_t)(nl - (const char *)buf) + 1 : len;
 		edits[n_edits] = (struct edit){.start = at, .end = at};
 		snprintf(edits[n_edits++].text, sizeof(edits->text), "%sdatum: %s\n",
-		         nl ? "" : "\n", route_datum_to_str(to));
+			 nl ? "" : "\n", route_datum_to_str(to));
 	}
 	qsort(edits, n_edits, sizeof(*edits), edit_cmp);
 	size_t cap = len + n_edits * sizeof(edits->text) + 1, o = 0, at = 0;

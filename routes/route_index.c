@@ -15,8 +15,8 @@
 
 /* Keys whose values the schema reads as numbers. */
 static const char *const numeric_keys[] = {
-        "lat",    "lon",    "radius_m",   "deg",       "tolerance_deg", "priority",
-        "lead_s", "lead_m", "cooldown_s", "speed_kmh", "volume",
+	"lat",    "lon",    "radius_m",   "deg",       "tolerance_deg", "priority",
+	"lead_s", "lead_m", "cooldown_s", "speed_kmh", "volume",
 };
 static const char *const integer_keys[] = {"priority"};
 
@@ -96,18 +96,18 @@ frame_advance(struct frame *f)
 
 static void
 check_number(const char *file, const yaml_event_t *ev, const char *key,
-             struct route_diag_list *diags, int *bad)
+	     struct route_diag_list *diags, int *bad)
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	struct route_loc loc = {(unsigned)ev->start_mark.line + 1,
-	                        (unsigned)ev->start_mark.column + 1};
+				(unsigned)ev->start_mark.column + 1};
 	char *end = NULL;
 
 	if (!in_list(key, numeric_keys, sizeof(numeric_keys) / sizeof(numeric_keys[0])))
 		return;
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-		               "%s: '%s' is quoted text, not a number", key, v);
+			       "%s: '%s' is quoted text, not a number", key, v);
 		*bad = 1;
 		return;
 	}
@@ -116,7 +116,7 @@ check_number(const char *file, const yaml_event_t *ev, const char *key,
 		long l = strtol(v, &end, 10);
 		if (!*v || *end || errno || l < -1000000 || l > 1000000) {
 			route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-			               "%s: '%s' is not a whole number", key, v);
+				       "%s: '%s' is not a whole number", key, v);
 			*bad = 1;
 		}
 		return;
@@ -124,7 +124,7 @@ check_number(const char *file, const yaml_event_t *ev, const char *key,
 	double d = strtod(v, &end);
 	if (!*v || *end || !isfinite(d)) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc, "%s: '%s' is not a number", key,
-		               v);
+			       v);
 		*bad = 1;
 	}
 }
@@ -137,8 +137,8 @@ entry_cmp(const void *a, const void *b)
 	if (c)
 		return c;
 	return x->loc.line != y->loc.line
-	               ? (x->loc.line < y->loc.line ? -1 : 1)
-	               : (x->loc.col < y->loc.col ? -1 : x->loc.col > y->loc.col);
+		       ? (x->loc.line < y->loc.line ? -1 : 1)
+		       : (x->loc.col < y->loc.col ? -1 : x->loc.col > y->loc.col);
 }
 
 /* The walk's state from one libyaml event to the next. */
@@ -166,7 +166,7 @@ walk_fail(struct walk *w, yaml_mark_t m, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	route_diag_addv(w->diags, ROUTE_DIAG_ERROR, w->file,
-	                (struct route_loc){(unsigned)m.line + 1, (unsigned)m.column + 1}, fmt, ap);
+			(struct route_loc){(unsigned)m.line + 1, (unsigned)m.column + 1}, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -178,10 +178,10 @@ walk_syntax_error(struct walk *w, const yaml_parser_t *parser)
 		return -ENOMEM;
 	if (parser->context)
 		return walk_fail(w, parser->problem_mark,
-		                 "YAML syntax error: %s %s (started on line %u)", parser->problem,
-		                 parser->context, (unsigned)parser->context_mark.line + 1);
+				 "YAML syntax error: %s %s (started on line %u)", parser->problem,
+				 parser->context, (unsigned)parser->context_mark.line + 1);
 	return walk_fail(w, parser->problem_mark, "YAML syntax error: %s",
-	                 parser->problem ? parser->problem : "unreadable");
+			 parser->problem ? parser->problem : "unreadable");
 }
 
 /* A scalar: a key (indexed as "path!key") or a value (numbers checked). */
@@ -220,7 +220,7 @@ walk_open(struct walk *w, const yaml_event_t *ev)
 		w->roots++;
 	if (w->depth >= ROUTE_MAX_DEPTH)
 		return walk_fail(w, ev->start_mark, "YAML nested deeper than %d levels",
-		                 ROUTE_MAX_DEPTH);
+				 ROUTE_MAX_DEPTH);
 	char *p = child_path(top);
 	char *p2 = p ? strdup(p) : NULL;
 	if (!p2 || index_add(w->ix, p, ev->start_mark, ev->end_mark) < 0) {
@@ -230,9 +230,9 @@ walk_open(struct walk *w, const yaml_event_t *ev)
 		return -ENOMEM;
 	}
 	w->stack[w->depth++] = (struct frame){
-	        .mapping = ev->type == YAML_MAPPING_START_EVENT,
-	        .path = p2,
-	        .want_key = true,
+		.mapping = ev->type == YAML_MAPPING_START_EVENT,
+		.path = p2,
+		.want_key = true,
 	};
 	return 0;
 }
@@ -254,12 +254,12 @@ walk_event(struct walk *w, const yaml_event_t *ev)
 	case YAML_DOCUMENT_START_EVENT:
 		if (++w->docs > 1)
 			return walk_fail(w, ev->start_mark,
-			                 "a route file holds one YAML document; remove the "
-			                 "second '---'");
+					 "a route file holds one YAML document; remove the "
+					 "second '---'");
 		return 0;
 	case YAML_ALIAS_EVENT:
 		return walk_fail(w, ev->start_mark,
-		                 "YAML aliases (*name) are not supported in route files");
+				 "YAML aliases (*name) are not supported in route files");
 	case YAML_SCALAR_EVENT: return walk_scalar(w, ev);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT: return walk_open(w, ev);
@@ -276,7 +276,7 @@ walk_event(struct walk *w, const yaml_event_t *ev)
 
 int
 route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
-                  struct route_diag_list *diags)
+		  struct route_diag_list *diags)
 {
 	yaml_parser_t parser;
 	struct walk w = {.ix = ix, .file = file, .diags = diags};
@@ -305,7 +305,7 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 		qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
 	if (rc == 0 && w.roots == 0) {
 		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
-		               "the file is empty: a route needs at least id, stops and tours");
+			       "the file is empty: a route needs at least id, stops and tours");
 		rc = -EINVAL;
 	}
 	if (rc == 0 && w.bad)

@@ -104,41 +104,41 @@ struct route_index {
 /* Returns 0 when the text is well-formed YAML whose numbers are clean;
  * otherwise adds errors to diags and returns -EINVAL (-ENOMEM on OOM). */
 int route_index_build(struct route_index *ix, const char *file, const unsigned char *buf,
-                      size_t len, struct route_diag_list *diags);
+		      size_t len, struct route_diag_list *diags);
 void route_index_finish(struct route_index *ix);
 /* loc of the node at the printf-formatted path; {0,0} when absent. */
 struct route_loc route_index_loc(const struct route_index *ix, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* Where a key named key was written: the first at or after `after`, else
  * the first anywhere, else {0,0}. (For libcyaml's "Unexpected key".) */
 struct route_loc route_index_key_after(const struct route_index *ix, const char *key,
-                                       struct route_loc after);
+				       struct route_loc after);
 
 /* Parses buf (len bytes, NUL-terminated) with the schema tables into *out,
  * to be freed with route_schema_free. On failure adds one error, placed with
  * the index, and returns -EINVAL (-ENOMEM on OOM); *out is left untouched. */
 int route_schema_load(const char *path, const unsigned char *buf, size_t len,
-                      const struct route_index *ix, struct route_diag_list *diags,
-                      struct y_route **out);
+		      const struct route_index *ix, struct route_diag_list *diags,
+		      struct y_route **out);
 void route_schema_free(struct y_route *y);
 
 /* The model of route.h from the YAML structs (route_build.c): points in
  * WGS-84, clip paths resolved, tour stop ids resolved to indices (unknown
  * ones are reported in diags). Returns 0, or -ENOMEM with *out untouched. */
 int route_build(const char *path, const struct y_route *y, const struct route_index *ix,
-                struct route_diag_list *diags, struct route **out);
+		struct route_diag_list *diags, struct route **out);
 
 void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-                    struct route_loc loc, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+		    struct route_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-                     struct route_loc loc, const char *fmt, va_list ap)
-        __attribute__((format(printf, 5, 0)));
+		     struct route_loc loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* Reads a route file with the size cap and the binary check of route_load. */
 int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
-                    struct route_diag_list *diags);
+		    struct route_diag_list *diags);
 
 /* The semantic checks (route_check.c), on a converted route. */
 struct route_check_ctx {

@@ -82,7 +82,10 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/control", dir);
 	struct control_server_options o = {
-		.path = path, .mode = 0660, .handler = handler, .same_user_only = true,
+		.path = path,
+		.mode = 0660,
+		.handler = handler,
+		.same_user_only = true,
 	};
 	CHECK_INT(control_server_create(&o, &srv), 0);
 	struct stat st;

@@ -29,7 +29,11 @@ p_volume(void *ctx, double v)
 }
 
 static const struct tour_player_impl impl = {
-	.play = p_play, .stop = p_stop, .pause = p_nop, .resume = p_nop, .set_volume = p_volume,
+	.play = p_play,
+	.stop = p_stop,
+	.pause = p_nop,
+	.resume = p_nop,
+	.set_volume = p_volume,
 };
 
 static enum tour_error

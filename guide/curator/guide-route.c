@@ -239,8 +239,10 @@ cmd_render(int argc, char **argv)
 	size_t n_pts = 0, n_clips = 0;
 	const struct arguments args = {
 		.unknown = "unknown option or missing value",
-		.options = {{"--track", .value = &track}, {"--events", .value = &events},
-			    {"--tour", .value = &tour}, {"-o", .value = &output, .required = true},
+		.options = {{"--track", .value = &track},
+			    {"--events", .value = &events},
+			    {"--tour", .value = &tour},
+			    {"-o", .value = &output, .required = true},
 			    {NULL}},
 	};
 
@@ -259,12 +261,17 @@ cmd_render(int argc, char **argv)
 	rc = 1;
 	FILE *out = strcmp(output, "-") == 0 ? stdout : fopen(output, "we");
 	if (!out) {
-		fprintf(stderr, "guide-route: render: cannot write %s: %s\n", output, strerror(errno));
+		fprintf(stderr, "guide-route: render: cannot write %s: %s\n", output,
+			strerror(errno));
 		goto out;
 	}
 	struct render_input in = {
-		.route = r, .tour_id = tour, .track = pts, .n_track = n_pts,
-		.clips = clips, .n_clips = n_clips,
+		.route = r,
+		.tour_id = tour,
+		.track = pts,
+		.n_track = n_pts,
+		.clips = clips,
+		.n_clips = n_clips,
 	};
 	int wr = render_svg(&in, out);
 	if (out != stdout && fclose(out) != 0)
@@ -313,23 +320,21 @@ cmd_report(int argc, char **argv)
 }
 
 static const struct subcommand subcommands[] = {
-        {"check", "FILE",
-         "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
-         cmd_check},
-        {"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
-         cmd_export},
-        {"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
-         "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
-         cmd_convert},
-        {"track", "FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]",
-         "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)",
-         cmd_track},
-        {"render", "FILE [--track F] [--events F] [--tour ID] -o map.svg",
-         "an SVG map: geofences, tour path, the drive and where each clip played",
-         cmd_render},
-        {"report", "EVENTS.jsonl [--route FILE]",
-         "per stop: plays, cuts, skips and why, where clips began, rejected fixes nearby",
-         cmd_report},
+	{"check", "FILE",
+	 "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
+	 cmd_check},
+	{"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
+	 cmd_export},
+	{"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
+	 "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
+	 cmd_convert},
+	{"track", "FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]",
+	 "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)", cmd_track},
+	{"render", "FILE [--track F] [--events F] [--tour ID] -o map.svg",
+	 "an SVG map: geofences, tour path, the drive and where each clip played", cmd_render},
+	{"report", "EVENTS.jsonl [--route FILE]",
+	 "per stop: plays, cuts, skips and why, where clips began, rejected fixes nearby",
+	 cmd_report},
 };
 
 static const char *
@@ -345,12 +350,12 @@ static void
 help(FILE *out)
 {
 	fprintf(out, "Usage: guide-route COMMAND [ARGS]\n\nThe curators' tool for route YAML "
-	             "files of the 798/751 audio guide.\n\nCommands:\n");
+		     "files of the 798/751 audio guide.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(out, "  %s %s\n      %s\n", subcommands[i].name, subcommands[i].args,
-		        subcommands[i].help);
+			subcommands[i].help);
 	fprintf(out, "\nExit status: 0 success (warnings allowed), 1 runtime failure, 2 bad usage "
-	             "or invalid route.\nThe route format: routes/README.md.\n");
+		     "or invalid route.\nThe route format: routes/README.md.\n");
 }
 
 int

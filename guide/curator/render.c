@@ -244,7 +244,10 @@ view_fit(struct view *v, const struct render_input *in)
 	unsigned n0 = 0;
 
 	*v = (struct view){
-		.minx = INFINITY, .miny = INFINITY, .maxx = -INFINITY, .maxy = -INFINITY,
+		.minx = INFINITY,
+		.miny = INFINITY,
+		.maxx = -INFINITY,
+		.maxy = -INFINITY,
 	};
 	for (unsigned i = 0; i < r->n_stops; i++) {
 		lat0 += r->stops[i].fence.center.lat;
@@ -332,9 +335,10 @@ draw_stop(FILE *f, const struct view *v, const struct route_stop *s)
 		xml_text(f, name);
 	}
 	fprintf(f, "</title>");
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\" "
-		   "text-anchor=\"middle\" fill=\"#7b341e\" stroke=\"#f7f5ef\" "
-		   "stroke-width=\"3\" paint-order=\"stroke\">",
+	fprintf(f,
+		"<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" font-weight=\"bold\" "
+		"text-anchor=\"middle\" fill=\"#7b341e\" stroke=\"#f7f5ef\" "
+		"stroke-width=\"3\" paint-order=\"stroke\">",
 		cx, top - 5);
 	xml_text(f, s->id);
 	fprintf(f, "</text></g>\n");
@@ -390,9 +394,10 @@ draw_clip(FILE *f, const struct view *v, const struct render_input *in,
 	xml_text(f, clip->clip);
 	fprintf(f, "\">");
 	if (have_end && in->n_track > 1) {
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"5\" "
-			   "stroke-opacity=\"0.75\" stroke-linecap=\"round\" "
-			   "transform=\"translate(0 %.1f)\" points=\"",
+		fprintf(f,
+			"<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"5\" "
+			"stroke-opacity=\"0.75\" stroke-linecap=\"round\" "
+			"transform=\"translate(0 %.1f)\" points=\"",
 			col, off);
 		svg_point(f, v, slat, slon, "");
 		for (size_t i = 0; i < in->n_track; i++) {
@@ -405,14 +410,16 @@ draw_clip(FILE *f, const struct view *v, const struct render_input *in,
 		svg_point(f, v, elat, elon, " ");
 		double px, py;
 		view_px(v, elat, elon, &px, &py);
-		fprintf(f, "\"/><rect class=\"clip-end\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
-			   "height=\"7\" fill=\"%s\" stroke=\"#fff\"/>",
+		fprintf(f,
+			"\"/><rect class=\"clip-end\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
+			"height=\"7\" fill=\"%s\" stroke=\"#fff\"/>",
 			px - 3.5, py - 3.5 + off, col);
 	}
 	double sx, sy;
 	view_px(v, slat, slon, &sx, &sy);
-	fprintf(f, "<circle class=\"clip-start\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
-		   "stroke=\"#fff\"/>",
+	fprintf(f,
+		"<circle class=\"clip-start\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
+		"stroke=\"#fff\"/>",
 		sx, sy + off, col);
 	fprintf(f, "</g>\n");
 }
@@ -424,26 +431,31 @@ draw_legend(FILE *f, const struct view *v)
 	double bar_m = nice_scale_length((v->width - 2 * v->margin) / v->scale / 4);
 	double bar_px = bar_m * v->scale;
 	double by = v->height - 30;
-	fprintf(f, "<g id=\"scale\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" "
-		   "fill=\"#2d3748\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%.0f m</text></g>\n",
+	fprintf(f,
+		"<g id=\"scale\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"6\" "
+		"fill=\"#2d3748\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">%.0f m</text></g>\n",
 		v->margin, by, bar_px, v->margin + bar_px + 8, by + 7, bar_m);
-	fprintf(f, "<g id=\"north\" transform=\"translate(%d 50)\"><path d=\"M 0 -22 L 9 8 L 0 2 "
-		   "L -9 8 Z\" fill=\"#2d3748\"/><text y=\"24\" font-size=\"14\" "
-		   "text-anchor=\"middle\">N</text></g>\n",
+	fprintf(f,
+		"<g id=\"north\" transform=\"translate(%d 50)\"><path d=\"M 0 -22 L 9 8 L 0 2 "
+		"L -9 8 Z\" fill=\"#2d3748\"/><text y=\"24\" font-size=\"14\" "
+		"text-anchor=\"middle\">N</text></g>\n",
 		v->width - 40);
 	fprintf(f, "<g id=\"legend\" font-size=\"12\" transform=\"translate(%.1f %.1f)\">",
 		v->margin + bar_px + 90, by - 4);
 	fprintf(f, "<circle cx=\"0\" cy=\"6\" r=\"6\" fill=\"#f6ad55\" fill-opacity=\"0.4\" "
 		   "stroke=\"#c05621\"/><text x=\"10\" y=\"10\">geofence</text>");
-	fprintf(f, "<line x1=\"80\" y1=\"6\" x2=\"110\" y2=\"6\" stroke=\"#2d3748\" "
-		   "stroke-dasharray=\"6 4\" stroke-width=\"2\"/><text x=\"115\" y=\"10\">tour path</text>");
+	fprintf(f,
+		"<line x1=\"80\" y1=\"6\" x2=\"110\" y2=\"6\" stroke=\"#2d3748\" "
+		"stroke-dasharray=\"6 4\" stroke-width=\"2\"/><text x=\"115\" y=\"10\">tour path</text>");
 	fprintf(f, "<line x1=\"190\" y1=\"6\" x2=\"220\" y2=\"6\" stroke=\"#718096\"/>"
 		   "<text x=\"225\" y=\"10\">drive</text>");
-	fprintf(f, "<line x1=\"275\" y1=\"6\" x2=\"305\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
-		   "<text x=\"310\" y=\"10\">clip in zh</text>",
+	fprintf(f,
+		"<line x1=\"275\" y1=\"6\" x2=\"305\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
+		"<text x=\"310\" y=\"10\">clip in zh</text>",
 		lang_colour("zh"));
-	fprintf(f, "<line x1=\"415\" y1=\"6\" x2=\"445\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
-		   "<text x=\"450\" y=\"10\">clip in en</text>",
+	fprintf(f,
+		"<line x1=\"415\" y1=\"6\" x2=\"445\" y2=\"6\" stroke=\"%s\" stroke-width=\"5\"/>"
+		"<text x=\"450\" y=\"10\">clip in en</text>",
 		lang_colour("en"));
 	fprintf(f, "<text x=\"570\" y=\"10\">● start  ■ end</text></g>\n");
 }

@@ -24,12 +24,12 @@ struct render_clip {
 
 struct render_input {
 	const struct route *route;
-	const char *tour_id;           /* NULL: every tour */
+	const char *tour_id; /* NULL: every tour */
 	const struct render_point *track;
 	size_t n_track;
 	const struct render_clip *clips;
 	size_t n_clips;
-	int width_px;                  /* default 1200 */
+	int width_px; /* default 1200 */
 };
 
 /* Reads clip_start/clip_end pairs from a JSON Lines event log.  Lines that

@@ -14,13 +14,13 @@
 
 struct stop_stats {
 	char poi[64];
-	unsigned plays;       /* clip_start events */
-	unsigned completed;   /* clip_end completed=true */
-	unsigned cut;         /* clip_end completed=false */
+	unsigned plays;     /* clip_start events */
+	unsigned completed; /* clip_end completed=true */
+	unsigned cut;       /* clip_end completed=false */
 	unsigned skips;
 	char reasons[REPORT_MAX_REASONS][48];
 	unsigned reason_count[REPORT_MAX_REASONS];
-	double *dist;         /* start distance to the geofence edge, m (<0 inside) */
+	double *dist; /* start distance to the geofence edge, m (<0 inside) */
 	size_t n_dist, cap_dist;
 	unsigned rejected_near; /* fixes rejected within 100 m of the geofence */
 };
@@ -151,8 +151,8 @@ report_write(FILE *in, const struct route *route, FILE *out)
 	if (r < 0)
 		goto out;
 
-	fprintf(out, "%-22s %6s %6s %5s %6s %10s %10s %9s  %s\n", "stop", "plays", "done",
-		"cut", "skips", "start m*", "worst m*", "rejected", "skip reasons");
+	fprintf(out, "%-22s %6s %6s %5s %6s %10s %10s %9s  %s\n", "stop", "plays", "done", "cut",
+		"skips", "start m*", "worst m*", "rejected", "skip reasons");
 	for (size_t i = 0; i < rep.n; i++) {
 		struct stop_stats *s = &rep.stops[i];
 		char med[16] = "-", worst[16] = "-", reasons[256] = "";
@@ -160,8 +160,9 @@ report_write(FILE *in, const struct route *route, FILE *out)
 			qsort(s->dist, s->n_dist, sizeof(double), cmp_double);
 			snprintf(med, sizeof(med), "%.0f", s->dist[s->n_dist / 2]);
 			/* the start furthest from the geofence, either way */
-			double w = fabs(s->dist[0]) > fabs(s->dist[s->n_dist - 1]) ? s->dist[0]
-										 : s->dist[s->n_dist - 1];
+			double w = fabs(s->dist[0]) > fabs(s->dist[s->n_dist - 1])
+					   ? s->dist[0]
+					   : s->dist[s->n_dist - 1];
 			snprintf(worst, sizeof(worst), "%.0f", w);
 		}
 		size_t off = 0;
@@ -175,9 +176,10 @@ report_write(FILE *in, const struct route *route, FILE *out)
 		fprintf(out, "%-22s %6u %6u %5u %6u %10s %10s %9u  %s\n", s->poi, s->plays,
 			s->completed, s->cut, s->skips, med, worst, s->rejected_near, reasons);
 	}
-	fprintf(out, "\n* metres from the geofence's edge where the clip began: median and the\n"
-		     "  worst case; negative = inside the zone. 'rejected' counts fixes the filter\n"
-		     "  dropped within 100 m of the zone. %zu event lines, %zu unreadable.\n",
+	fprintf(out,
+		"\n* metres from the geofence's edge where the clip began: median and the\n"
+		"  worst case; negative = inside the zone. 'rejected' counts fixes the filter\n"
+		"  dropped within 100 m of the zone. %zu event lines, %zu unreadable.\n",
 		counts.lines, counts.bad_lines);
 out:
 	for (size_t i = 0; i < rep.n; i++)

@@ -132,7 +132,7 @@ struct drive {
 	struct geo_xy *pts; /* the tour path in driving order, projected */
 	double *cum;        /* its length up to each vertex */
 	size_t np;
-	double *halts;      /* metres along where the cart stops; the last is the end */
+	double *halts; /* metres along where the cart stops; the last is the end */
 	size_t n_halts, next_halt;
 	double cruise, accel, dt;
 	/* motion */
@@ -160,8 +160,8 @@ drive_plan_halts(struct drive *d, const struct route *r, const struct route_tour
 	if (d->o.halt_s > 0) {
 		for (unsigned i = 0; i < tour->n_stops; i++) {
 			const struct route_stop *st = &r->stops[tour->stops[i]];
-			struct geo_xy c = geo_project(&d->proj, st->fence.center.lat,
-						      st->fence.center.lon);
+			struct geo_xy c =
+				geo_project(&d->proj, st->fence.center.lat, st->fence.center.lon);
 			double a = geo_polyline_locate(d->pts, d->cum, d->np, c, NULL, NULL);
 			if (a > 1 && a < len - 1)
 				d->halts[d->n_halts++] = a;
@@ -178,8 +178,8 @@ drive_init(struct drive *d, const struct route *r, const struct route_tour *tour
 	*d = (struct drive){.o = *opt};
 	if (d->o.hz <= 0)
 		d->o.hz = 1;
-	double kmh = d->o.speed_kmh > 0 ? d->o.speed_kmh
-					: (tour->speed_kmh > 0 ? tour->speed_kmh : 12);
+	double kmh =
+		d->o.speed_kmh > 0 ? d->o.speed_kmh : (tour->speed_kmh > 0 ? tour->speed_kmh : 12);
 	d->cruise = kmh / 3.6;
 	d->accel = d->o.accel > 0 ? d->o.accel : 0.6;
 	d->dt = 1.0 / d->o.hz;
@@ -415,8 +415,7 @@ track_format_nmea(const struct hal_fix *fix, char *buf, size_t size)
 	gmtime_r(&secs, &tm);
 	char hms[64], date[64], lat[24] = ",", lon[24] = ",";
 	snprintf(hms, sizeof(hms), "%02d%02d%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	snprintf(date, sizeof(date), "%02d%02d%02d", tm.tm_mday, tm.tm_mon + 1,
-		 tm.tm_year % 100);
+	snprintf(date, sizeof(date), "%02d%02d%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100);
 	bool pos = hal_fix_has_position(fix);
 	if (pos) {
 		nmea_coord(fix->lat, true, lat, sizeof(lat));
@@ -433,7 +432,8 @@ track_format_nmea(const struct hal_fix *fix, char *buf, size_t size)
 	if (used >= size)
 		return size ? size - 1 : 0;
 	snprintf(line, sizeof(line), "$GPGGA,%s,%s,%s,%d,%02d,%.1f,%.1f,M,-8.0,M,,", hms, lat, lon,
-		 pos ? 1 : 0, pos ? fix->sats_used : 0, pos && isfinite(fix->hdop) ? fix->hdop : 99.9,
+		 pos ? 1 : 0, pos ? fix->sats_used : 0,
+		 pos && isfinite(fix->hdop) ? fix->hdop : 99.9,
 		 pos && isfinite(fix->alt) ? fix->alt : 0.0);
 	used += nmea_finish(line, strlen(line), buf + used, size - used);
 	return used < size ? used : size - 1;
@@ -454,10 +454,11 @@ track_write_nmea(const struct track_sample *s, size_t n, FILE *f)
 int
 track_write_gpx(const struct track_sample *s, size_t n, const char *name, FILE *f)
 {
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<gpx version=\"1.1\" creator=\"guide-route track\" "
-		   "xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
-		   "<trk><name>%s</name><trkseg>\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<gpx version=\"1.1\" creator=\"guide-route track\" "
+		"xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
+		"<trk><name>%s</name><trkseg>\n",
 		name);
 	for (size_t i = 0; i < n; i++) {
 		const struct hal_fix *fx = &s[i].fix;
@@ -503,27 +504,23 @@ syn_point(const struct geo_proj *p, double x, double y)
 
 struct syn_stop {
 	const char *id;
-	double x, y, r;   /* circle; r < 0: polygon of |r| "radius" */
-	int poly_n;       /* polygon vertices */
+	double x, y, r; /* circle; r < 0: polygon of |r| "radius" */
+	int poly_n;     /* polygon vertices */
 	double heading, tol;
 	int priority;
 };
 
 static const struct syn_stop syn_stops[] = {
-	{"gate_a", 300, 12, 30, 0, 0, 0, 0},
-	{"kiln", 615, 200, -35, 6, 0, 0, 0},
-	{"north_wall", 400, 410, 30, 0, 0, 0, 0},
-	{"tower", 207, 650, 30, 0, 0, 60, 0},
-	{"south_yard", 215, 500, 25, 0, 180, 60, 0},
-	{"factory", 750, 420, -35, 8, 0, 0, 0},
-	{"chimney", 900, 100, 30, 0, 0, 0, 1},
-	{"gallery", 450, -300, 30, 0, 0, 0, 0},
+	{"gate_a", 300, 12, 30, 0, 0, 0, 0},         {"kiln", 615, 200, -35, 6, 0, 0, 0},
+	{"north_wall", 400, 410, 30, 0, 0, 0, 0},    {"tower", 207, 650, 30, 0, 0, 60, 0},
+	{"south_yard", 215, 500, 25, 0, 180, 60, 0}, {"factory", 750, 420, -35, 8, 0, 0, 0},
+	{"chimney", 900, 100, 30, 0, 0, 0, 1},       {"gallery", 450, -300, 30, 0, 0, 0, 0},
 	{"gate_b", 0, -150, 30, 0, 0, 0, 0},
 };
 
 static const double syn_path[][2] = {
-	{0, 0}, {600, 0}, {600, 400}, {200, 400}, {200, 800}, {215, 800},
-	{215, 420}, {900, 420}, {900, -300}, {0, -300}, {0, -20},
+	{0, 0},     {600, 0},   {600, 400},  {200, 400}, {200, 800}, {215, 800},
+	{215, 420}, {900, 420}, {900, -300}, {0, -300},  {0, -20},
 };
 
 /* One stop of the synthetic route: its fence, heading window and a zh and

@@ -15,37 +15,37 @@
 #include "routes/route.h"
 
 struct track_options {
-	double speed_kmh;      /* cruising speed; <= 0: the tour's, else 12 */
-	double hz;             /* fixes per second (1 or 10) */
-	double noise_m;        /* white noise sigma per axis, metres */
-	double bias_m;         /* drifting bias sigma (Gauss-Markov), metres */
-	double bias_tau_s;     /* its correlation time */
-	double jump_per_min;   /* multipath jumps per minute of driving */
+	double speed_kmh;    /* cruising speed; <= 0: the tour's, else 12 */
+	double hz;           /* fixes per second (1 or 10) */
+	double noise_m;      /* white noise sigma per axis, metres */
+	double bias_m;       /* drifting bias sigma (Gauss-Markov), metres */
+	double bias_tau_s;   /* its correlation time */
+	double jump_per_min; /* multipath jumps per minute of driving */
 	double jump_min_m, jump_max_m;
 	double jump_min_s, jump_max_s;
 	double dropout_per_min;
 	double dropout_min_s, dropout_max_s;
-	double halt_s;         /* halt this long at each stop's closest approach */
-	double accel;          /* m/s^2, accelerating and braking */
-	double park_start_s;   /* parked before leaving */
-	double park_end_s;     /* parked at the end of the path */
-	double park_drift_m;   /* how far a parked position wanders */
-	bool reverse;          /* drive the tour's path the wrong way round */
+	double halt_s;       /* halt this long at each stop's closest approach */
+	double accel;        /* m/s^2, accelerating and braking */
+	double park_start_s; /* parked before leaving */
+	double park_end_s;   /* parked at the end of the path */
+	double park_drift_m; /* how far a parked position wanders */
+	bool reverse;        /* drive the tour's path the wrong way round */
 	uint64_t seed;
-	int64_t start_ms;      /* UTC of the first fix */
+	int64_t start_ms; /* UTC of the first fix */
 };
 
 void track_options_defaults(struct track_options *o);
 
 struct track_sample {
 	int64_t t_ms;
-	struct hal_fix fix;    /* what the receiver reports (mode NONE in a dropout) */
+	struct hal_fix fix; /* what the receiver reports (mode NONE in a dropout) */
 	bool dropped;
-	bool jumping;          /* inside a multipath jump */
+	bool jumping; /* inside a multipath jump */
 	bool parked;
 	double true_lat, true_lon;
-	double true_along;     /* metres along the tour path */
-	double true_speed;     /* m/s */
+	double true_along; /* metres along the tour path */
+	double true_speed; /* m/s */
 };
 
 /* Generates the drive for route->tours[tour_index]; *out is malloc'ed

@@ -69,7 +69,8 @@ open_audio(struct daemon *d)
 {
 	const struct guided_options *o = d->o;
 	if (o->offline && is_sdl(o->audio)) {
-		guide_log(HAL_LOG_ERR, "--offline renders to wav:FILE or null, not to a sound card");
+		guide_log(HAL_LOG_ERR,
+			  "--offline renders to wav:FILE or null, not to a sound card");
 		return 2;
 	}
 	struct mixer_config mc;
@@ -175,7 +176,8 @@ fill_summary(struct daemon *d, struct guided_summary *s)
 		if (why && s->n_skips < GUIDED_SUMMARY_MAX_SKIPS) {
 			snprintf(s->skips[s->n_skips].poi, sizeof(s->skips[0].poi), "%s",
 				 d->route->stops[tour->stops[i]].id);
-			snprintf(s->skips[s->n_skips].reason, sizeof(s->skips[0].reason), "%s", why);
+			snprintf(s->skips[s->n_skips].reason, sizeof(s->skips[0].reason), "%s",
+				 why);
 			s->n_skips++;
 		}
 	}

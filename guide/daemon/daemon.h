@@ -56,7 +56,7 @@ void guided_options_defaults(struct guided_options *o);
 /* The end of a replay, counted while it ran. */
 #define GUIDED_SUMMARY_MAX_SKIPS 64
 struct guided_summary {
-	bool valid; /* the replay ended (not a signal, not an error) */
+	bool valid;        /* the replay ended (not a signal, not an error) */
 	char tour[64];     /* "" when none */
 	const char *state; /* tour_state_to_str() */
 	double drive_m, drive_s, wall_s;

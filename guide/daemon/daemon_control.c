@@ -42,15 +42,17 @@ status_position(struct daemon *d, const struct tour_status *ts, int64_t now)
 		if (f->set & HAL_FIX_SATS)
 			json_object_object_add(pos, "sats", json_object_new_int(f->sats_used));
 		if (f->set & HAL_FIX_SPEED)
-			json_object_object_add(pos, "speed_kmh", json_object_new_double(
-									 round(f->speed * 36) / 10));
-		json_object_object_add(pos, "age_s",
-				       json_object_new_double((double)(now - d->last_fix_ms) / 1000));
+			json_object_object_add(pos, "speed_kmh",
+					       json_object_new_double(round(f->speed * 36) / 10));
+		json_object_object_add(
+			pos, "age_s",
+			json_object_new_double((double)(now - d->last_fix_ms) / 1000));
 	}
 	json_object_object_add(pos, "fix", json_object_new_boolean(d->gps_ok));
 	if (ts->tour && ts->pos.have_position) {
 		json_object_object_add(pos, "on_path", json_object_new_boolean(ts->pos.on_path));
-		json_object_object_add(pos, "progress_m", json_object_new_int((int)ts->pos.progress_m));
+		json_object_object_add(pos, "progress_m",
+				       json_object_new_int((int)ts->pos.progress_m));
 		json_object_object_add(pos, "path_m", json_object_new_int((int)ts->pos.path_len_m));
 	}
 	return pos;
@@ -66,7 +68,8 @@ status_counters(struct daemon *d)
 	json_object *rej = json_object_new_object();
 	for (int i = 0; i < FIX_FILTER_REASON_COUNT; i++)
 		if (!fix_filter_reason_accepted((enum fix_filter_reason)i) && d->rejected[i])
-			json_object_object_add(rej, fix_filter_reason_to_str((enum fix_filter_reason)i),
+			json_object_object_add(rej,
+					       fix_filter_reason_to_str((enum fix_filter_reason)i),
 					       json_object_new_int64((int64_t)d->rejected[i]));
 	json_object_object_add(c, "rejected", rej);
 	json_object_object_add(c, "underruns",
@@ -77,9 +80,9 @@ status_counters(struct daemon *d)
 	struct hal_gps_stats gs;
 	hal_gps_get_stats(d->gps, &gs);
 	json_object_object_add(c, "gps_connects", json_object_new_int64((int64_t)gs.connects));
-	json_object_object_add(c, "nmea_bad",
-			       json_object_new_int64((int64_t)(gs.bad_checksum + gs.malformed +
-							       gs.truncated)));
+	json_object_object_add(
+		c, "nmea_bad",
+		json_object_new_int64((int64_t)(gs.bad_checksum + gs.malformed + gs.truncated)));
 	/* for a shift-long soak: memory and descriptors must stay flat */
 	struct mallinfo2 mi = mallinfo2();
 	json_object_object_add(c, "heap_bytes", json_object_new_int64((int64_t)mi.uordblks));
@@ -104,7 +107,8 @@ status_json(struct daemon *d)
 
 	tour_get_status(d->tour, &ts);
 	json_object_object_add(r, "ok", json_object_new_boolean(1));
-	json_object_object_add(r, "route", json_object_new_string(d->route->id ? d->route->id : ""));
+	json_object_object_add(r, "route",
+			       json_object_new_string(d->route->id ? d->route->id : ""));
 	json_object_object_add(r, "tour", ts.tour ? json_object_new_string(ts.tour) : NULL);
 	json_object_object_add(r, "state", json_object_new_string(tour_state_to_str(ts.state)));
 	unsigned nl;
@@ -122,15 +126,15 @@ status_json(struct daemon *d)
 		const struct route_stop *s = &d->route->stops[tour->stops[ts.next_entry]];
 		json_object *n = json_object_new_object();
 		json_object_object_add(n, "poi", json_object_new_string(s->id));
-		const char *name = route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
+		const char *name =
+			route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
 		if (name)
 			json_object_object_add(n, "name", json_object_new_string(name));
 		if (ts.pos.have_position)
-			json_object_object_add(
-				n, "distance_m",
-				json_object_new_int((int)geo_distance_m(ts.pos.lat, ts.pos.lon,
-									s->fence.center.lat,
-									s->fence.center.lon)));
+			json_object_object_add(n, "distance_m",
+					       json_object_new_int((int)geo_distance_m(
+						       ts.pos.lat, ts.pos.lon, s->fence.center.lat,
+						       s->fence.center.lon)));
 		json_object_object_add(r, "next", n);
 	}
 	if (ts.playing) {
@@ -187,8 +191,8 @@ on_command(void *data, struct control_client *client, int argc, char **argv)
 		reply_obj(client, o);
 		return;
 	}
-	enum tour_error err = tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg,
-					   sizeof(msg));
+	enum tour_error err =
+		tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg, sizeof(msg));
 	reply_result(client, err, msg);
 	daemon_state_sync(d, false);
 }
@@ -205,13 +209,17 @@ daemon_control_open(struct daemon *d)
 		mkdir("/run/guide", 0750); /* systemd's RuntimeDirectory= makes it otherwise */
 	}
 	struct control_server_options co = {
-		.path = path, .mode = 0660, .handler = on_command, .log = ctl_log, .data = d,
+		.path = path,
+		.mode = 0660,
+		.handler = on_command,
+		.log = ctl_log,
+		.data = d,
 		.same_user_only = d->o->control_same_user,
 	};
 	int r = control_server_create(&co, &d->ctl);
 	if (r < 0) {
-		guide_log(explicit ? HAL_LOG_ERR : HAL_LOG_WARNING, "control socket %s: %s%s",
-			  path, strerror(-r), explicit ? "" : " (running without driver controls)");
+		guide_log(explicit ? HAL_LOG_ERR : HAL_LOG_WARNING, "control socket %s: %s%s", path,
+			  strerror(-r), explicit ? "" : " (running without driver controls)");
 		return explicit ? r : 0;
 	}
 	return 0;

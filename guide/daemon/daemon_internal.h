@@ -41,8 +41,8 @@ struct route;
  * slow board; 100 ms keeps the loop well under the decoder's cost. */
 #define DAEMON_BUSY_STEP_MS 100
 #define DAEMON_MAX_PLAYING 8
-#define DAEMON_GPS_SILENCE_MS 5000 /* no fix this long: gps_lost */
-#define DAEMON_CUT_FADE_MS 250     /* a cut story fades out, it does not click */
+#define DAEMON_GPS_SILENCE_MS 5000  /* no fix this long: gps_lost */
+#define DAEMON_CUT_FADE_MS 250      /* a cut story fades out, it does not click */
 #define DAEMON_AUDIO_LINGER_MS 5000 /* the sound device stays open this long after a clip */
 
 /* ---- time (daemon_time.c) ---------------------------------------------- */
@@ -105,10 +105,10 @@ struct daemon {
 	int sigfd;
 
 	struct daemon_time time;
-	int64_t t0_ms;      /* guide time of audio frame 0 (offline) */
+	int64_t t0_ms;        /* guide time of audio frame 0 (offline) */
 	int64_t audio_clock0; /* clock time of audio frame 0 (real time, pulled sinks) */
 	int64_t last_tick_ms;
-	int64_t last_status_ms;   /* clock */
+	int64_t last_status_ms;    /* clock */
 	int64_t last_sink_poll_ms; /* clock */
 	int64_t last_watchdog_ms;  /* clock */
 	uint64_t watchdog_ms;

@@ -31,9 +31,9 @@
 #include "hal/gps.h"
 #include "hal/sink.h"
 
-#define TICK_MS 1000             /* tour_tick at least this often */
-#define SINK_POLL_MS 1000        /* sound device removal / return */
-#define STATUS_MS 500            /* live status line */
+#define TICK_MS 1000                    /* tour_tick at least this often */
+#define SINK_POLL_MS 1000               /* sound device removal / return */
+#define STATUS_MS 500                   /* live status line */
 #define DRAIN_LIMIT_MS (10 * 60 * 1000) /* after the replay: finish the story, then stop */
 #define DRAIN_CHECK_MS 100
 
@@ -84,7 +84,8 @@ next_due(struct daemon *d)
 	if (ts.state == TOUR_RUNNING || ts.state == TOUR_PAUSED)
 		due = min_due(due, daemon_time_clock_at(t, d->last_tick_ms + TICK_MS));
 	if (d->gps_ok && !d->gps_ended)
-		due = min_due(due, daemon_time_clock_at(t, d->last_fix_ms + DAEMON_GPS_SILENCE_MS + 1));
+		due = min_due(due,
+			      daemon_time_clock_at(t, d->last_fix_ms + DAEMON_GPS_SILENCE_MS + 1));
 	if (d->pending)
 		due = min_due(due, clk + DAEMON_BUSY_STEP_MS);
 	if (!virt) {

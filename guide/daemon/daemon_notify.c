@@ -1,5 +1,5 @@
-#include "config.h"
 #include "guide/daemon/daemon_notify.h"
+#include "config.h"
 
 #if HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>

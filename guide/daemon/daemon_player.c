@@ -54,10 +54,9 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 		return -EBUSY;
 	if (daemon_audio_wake(d) < 0)
 		return -EIO;
-	mixer_handle h = mixer_play(d->mixer,
-				    kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT,
-				    clip->path, 1.0f, DAEMON_USER_ID(d->generation, token), err,
-				    sizeof(err));
+	mixer_handle h = mixer_play(
+		d->mixer, kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT, clip->path,
+		1.0f, DAEMON_USER_ID(d->generation, token), err, sizeof(err));
 	if (h < 0) {
 		d->clips_failed++;
 		guide_log(HAL_LOG_WARNING, "cannot play %s: %s", clip->path, err);
@@ -133,7 +132,8 @@ daemon_player_pump(struct daemon *d)
 			if (p)
 				p->token = 0;
 			if (ours)
-				tour_on_clip_finished(d->tour, token, e.type == MIXER_EV_FINISHED, t);
+				tour_on_clip_finished(d->tour, token, e.type == MIXER_EV_FINISHED,
+						      t);
 			break;
 		case MIXER_EV_FAILED:
 			if (p)
@@ -142,15 +142,12 @@ daemon_player_pump(struct daemon *d)
 			if (ours)
 				tour_on_clip_failed(d->tour, token, e.reason, t);
 			break;
-		case MIXER_EV_STARTED:
-			d->sum.clips_started++;
-			break;
+		case MIXER_EV_STARTED: d->sum.clips_started++; break;
 		case MIXER_EV_UNDERRUN:
 			guide_log(HAL_LOG_WARNING, "audio underrun (%llu frames so far)",
 				  (unsigned long long)e.count);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 }

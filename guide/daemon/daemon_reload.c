@@ -26,7 +26,7 @@ daemon_route_load(const char *path, struct route **out, json_object *errors)
 	for (unsigned i = 0; i < diags.n; i++) {
 		route_diag_format(&diags.items[i], line, sizeof(line));
 		guide_log(diags.items[i].severity == ROUTE_DIAG_ERROR ? HAL_LOG_ERR
-								       : HAL_LOG_WARNING,
+								      : HAL_LOG_WARNING,
 			  "%s", line);
 		if (errors && diags.items[i].severity == ROUTE_DIAG_ERROR)
 			json_object_array_add(errors, json_object_new_string(line));
@@ -82,9 +82,10 @@ daemon_route_swap_pending(struct daemon *d)
 						   ts.state == TOUR_PAUSED, now);
 		free(played);
 		if (err) {
-			guide_log(HAL_LOG_ERR,
-				  "reload: the new route cannot continue tour %s (%s); keeping the old",
-				  ts.tour, tour_error_to_str(err));
+			guide_log(
+				HAL_LOG_ERR,
+				"reload: the new route cannot continue tour %s (%s); keeping the old",
+				ts.tour, tour_error_to_str(err));
 			events_error(d->ev, now, "reload: new route cannot continue the tour");
 			tour_destroy(nt);
 			route_destroy(d->pending);
@@ -122,8 +123,9 @@ daemon_reload(struct daemon *d, json_object *reply)
 	d->pending = r;
 	daemon_route_swap_pending(d);
 	json_object_object_add(reply, "message",
-			       json_object_new_string(d->pending ? "route reloaded; it takes effect "
-								   "when the current story ends"
-								 : "route reloaded"));
+			       json_object_new_string(d->pending
+							      ? "route reloaded; it takes effect "
+								"when the current story ends"
+							      : "route reloaded"));
 	return 0;
 }

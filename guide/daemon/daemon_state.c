@@ -79,7 +79,8 @@ daemon_tour_begin(struct daemon *d)
 			char sl[GUIDE_STATE_MAX_ID];
 			const char *slangs[TOUR_MAX_LANGS];
 			snprintf(sl, sizeof(sl), "%s", st.langs);
-			unsigned snl = st.langs[0] ? tour_split_langs(sl, slangs, TOUR_MAX_LANGS) : 0;
+			unsigned snl =
+				st.langs[0] ? tour_split_langs(sl, slangs, TOUR_MAX_LANGS) : 0;
 			const char **played = calloc(st.n_played + 1, sizeof(*played));
 			for (unsigned i = 0; played && i < st.n_played; i++)
 				played[i] = st.played[i];

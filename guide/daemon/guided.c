@@ -116,7 +116,8 @@ main(int argc, char **argv)
 			char *end;
 			o.speed = strtod(optarg, &end);
 			if (*end || !(o.speed > 0 && o.speed <= 10000)) {
-				fprintf(stderr, "guided: --speed wants a number in (0, 10000], not '%s'\n",
+				fprintf(stderr,
+					"guided: --speed wants a number in (0, 10000], not '%s'\n",
 					optarg);
 				return 2;
 			}

@@ -32,7 +32,7 @@ struct ref {
 static inline struct ref
 ref_decode(const char *name)
 {
-	struct ref r = { 0 };
+	struct ref r = {0};
 	int e;
 	OggOpusFile *of = op_open_file(data_path(name), &e);
 	if (!of) {
@@ -45,8 +45,7 @@ ref_decode(const char *name)
 	r.s = calloc((size_t)total * 2 + 2, sizeof(float));
 	long got = 0;
 	int n;
-	while ((n = op_read_float(of, tmp + got * ch, (int)((total - got) * ch + 11520),
-				  NULL)) > 0)
+	while ((n = op_read_float(of, tmp + got * ch, (int)((total - got) * ch + 11520), NULL)) > 0)
 		got += n;
 	for (long i = 0; i < got && i < total; i++) {
 		r.s[2 * i] = tmp[i * ch];

@@ -37,11 +37,12 @@ test_gain_exact(const char *name)
 {
 	struct ref ref = ref_decode(name);
 	struct mixer *m = offline_mixer();
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 	const float gain = 0.5f;
 
-	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path(name), gain, 42, err, sizeof(err));
+	mixer_handle h =
+		mixer_play(m, MIXER_NARRATION, data_path(name), gain, 42, err, sizeof(err));
 	CHECK(h > 0);
 	long n = ref.frames + 3000;
 	float *out = render(m, n, 1000);
@@ -101,11 +102,11 @@ test_fade_and_pause(void)
 {
 	struct ref ref = ref_decode("speech-mono.opus");
 	struct mixer *m = offline_mixer();
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 
-	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 7,
-				    err, sizeof(err));
+	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 7, err,
+				    sizeof(err));
 	CHECK(h > 0);
 	const long T1 = 48000, P = 9600, T2 = 24000, F = 2400;
 	float *a = render(m, T1, 4800);
@@ -193,7 +194,8 @@ test_ducking(void)
 		if (k >= DUCK && k < na.frames) {
 			float gn = 1.0f;
 			for (int c = 0; c < 2; c++)
-				bad += b[2 * k + c] != duck * mu.s[2 * t + c] + gn * na.s[2 * k + c];
+				bad += b[2 * k + c] !=
+				       duck * mu.s[2 * t + c] + gn * na.s[2 * k + c];
 		}
 	}
 	CHECK_INT(bad, 0);
@@ -218,15 +220,15 @@ test_preempt_resume(void)
 	struct ref sp = ref_decode("speech-mono.opus");
 	struct ref an = ref_decode("sine440-mono.opus");
 	struct mixer *m = offline_mixer();
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 	const long B = 512, T = 96000 + 2 * B; /* announcement at 2.02 s */
 
 	mixer_handle hn = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 1,
 				     err, sizeof(err));
 	float *a = render(m, T, B);
-	mixer_handle ha = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
-				     2, err, sizeof(err));
+	mixer_handle ha = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f, 2,
+				     err, sizeof(err));
 	long n = an.frames + 60000;
 	float *b = render(m, n, B);
 	drain(m, &log);
@@ -238,7 +240,7 @@ test_preempt_resume(void)
 	CHECK(su && (long)su->frame == T + RAMP && su->clip_frame == T + RAMP);
 	CHECK(fa && (long)fa->frame == T + an.frames);
 	long resume_at = T + ((an.frames + B - 1) / B) * B; /* next block */
-	long from = T + RAMP - 96000;                        /* 2 s rewind */
+	long from = T + RAMP - 96000;                       /* 2 s rewind */
 	CHECK(re && (long)re->frame == resume_at && re->clip_frame == from);
 	if (!sa || !su || !fa || !re || (long)re->frame != resume_at)
 		dump_events(&log);
@@ -266,13 +268,13 @@ test_waiting_and_order(void)
 {
 	struct ref an = ref_decode("sine440-mono.opus");
 	struct mixer *m = offline_mixer();
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 
-	mixer_handle a1 = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
-				     1, err, sizeof(err));
-	mixer_handle a2 = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
-				     2, err, sizeof(err));
+	mixer_handle a1 = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f, 1,
+				     err, sizeof(err));
+	mixer_handle a2 = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f, 2,
+				     err, sizeof(err));
 	mixer_handle n1 = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 3,
 				     err, sizeof(err));
 	float *a = render(m, 3 * 48000, 480);
@@ -306,7 +308,7 @@ test_drop_rules(void)
 {
 	struct mixer_config c;
 	struct mixer *m;
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 
 	/* past 90 % of the 1 s sine: dropped at the end of the fade */
@@ -352,25 +354,27 @@ static void
 test_bad_clips(void)
 {
 	struct mixer *m = offline_mixer();
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	char err[256];
 
 	CHECK_INT(mixer_play(m, MIXER_NARRATION, data_path("missing.opus"), 1, 1, err, sizeof(err)),
 		  -ENOENT);
 	CHECK(strstr(err, "missing.opus") && strstr(err, "No such file"));
-	CHECK_INT(mixer_play(m, MIXER_NARRATION, data_path("not-opus.opus"), 1, 1, err, sizeof(err)),
-		  -EINVAL);
+	CHECK_INT(
+		mixer_play(m, MIXER_NARRATION, data_path("not-opus.opus"), 1, 1, err, sizeof(err)),
+		-EINVAL);
 	CHECK(strstr(err, "not an Ogg Opus file"));
-	CHECK_INT(mixer_play(m, MIXER_NARRATION, data_path("truncated.opus"), 1, 1, err,
-			     sizeof(err)), -EINVAL);
+	CHECK_INT(
+		mixer_play(m, MIXER_NARRATION, data_path("truncated.opus"), 1, 1, err, sizeof(err)),
+		-EINVAL);
 	fprintf(stderr, "truncated: %s\n", err);
 	CHECK_INT(mixer_play(m, MIXER_NARRATION, data_path(""), 1, 1, err, sizeof(err)), -EISDIR);
 
 	/* corrupted in the middle: starts, then fails with a reason */
 	mixer_handle hm = mixer_play(m, MIXER_MUSIC, data_path("music-stereo.opus"), 0.5f, 1, err,
 				     sizeof(err));
-	mixer_handle hc = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("corrupt.opus"), 1.0f, 2,
-				     err, sizeof(err));
+	mixer_handle hc = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("corrupt.opus"), 1.0f, 2, err,
+				     sizeof(err));
 	CHECK(hc > 0);
 	float *out = render(m, 5 * 48000, 1024);
 	CHECK_INT(mixer_active_voices(m), 0);
@@ -398,8 +402,8 @@ scenario(long *frames)
 	float *out = calloc((size_t)n * 2, sizeof(float));
 
 	mixer_play(m, MIXER_MUSIC, data_path("music-stereo.opus"), 0.7f, 1, err, sizeof(err));
-	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 2,
-				    err, sizeof(err));
+	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 2, err,
+				    sizeof(err));
 	for (int step = 0; at < n; step++) {
 		uint32_t chunk = 700 + (uint32_t)(step * 37 % 900);
 		if (at + chunk > n)

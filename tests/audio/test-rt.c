@@ -19,14 +19,14 @@
 static _Thread_local int armed;
 static _Thread_local long n_alloc, n_lock, n_io;
 
-#define WRAP(ret, name, params, args, counter)                                           \
-	ret __real_##name params;                                                        \
-	ret __wrap_##name params;                                                        \
-	ret __wrap_##name params                                                         \
-	{                                                                                \
-		if (armed)                                                               \
-			counter++;                                                       \
-		return __real_##name args;                                               \
+#define WRAP(ret, name, params, args, counter)                                                     \
+	ret __real_##name params;                                                                  \
+	ret __wrap_##name params;                                                                  \
+	ret __wrap_##name params                                                                   \
+	{                                                                                          \
+		if (armed)                                                                         \
+			counter++;                                                                 \
+		return __real_##name args;                                                         \
 	}
 
 WRAP(void *, malloc, (size_t n), (n), n_alloc)
@@ -123,7 +123,7 @@ main(void)
 
 	struct mixer_config c;
 	struct mixer *m;
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	static struct underruns under;
 	char err[256];
 	static float out[2 * 1024];
@@ -173,7 +173,7 @@ main(void)
 	fprintf(stderr, "rendered %ld frames, %d events, underruns %llu\n", frames, log.n,
 		(unsigned long long)mixer_underruns(m));
 	/* the scenario went through its paths */
-	int seen[MIXER_EV_UNDERRUN + 1] = { 0 };
+	int seen[MIXER_EV_UNDERRUN + 1] = {0};
 	for (int i = 0; i < log.n; i++)
 		seen[log.ev[i].type]++;
 	CHECK(seen[MIXER_EV_STARTED] >= 4);

@@ -40,8 +40,8 @@ play_through(const char *spec, const char *clip, struct evlog *log, bool reopen)
 	char err[256];
 
 	mixer_config_defaults(&c);
-	c.ring_frames = 1 << 17;       /* the whole clip fits ... */
-	c.prefill_frames = 1 << 17;    /* ... and is decoded before play returns: no underrun */
+	c.ring_frames = 1 << 17;    /* the whole clip fits ... */
+	c.prefill_frames = 1 << 17; /* ... and is decoded before play returns: no underrun */
 	CHECK_INT(mixer_create(&c, &m), 0);
 	hal_sink_opts_defaults(&o);
 	o.buffer_frames = 512;
@@ -58,8 +58,8 @@ play_through(const char *spec, const char *clip, struct evlog *log, bool reopen)
 	CHECK_INT(hal_sink_pull(s, 100), -ENOTSUP);
 	CHECK_INT(hal_sink_buffer_frames(s), 512);
 	CHECK_INT(hal_sink_set_active(s, true), 0);
-	mixer_handle h = mixer_play(m, MIXER_NARRATION, data_path(clip), 0.75f, 9, err,
-				    sizeof(err));
+	mixer_handle h =
+		mixer_play(m, MIXER_NARRATION, data_path(clip), 0.75f, 9, err, sizeof(err));
 	CHECK(h > 0);
 	bool done = false;
 	for (int i = 0; i < 4000 && !done; i++) { /* 20 s bound */
@@ -94,7 +94,7 @@ static void
 test_disk(void)
 {
 	const char *file = getenv("SDL_DISKAUDIOFILE");
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 	CHECK(file != NULL);
 	if (!file)
 		return;
@@ -136,8 +136,8 @@ test_disk(void)
 		bad += disk[off + i] != ref[i];
 	CHECK_INT(bad, 0);
 	CHECK(cmp >= 2 * 72000); /* the whole 1.5 s clip came out of the device */
-	fprintf(stderr, "disk: %ld frames written, clip at frame %ld, %ld samples equal\n",
-		frames, off / 2, cmp - bad);
+	fprintf(stderr, "disk: %ld frames written, clip at frame %ld, %ld samples equal\n", frames,
+		off / 2, cmp - bad);
 	const struct mixer_event *st = log.n ? &log.ev[0] : NULL;
 	/* SDL may write silence of its own before the first callback, so the
 	 * mixer's frame count is at most the position in the file */
@@ -150,7 +150,7 @@ int
 main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "dummy";
-	struct evlog log = { 0 };
+	struct evlog log = {0};
 
 	if (strcmp(mode, "disk") == 0) {
 		test_disk();

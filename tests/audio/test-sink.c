@@ -86,7 +86,7 @@ static void
 test_wav_float(const char *dir)
 {
 	char path[1024], cmd[2048], err[256];
-	struct gen g = { 0 };
+	struct gen g = {0};
 	struct hal_sink *s;
 	snprintf(path, sizeof(path), "%s/sink-float.wav", dir);
 
@@ -135,7 +135,7 @@ static void
 test_wav_s16(const char *dir)
 {
 	char path[1024], cmd[2048], err[256], spec[1100];
-	struct gen g = { 0 };
+	struct gen g = {0};
 	struct hal_sink *s;
 	struct hal_sink_opts o;
 	hal_sink_opts_defaults(&o);
@@ -162,14 +162,14 @@ static void
 test_null_and_errors(void)
 {
 	char err[256];
-	struct gen g = { 0 };
+	struct gen g = {0};
 	struct hal_sink *s = NULL;
 
 	CHECK_INT(hal_sink_create("null", gen_render, &g, NULL, &s, err, sizeof(err)), 0);
 	CHECK_INT(hal_sink_pull(s, 10000), 0);
 	CHECK_INT(hal_sink_frames(s), 10000);
 	CHECK_INT(g.t, 10000);
-	CHECK_INT(g.calls, 3); /* blocks of 4096 */
+	CHECK_INT(g.calls, 3);                      /* blocks of 4096 */
 	CHECK_INT(hal_sink_set_active(s, true), 0); /* pulled: a no-op */
 	CHECK_INT(hal_sink_pull(s, 100), 0);
 	CHECK_INT(hal_sink_set_active(s, false), 0);

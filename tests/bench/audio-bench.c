@@ -103,8 +103,8 @@ opusdec_cpu(const char *path)
 static int
 bench_decode(int argc, char **argv)
 {
-	const char *defaults[] = { data_path("speech-mono.opus"), data_path("music-stereo.opus"),
-				   data_path("chord-stereo.opus"), data_path("sine440-mono.opus") };
+	const char *defaults[] = {data_path("speech-mono.opus"), data_path("music-stereo.opus"),
+				  data_path("chord-stereo.opus"), data_path("sine440-mono.opus")};
 	const char **clips = argc > 0 ? (const char **)argv : defaults;
 	int n = argc > 0 ? argc : 4;
 	double ours = 0, dec = 0, bare = 0, secs = 0;
@@ -162,7 +162,7 @@ bench_mix_voices(int voices, long frames)
 	char err[256];
 	mixer_handle h[MIXER_MAX_VOICES];
 	struct mixer_event ev;
-	const char *clips[] = { data_path("speech-mono.opus"), data_path("music-stereo.opus") };
+	const char *clips[] = {data_path("speech-mono.opus"), data_path("music-stereo.opus")};
 
 	mixer_config_defaults(&c);
 	c.offline = true;
@@ -185,8 +185,8 @@ bench_mix_voices(int voices, long frames)
 		t += now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
 		while (mixer_next_event(m, &ev))
 			if (ev.type == MIXER_EV_FINISHED)
-				h[ev.user_id] = mixer_play(m, ev.kind, clips[ev.user_id & 1],
-							   0.1f, ev.user_id, err, sizeof(err));
+				h[ev.user_id] = mixer_play(m, ev.kind, clips[ev.user_id & 1], 0.1f,
+							   ev.user_id, err, sizeof(err));
 	}
 	mixer_destroy(m);
 	return t * 1e9 / (double)frames;
@@ -242,10 +242,10 @@ struct device {
 	struct mixer *m;
 	uint32_t buffer;
 	_Atomic bool quit;
-	_Atomic double t_play;   /* set by main: the play request time, 0 = none */
-	_Atomic double latency;  /* set by device: -1 = pending */
-	_Atomic double t_ret;    /* when mixer_play returned, 0 = not yet */
-	_Atomic int missed;      /* silent render calls begun after mixer_play returned */
+	_Atomic double t_play;  /* set by main: the play request time, 0 = none */
+	_Atomic double latency; /* set by device: -1 = pending */
+	_Atomic double t_ret;   /* when mixer_play returned, 0 = not yet */
+	_Atomic int missed;     /* silent render calls begun after mixer_play returned */
 	float *out;
 };
 
@@ -257,7 +257,7 @@ device_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	long period_ns = (long)d->buffer * 1000000000L / HAL_AUDIO_RATE;
 	/* like a real audio thread: real-time priority if allowed */
-	struct sched_param sp = { .sched_priority = 10 };
+	struct sched_param sp = {.sched_priority = 10};
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 	while (!atomic_load(&d->quit)) {
 		double tb = now_s(CLOCK_MONOTONIC);
@@ -288,7 +288,7 @@ static void
 bench_latency_buffer(uint32_t buffer)
 {
 	struct mixer *m;
-	struct device d = { .buffer = buffer };
+	struct device d = {.buffer = buffer};
 	char err[256];
 	struct mixer_event ev;
 	const int N = 40;
@@ -308,8 +308,8 @@ bench_latency_buffer(uint32_t buffer)
 		atomic_store(&d.latency, -1.0);
 		atomic_store(&d.t_ret, 0.0);
 		atomic_store(&d.t_play, now_s(CLOCK_MONOTONIC));
-		mixer_handle h = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
-					    1, err, sizeof(err));
+		mixer_handle h = mixer_play(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"),
+					    1.0f, 1, err, sizeof(err));
 		atomic_store(&d.t_ret, now_s(CLOCK_MONOTONIC));
 		double pc = atomic_load(&d.t_ret) - atomic_load(&d.t_play);
 		play_max = pc > play_max ? pc : play_max;
@@ -363,7 +363,7 @@ static void
 idle_phase(const char *name, double seconds)
 {
 	struct rusage r0, r1;
-	struct timespec ts = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
+	struct timespec ts = {(time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9)};
 
 	getrusage(RUSAGE_SELF, &r0);
 	double t0 = now_s(CLOCK_MONOTONIC);
@@ -422,7 +422,6 @@ main(int argc, char **argv)
 		return bench_latency();
 	if (strcmp(mode, "idle") == 0)
 		return bench_idle(argc - 2, argv + 2);
-	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS]\n",
-		argv[0]);
+	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS]\n", argv[0]);
 	return 2;
 }

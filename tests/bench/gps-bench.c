@@ -91,7 +91,9 @@ main(void)
 	const long fixes = 2000000;
 	struct hal_fix in = {.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_SPEED | HAL_FIX_TRACK |
 				    HAL_FIX_MODE,
-			     .mode = HAL_FIX_MODE_3D, .speed = 6.0, .track = 45.0};
+			     .mode = HAL_FIX_MODE_3D,
+			     .speed = 6.0,
+			     .track = 45.0};
 	uint64_t acc = 0;
 	t0 = now_s();
 	for (long k = 0; k < fixes; k++) {

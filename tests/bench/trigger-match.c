@@ -82,7 +82,8 @@ main(void)
 				}
 				trigger_index_add_polygon(ix, z[i].ring, (size_t)z[i].n);
 			} else {
-				trigger_index_add_circle(ix, (struct geo_xy){z[i].x, z[i].y}, z[i].r);
+				trigger_index_add_circle(ix, (struct geo_xy){z[i].x, z[i].y},
+							 z[i].r);
 			}
 		}
 		trigger_index_build(ix);
@@ -122,7 +123,8 @@ main(void)
 			const GEOSPreparedGeometry **prep = calloc(nz, sizeof(*prep));
 			for (unsigned i = 0; i < nz; i++) {
 				int n = z[i].n ? z[i].n : 32;
-				GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, (unsigned)n + 1, 2);
+				GEOSCoordSequence *cs =
+					GEOSCoordSeq_create_r(h, (unsigned)n + 1, 2);
 				for (int k = 0; k <= n; k++) {
 					int kk = k % n;
 					double x, y;

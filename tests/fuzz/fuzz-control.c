@@ -53,7 +53,11 @@ p_volume(void *ctx, double v)
 }
 
 static const struct tour_player_impl player_impl = {
-	.play = p_play, .stop = p_stop, .pause = p_nop, .resume = p_nop, .set_volume = p_volume,
+	.play = p_play,
+	.stop = p_stop,
+	.pause = p_nop,
+	.resume = p_nop,
+	.set_volume = p_volume,
 };
 
 static void
@@ -84,9 +88,15 @@ handler(void *data, struct control_client *client, int argc, char **argv)
 	} else if (!strcmp(cmd, "fix") && argc == 3) {
 		struct hal_fix fix = {
 			.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_MODE,
-			.time_ms = d->now, .mode = HAL_FIX_MODE_2D,
-			.lat = strtod(argv[1], NULL), .lon = strtod(argv[2], NULL),
-			.alt = NAN, .speed = NAN, .track = NAN, .hdop = NAN, .eph = NAN,
+			.time_ms = d->now,
+			.mode = HAL_FIX_MODE_2D,
+			.lat = strtod(argv[1], NULL),
+			.lon = strtod(argv[2], NULL),
+			.alt = NAN,
+			.speed = NAN,
+			.track = NAN,
+			.hdop = NAN,
+			.eph = NAN,
 		};
 		if (fabs(fix.lat) <= 90 && fabs(fix.lon) <= 180)
 			tour_on_fix(d->tour, &fix, d->now);

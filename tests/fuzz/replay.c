@@ -100,7 +100,8 @@ main(int argc, char **argv)
 		if (stat(argv[i], &st) < 0) {
 			fprintf(stderr, "%s: no such file or folder\n", argv[i]);
 			rc = 1;
-		} else if (S_ISDIR(st.st_mode) ? replay_dir(argv[i]) < 0 : replay_file(argv[i]) < 0) {
+		} else if (S_ISDIR(st.st_mode) ? replay_dir(argv[i]) < 0
+					       : replay_file(argv[i]) < 0) {
 			rc = 1;
 		}
 	}

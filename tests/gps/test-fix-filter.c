@@ -26,9 +26,16 @@ struct in {
 static struct hal_fix
 mk(const struct in *i)
 {
-	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_MODE, .time_ms = T0 + i->t_ms,
-			    .lat = NAN, .lon = NAN, .alt = NAN, .speed = NAN, .track = NAN,
-			    .hdop = NAN, .eph = NAN, .mode = HAL_FIX_MODE_3D};
+	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_MODE,
+			    .time_ms = T0 + i->t_ms,
+			    .lat = NAN,
+			    .lon = NAN,
+			    .alt = NAN,
+			    .speed = NAN,
+			    .track = NAN,
+			    .hdop = NAN,
+			    .eph = NAN,
+			    .mode = HAL_FIX_MODE_3D};
 	if (i->nopos) {
 		f.mode = HAL_FIX_MODE_NONE;
 	} else {
@@ -36,10 +43,10 @@ mk(const struct in *i)
 		f.lon = LON0 + i->e / M_LON;
 		f.set |= HAL_FIX_POS;
 	}
-#define OPT(field, bit)                                                                   \
-	if (!isnan(i->field)) {                                                           \
-		f.field = i->field;                                                       \
-		f.set |= bit;                                                             \
+#define OPT(field, bit)                                                                            \
+	if (!isnan(i->field)) {                                                                    \
+		f.field = i->field;                                                                \
+		f.set |= bit;                                                                      \
 	}
 	OPT(speed, HAL_FIX_SPEED);
 	OPT(track, HAL_FIX_TRACK);
@@ -60,47 +67,69 @@ static void
 test_rules(void)
 {
 	const struct rcase cases[] = {
-		{"no position", 2, {{0, 0, 0, X, X, X, X, true}, {1000, 0, 0, 0, X, X, X, false}},
+		{"no position",
+		 2,
+		 {{0, 0, 0, X, X, X, X, true}, {1000, 0, 0, 0, X, X, X, false}},
 		 {FIX_FILTER_NO_POSITION, FIX_FILTER_RESET}},
-		{"hdop", 3,
-		 {{0, 0, 0, 0, X, 6.0, X, false}, {1000, 0, 0, 0, X, 5.0, X, false},
+		{"hdop",
+		 3,
+		 {{0, 0, 0, 0, X, 6.0, X, false},
+		  {1000, 0, 0, 0, X, 5.0, X, false},
 		  {2000, 0, 0, 0, X, 5.01, X, false}},
 		 {FIX_FILTER_HDOP, FIX_FILTER_RESET, FIX_FILTER_HDOP}},
-		{"eph", 2, {{0, 0, 0, 0, X, X, 40, false}, {1000, 0, 0, 0, X, X, 30, false}},
+		{"eph",
+		 2,
+		 {{0, 0, 0, 0, X, X, 40, false}, {1000, 0, 0, 0, X, X, 30, false}},
 		 {FIX_FILTER_EPH, FIX_FILTER_RESET}},
-		{"speed", 3,
-		 {{0, 0, 0, 3, 0, X, X, false}, {1000, 3, 0, 25, 0, X, X, false},
+		{"speed",
+		 3,
+		 {{0, 0, 0, 3, 0, X, X, false},
+		  {1000, 3, 0, 25, 0, X, X, false},
 		  {2000, 6, 0, 15, 0, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_SPEED, FIX_FILTER_ACCEPT}},
-		{"time", 4,
-		 {{1000, 0, 0, 0, X, X, X, false}, {1000, 0, 0, 0, X, X, X, false},
-		  {500, 0, 0, 0, X, X, X, false}, {2000, 0, 0, 0, X, X, X, false}},
+		{"time",
+		 4,
+		 {{1000, 0, 0, 0, X, X, X, false},
+		  {1000, 0, 0, 0, X, X, X, false},
+		  {500, 0, 0, 0, X, X, X, false},
+		  {2000, 0, 0, 0, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_TIME, FIX_FILTER_TIME, FIX_FILTER_ACCEPT}},
 		/* 10 m/s north, then 40 m in 1 s: more than 15 m/s + 8 m slack */
-		{"jump", 3,
-		 {{0, 0, 0, 10, 0, X, X, false}, {1000, 10, 0, 10, 0, X, X, false},
+		{"jump",
+		 3,
+		 {{0, 0, 0, 10, 0, X, X, false},
+		  {1000, 10, 0, 10, 0, X, X, false},
 		  {2000, 50, 0, 10, 0, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_JUMP}},
 		/* standing, then 15 m in 1 s: possible at 15 m/s but not from rest */
-		{"accel from rest", 3,
-		 {{0, 0, 0, 0, X, X, X, false}, {1000, 0, 0, 0, X, X, X, false},
+		{"accel from rest",
+		 3,
+		 {{0, 0, 0, 0, X, X, X, false},
+		  {1000, 0, 0, 0, X, X, X, false},
 		  {2000, 0, 15, X, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEL}},
 		/* 10 m/s north, then 12 m sideways: the classic 20 m position jump */
-		{"accel sideways", 3,
-		 {{0, 0, 0, 10, 0, X, X, false}, {1000, 10, 0, 10, 0, X, X, false},
+		{"accel sideways",
+		 3,
+		 {{0, 0, 0, 10, 0, X, X, false},
+		  {1000, 10, 0, 10, 0, X, X, false},
 		  {2000, 20, 12, 10, 0, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEL}},
 		/* the receiver is really elsewhere: after 3 rejections, restart there */
-		{"reset after rejections", 5,
-		 {{0, 0, 0, 0, X, X, X, false}, {1000, 0, 100, 0, X, X, X, false},
-		  {2000, 0, 100, 0, X, X, X, false}, {3000, 0, 100, 0, X, X, X, false},
+		{"reset after rejections",
+		 5,
+		 {{0, 0, 0, 0, X, X, X, false},
+		  {1000, 0, 100, 0, X, X, X, false},
+		  {2000, 0, 100, 0, X, X, X, false},
+		  {3000, 0, 100, 0, X, X, X, false},
 		  {4000, 0, 100, 0, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_JUMP, FIX_FILTER_JUMP, FIX_FILTER_JUMP,
 		  FIX_FILTER_RESET}},
 		/* a gap longer than 10 s restarts; a shorter one allows more distance */
-		{"gap", 3,
-		 {{0, 0, 0, 0, X, X, X, false}, {9000, 0, 100, X, X, X, X, false},
+		{"gap",
+		 3,
+		 {{0, 0, 0, 0, X, X, X, false},
+		  {9000, 0, 100, X, X, X, X, false},
 		  {20000, 0, 1000, 0, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_RESET}},
 	};
@@ -187,8 +216,8 @@ static void
 test_reasons(void)
 {
 	const char *names[FIX_FILTER_REASON_COUNT] = {
-		"accept", "reset", "no_position", "hdop", "eph", "speed",
-		"time", "jump", "accel", "trigger_accuracy", "trigger_jump",
+		"accept", "reset", "no_position",      "hdop",         "eph", "speed", "time",
+		"jump",   "accel", "trigger_accuracy", "trigger_jump",
 	};
 	for (int k = 0; k < FIX_FILTER_REASON_COUNT; k++) {
 		const char *s = fix_filter_reason_to_str((enum fix_filter_reason)k);
@@ -200,7 +229,7 @@ test_reasons(void)
 			  k == FIX_FILTER_ACCEPT || k == FIX_FILTER_RESET);
 	}
 	CHECK_STR(fix_filter_reason_to_str(FIX_FILTER_REASON_COUNT), "unknown");
-	CHECK_STR(fix_filter_reason_to_str((enum fix_filter_reason)-1), "unknown");
+	CHECK_STR(fix_filter_reason_to_str((enum fix_filter_reason) - 1), "unknown");
 }
 
 /* Stage 2: the trigger's gate, one row per call on one gate. */
@@ -231,18 +260,19 @@ test_gate(void)
 		{5, 10, 0, 2000, FIX_FILTER_ACCEPT},          /* a good fix ends it */
 		{40, 10, 0, 3000, FIX_FILTER_TRIGGER_JUMP},   /* rejecting from 3 s */
 		{40, 10, 0, 10999, FIX_FILTER_TRIGGER_JUMP},
-		{40, 10, 0, 11000, FIX_FILTER_RESET},         /* 8 s: believe the fixes */
-		{40, 10, 0, 12000, FIX_FILTER_TRIGGER_JUMP},  /* and start counting again */
+		{40, 10, 0, 11000, FIX_FILTER_RESET},        /* 8 s: believe the fixes */
+		{40, 10, 0, 12000, FIX_FILTER_TRIGGER_JUMP}, /* and start counting again */
 		/* after a loss: + half the distance at 10 m/s in 4 s = 45 m */
 		{45, 10, 4000, 13000, FIX_FILTER_ACCEPT},
 		{45.1, 10, 4000, 14000, FIX_FILTER_TRIGGER_JUMP},
 	};
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		enum fix_filter_reason r = fix_filter_gate_push(&g, rows[i].off_m, rows[i].speed,
-								 rows[i].lost_ms, rows[i].now_ms);
+								rows[i].lost_ms, rows[i].now_ms);
 		if (r != rows[i].want)
 			fprintf(stderr, "gate row %u: %s, expected %s\n", i,
-				fix_filter_reason_to_str(r), fix_filter_reason_to_str(rows[i].want));
+				fix_filter_reason_to_str(r),
+				fix_filter_reason_to_str(rows[i].want));
 		CHECK_INT(r, rows[i].want);
 	}
 }

@@ -2,19 +2,19 @@
  * feeds the libgps source; gpsd is killed mid-stream (LOST), a new gpsfake
  * comes up on the same port and the source reconnects (FIX again).
  * Skips (exit 77) only when gpsfake or gpsd is not installed. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hal/clock.h"
@@ -99,8 +99,8 @@ start_gpsfake(const char *port, const char *log)
 		/* -t: gpsd reads gpsfake over TCP, not a pty: as root gpsd drops
 		 * to its own user and cannot open a root-owned mode-600 pty
 		 * (a fresh Debian chroot's devpts) */
-		execlp("timeout", "timeout", "-k", "5", "60", "gpsfake", "-t", "-q", "-1", "-c", "0.02",
-		       "-P", port, log, (char *)NULL);
+		execlp("timeout", "timeout", "-k", "5", "60", "gpsfake", "-t", "-q", "-1", "-c",
+		       "0.02", "-P", port, log, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -181,8 +181,8 @@ main(void)
 
 	struct hal_clock clk;
 	hal_clock_init_real(&clk);
-	struct hal_gps_options opts = {.log = on_log, .clock = &clk, .reconnect_min_ms = 100,
-				       .reconnect_max_ms = 500};
+	struct hal_gps_options opts = {
+		.log = on_log, .clock = &clk, .reconnect_min_ms = 100, .reconnect_max_ms = 500};
 	pid_t pid = start_gpsfake(port, log);
 	char spec[64];
 	snprintf(spec, sizeof(spec), "gpsd:localhost:%s", port);

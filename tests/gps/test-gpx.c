@@ -60,12 +60,12 @@ test_gpx(const char *root)
 		CHECK_INT(f.set, want[i].set);
 		CHECK_INT(f.mode, want[i].mode);
 		CHECK_INT(f.sats_used, want[i].sats);
-#define OPT(x)                                                                            \
-	do {                                                                              \
-		if (isnan(want[i].x))                                                     \
-			CHECK(isnan(f.x));                                                \
-		else                                                                      \
-			CHECK_NEAR(f.x, want[i].x, 1e-12);                                \
+#define OPT(x)                                                                                     \
+	do {                                                                                       \
+		if (isnan(want[i].x))                                                              \
+			CHECK(isnan(f.x));                                                         \
+		else                                                                               \
+			CHECK_NEAR(f.x, want[i].x, 1e-12);                                         \
 	} while (0)
 		OPT(lat);
 		OPT(lon);
@@ -126,8 +126,8 @@ test_specs(const char *root)
 	/* gpsd with nobody listening is still created: it retries, never fails */
 	struct hal_clock clk;
 	hal_clock_init_virtual(&clk, 1000);
-	struct hal_gps_options o = {.clock = &clk, .reconnect_min_ms = 100,
-				    .reconnect_max_ms = 400};
+	struct hal_gps_options o = {
+		.clock = &clk, .reconnect_min_ms = 100, .reconnect_max_ms = 400};
 	struct hal_gps *g = NULL;
 	CHECK_INT(hal_gps_create("gpsd:127.0.0.1:1", &o, &g), 0);
 	if (g) {

@@ -121,7 +121,8 @@ test_all_logs(void)
 		skipped += r.st.bytes_skipped;
 		free(names[i]);
 	}
-	fprintf(stderr, "%zu logs, %d with fixes, %llu sentences ok, %llu bad checksum, "
+	fprintf(stderr,
+		"%zu logs, %d with fixes, %llu sentences ok, %llu bad checksum, "
 		"%llu truncated, %llu bytes skipped\n",
 		n, with_fixes, (unsigned long long)ok, (unsigned long long)bad,
 		(unsigned long long)trunc, (unsigned long long)skipped);
@@ -137,8 +138,12 @@ struct rmc_expect {
 static int64_t
 utc_ms(int y, int mo, int d, int h, int mi, int s, int ms)
 {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			.tm_hour = h, .tm_min = mi, .tm_sec = s};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = s};
 	return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
@@ -222,7 +227,8 @@ test_moving_all_rmc(const char *log, int min_rmc, double min_max_speed)
 		if (!p || line[0] != '$')
 			continue;
 		if (sscanf(p, "RMC,%15[0-9.],%c,%2d%lf,%c,%3d%lf,%c,%lf,%*[0-9.],%2d%2d%2d", tbuf,
-			   &status, &latd, &latm, &ns, &lond, &lonm, &ew, &kn, &dd, &mo, &yy) != 12 ||
+			   &status, &latd, &latm, &ns, &lond, &lonm, &ew, &kn, &dd, &mo,
+			   &yy) != 12 ||
 		    status != 'A')
 			continue;
 		if (sscanf(tbuf, "%2d%2d%2d%lf", &hh, &mm, &ss, &frac) < 3)

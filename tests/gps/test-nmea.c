@@ -48,27 +48,27 @@ test_parse_table(void)
 		 (9 * 3600 + 47 * 60 + 38) * 1000, 17763, 52 + 51.0084 / 60, 5 + 18.8149 / 60,
 		 5.8 * KN, 235.1, NA, NA, 0, 0, 0, 'A'},
 		/* RMC, GN talker, south/west, ms, void */
-		{NULL, "$GNRMC,235959.250,V,2712.6404,S,15303.1201,W,0.00,,080407,,,N",
-		 HAL_NMEA_OK, HAL_NMEA_RMC, "GN",
+		{NULL, "$GNRMC,235959.250,V,2712.6404,S,15303.1201,W,0.00,,080407,,,N", HAL_NMEA_OK,
+		 HAL_NMEA_RMC, "GN",
 		 HAL_NMEA_F_TIME | HAL_NMEA_F_DATE | HAL_NMEA_F_POS | HAL_NMEA_F_SPEED |
 			 HAL_NMEA_F_STATUS,
-		 86399250, 13611, -(27 + 12.6404 / 60), -(153 + 3.1201 / 60), 0, NA, NA, NA, 0,
-		 0, 0, 'V'},
+		 86399250, 13611, -(27 + 12.6404 / 60), -(153 + 3.1201 / 60), 0, NA, NA, NA, 0, 0,
+		 0, 'V'},
 		/* GGA, BeiDou talker */
 		{NULL, "$BDGGA,094736,5251.0094,N,00518.8172,E,1,12,0.60,-4,M,46.8,M,,",
 		 HAL_NMEA_OK, HAL_NMEA_GGA, "BD",
 		 HAL_NMEA_F_TIME | HAL_NMEA_F_POS | HAL_NMEA_F_QUALITY | HAL_NMEA_F_SATS |
 			 HAL_NMEA_F_HDOP | HAL_NMEA_F_ALT,
-		 (9 * 3600 + 47 * 60 + 36) * 1000, -1, 52 + 51.0094 / 60, 5 + 18.8172 / 60, NA,
-		 NA, 0.60, -4, 1, 12, 0, 0},
+		 (9 * 3600 + 47 * 60 + 36) * 1000, -1, 52 + 51.0094 / 60, 5 + 18.8172 / 60, NA, NA,
+		 0.60, -4, 1, 12, 0, 0},
 		/* GGA without a fix, empty position */
 		{NULL, "$GPGGA,001902.00,,,,,0,00,99.99,,,,,,", HAL_NMEA_OK, HAL_NMEA_GGA, "GP",
 		 HAL_NMEA_F_TIME | HAL_NMEA_F_QUALITY | HAL_NMEA_F_SATS | HAL_NMEA_F_HDOP,
 		 (19 * 60 + 2) * 1000, -1, NA, NA, NA, NA, 99.99, NA, 0, 0, 0, 0},
 		/* GSA, GLONASS and Galileo talkers */
-		{NULL, "$GLGSA,A,3,07,08,10,16,20,21,26,27,29,76,75,70,1.10,0.60,0.90",
-		 HAL_NMEA_OK, HAL_NMEA_GSA, "GL", HAL_NMEA_F_MODE | HAL_NMEA_F_HDOP, -1, -1, NA, NA,
-		 NA, NA, 0.60, NA, 0, 0, 3, 0},
+		{NULL, "$GLGSA,A,3,07,08,10,16,20,21,26,27,29,76,75,70,1.10,0.60,0.90", HAL_NMEA_OK,
+		 HAL_NMEA_GSA, "GL", HAL_NMEA_F_MODE | HAL_NMEA_F_HDOP, -1, -1, NA, NA, NA, NA,
+		 0.60, NA, 0, 0, 3, 0},
 		{NULL, "$GAGSA,A,1,,,,,,,,,,,,,,,", HAL_NMEA_OK, HAL_NMEA_GSA, "GA",
 		 HAL_NMEA_F_MODE, -1, -1, NA, NA, NA, NA, NA, NA, 0, 0, 1, 0},
 		/* VTG, NMEA 2+ (knots win over km/h) and 1.5 forms */
@@ -81,10 +81,10 @@ test_parse_table(void)
 		{NULL, "$GPVTG,,T,,M,,N,36.0,K,A", HAL_NMEA_OK, HAL_NMEA_VTG, "GP",
 		 HAL_NMEA_F_SPEED, -1, -1, NA, NA, 10.0, NA, NA, NA, 0, 0, 0, 0},
 		/* GLL */
-		{NULL, "$GPGLL,5251.0093,N,00518.8170,E,094736,A,A", HAL_NMEA_OK, HAL_NMEA_GLL, "GP",
-		 HAL_NMEA_F_POS | HAL_NMEA_F_TIME | HAL_NMEA_F_STATUS,
-		 (9 * 3600 + 47 * 60 + 36) * 1000, -1, 52 + 51.0093 / 60, 5 + 18.8170 / 60, NA,
-		 NA, NA, NA, 0, 0, 0, 'A'},
+		{NULL, "$GPGLL,5251.0093,N,00518.8170,E,094736,A,A", HAL_NMEA_OK, HAL_NMEA_GLL,
+		 "GP", HAL_NMEA_F_POS | HAL_NMEA_F_TIME | HAL_NMEA_F_STATUS,
+		 (9 * 3600 + 47 * 60 + 36) * 1000, -1, 52 + 51.0093 / 60, 5 + 18.8170 / 60, NA, NA,
+		 NA, NA, 0, 0, 0, 'A'},
 		/* checksum: wrong, lowercase hex accepted, missing */
 		{"$GPGGA,005947.00,3715.6616,N,12157.6709,W,,11,0.8,86.0,M,-30.1,M,,*54", NULL,
 		 HAL_NMEA_BAD_CHECKSUM},
@@ -100,16 +100,16 @@ test_parse_table(void)
 		/* malformed with a good checksum */
 		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E", HAL_NMEA_MALFORMED,
 		 HAL_NMEA_RMC},
-		{NULL, "$GPRMC,000417.984,V,36000.0000,N,72000.0000,E,0.0,,260120,,", HAL_NMEA_MALFORMED,
-		 HAL_NMEA_RMC},
-		{NULL, "$GPRMC,246000,A,5251.0084,N,00518.8149,E,5.8,235.1,200818,,", HAL_NMEA_MALFORMED,
-		 HAL_NMEA_RMC},
-		{NULL, "$GPRMC,094738,A,5251.0084,X,00518.8149,E,5.8,235.1,200818,,", HAL_NMEA_MALFORMED,
-		 HAL_NMEA_RMC},
-		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.x,235.1,200818,,", HAL_NMEA_MALFORMED,
-		 HAL_NMEA_RMC},
-		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.8,235.1,321318,,", HAL_NMEA_MALFORMED,
-		 HAL_NMEA_RMC},
+		{NULL, "$GPRMC,000417.984,V,36000.0000,N,72000.0000,E,0.0,,260120,,",
+		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
+		{NULL, "$GPRMC,246000,A,5251.0084,N,00518.8149,E,5.8,235.1,200818,,",
+		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
+		{NULL, "$GPRMC,094738,A,5251.0084,X,00518.8149,E,5.8,235.1,200818,,",
+		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
+		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.x,235.1,200818,,",
+		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
+		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.8,235.1,321318,,",
+		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
 		{NULL, "$GPGSA,A,7,,,,,,,,,,,,,,,", HAL_NMEA_MALFORMED, HAL_NMEA_GSA},
 		{NULL, "$GPGGA,094736,5251.0094,N", HAL_NMEA_MALFORMED, HAL_NMEA_GGA},
 		{"GPGGA,1*00", NULL, HAL_NMEA_MALFORMED},
@@ -130,12 +130,12 @@ test_parse_table(void)
 		CHECK_INT(s.set, c->set);
 		CHECK_INT(s.tod_ms, c->tod_ms);
 		CHECK_INT(s.days, c->days);
-#define CHECK_OPT(field)                                                                  \
-	do {                                                                              \
-		if (isnan(c->field))                                                      \
-			CHECK(isnan(s.field));                                            \
-		else                                                                      \
-			CHECK_NEAR(s.field, c->field, 1e-9);                              \
+#define CHECK_OPT(field)                                                                           \
+	do {                                                                                       \
+		if (isnan(c->field))                                                               \
+			CHECK(isnan(s.field));                                                     \
+		else                                                                               \
+			CHECK_NEAR(s.field, c->field, 1e-9);                                       \
 	} while (0)
 		CHECK_OPT(lat);
 		CHECK_OPT(lon);
@@ -180,10 +180,10 @@ test_reader(void)
 					    0x50, 0x00, 0xff, 0x0d, 0x0a, 0x80, 0x11, 0x22};
 	char stream[1024];
 	size_t n = 0;
-#define ADD(str)                                                                          \
-	do {                                                                              \
-		memcpy(stream + n, str, strlen(str));                                     \
-		n += strlen(str);                                                         \
+#define ADD(str)                                                                                   \
+	do {                                                                                       \
+		memcpy(stream + n, str, strlen(str));                                              \
+		n += strlen(str);                                                                  \
 	} while (0)
 	ADD("# a comment line\n");
 	ADD(rmc);

@@ -63,7 +63,7 @@ test_shipped(void)
 	CHECK_STR(r->langs[0], "zh");
 	CHECK_STR(r->langs[1], "en");
 	CHECK_STR(route_text_get(r->titles, r->n_titles, "en"),
-	          "798 and 751 Art Zone shuttle tour");
+		  "798 and 751 Art Zone shuttle tour");
 	/* 12 stops x 2 languages + 3 announcements x 2 languages */
 	CHECK_INT(pc.calls, 30);
 
@@ -172,10 +172,10 @@ test_datums(void)
 		}
 		/* the known point: 798's centre written in GCJ-02 */
 		const char *y = "id: x\ndatum: gcj02\nstops:\n  - id: c\n"
-		                "    circle: {lat: 39.9851593, lon: 116.4943406, radius_m: 50}\n"
-		                "tours:\n  - id: t\n    langs: [en]\n    stops: []\n    path:\n"
-		                "      - {lat: 39.9851593, lon: 116.4943406}\n"
-		                "      - {lat: 39.9861593, lon: 116.4943406}\n";
+				"    circle: {lat: 39.9851593, lon: 116.4943406, radius_m: 50}\n"
+				"tours:\n  - id: t\n    langs: [en]\n    stops: []\n    path:\n"
+				"      - {lat: 39.9851593, lon: 116.4943406}\n"
+				"      - {lat: 39.9861593, lon: 116.4943406}\n";
 		struct route *r = NULL;
 		struct route_load_options o = {.no_clip_check = true};
 		/* stops: [] is below the schema minimum of 1: refused */
@@ -187,17 +187,17 @@ test_datums(void)
 	route_destroy(b);
 
 	const char *y = "id: x\ndatum: gcj02\nstops:\n  - id: c\n"
-	                "    circle: {lat: 39.9851593, lon: 116.4943406, radius_m: 50}\n"
-	                "    clips: {en: {file: c.opus}}\n"
-	                "tours:\n  - id: t\n    langs: [en]\n    stops: [c]\n    path:\n"
-	                "      - {lat: 39.9841593, lon: 116.4943406}\n"
-	                "      - {lat: 39.9861593, lon: 116.4943406}\n";
+			"    circle: {lat: 39.9851593, lon: 116.4943406, radius_m: 50}\n"
+			"    clips: {en: {file: c.opus}}\n"
+			"tours:\n  - id: t\n    langs: [en]\n    stops: [c]\n    path:\n"
+			"      - {lat: 39.9841593, lon: 116.4943406}\n"
+			"      - {lat: 39.9861593, lon: 116.4943406}\n";
 	struct route *r = NULL;
 	struct route_load_options o = {.no_clip_check = true};
 	CHECK_INT(route_load_buffer("mem.yaml", y, strlen(y), &o, &r, NULL), 0);
 	if (r) {
 		CHECK(geo_distance_m(r->stops[0].fence.center.lat, r->stops[0].fence.center.lon,
-		                     39.98390, 116.48828) < 1.0);
+				     39.98390, 116.48828) < 1.0);
 		route_destroy(r);
 	}
 }
@@ -222,7 +222,7 @@ test_load_failures(void)
 		route_diag_format(&d.items[0], line, sizeof(line));
 		char want[4400];
 		snprintf(want, sizeof(want),
-		         "%s:15:19: error: latitude 95.5 is out of range (-90 to 90)", path);
+			 "%s:15:19: error: latitude 95.5 is out of range (-90 to 90)", path);
 		CHECK_STR(line, want);
 	}
 	route_diag_list_finish(&d);
@@ -243,7 +243,7 @@ test_load_failures(void)
 
 	/* numbers with junk, from memory; diags may be NULL */
 	const char *y =
-	        "id: x\nstops:\n  - id: c\n    circle: {lat: 52.8abc, lon: 13, radius_m: 5}\n";
+		"id: x\nstops:\n  - id: c\n    circle: {lat: 52.8abc, lon: 13, radius_m: 5}\n";
 	CHECK_INT(route_load_buffer("mem.yaml", y, strlen(y), NULL, &r, NULL), -EINVAL);
 	route_diag_list_init(&d);
 	CHECK_INT(route_load_buffer("mem.yaml", y, strlen(y), NULL, &r, &d), -EINVAL);

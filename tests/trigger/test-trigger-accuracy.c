@@ -17,9 +17,11 @@ main(void)
 			for (uint64_t seed = 1; seed <= 2; seed++) {
 				struct track_options o;
 				acc_options(&o, speeds[a], 5.0, hzs[b], seed);
-				unsigned bad = acc_run_drive(r, &o, &tot, getenv("ACC_VERBOSE") != NULL);
+				unsigned bad =
+					acc_run_drive(r, &o, &tot, getenv("ACC_VERBOSE") != NULL);
 				if (bad)
-					fprintf(stderr, "drive %.0f km/h %.0f Hz seed %llu: %u bad\n",
+					fprintf(stderr,
+						"drive %.0f km/h %.0f Hz seed %llu: %u bad\n",
 						speeds[a], hzs[b], (unsigned long long)seed, bad);
 			}
 	acc_print(&tot, stdout);

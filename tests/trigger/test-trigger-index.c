@@ -36,11 +36,11 @@ main(void)
 		int n_ev;
 		bool inside;
 	} rows[] = {
-		{50, 0, 0, false},  {10, 1000, 0, false}, /* one fix inside: not yet */
+		{50, 0, 0, false},    {10, 1000, 0, false}, /* one fix inside: not yet */
 		{50, 2000, 0, false}, {10, 3000, 0, false}, {10, 4000, 1, true},
-		{25, 5000, 0, true},  /* between edge and margin: stays */
-		{35, 6000, 0, true},  /* beyond the margin once: stays */
-		{10, 7000, 0, true},  {35, 8000, 0, true}, {35, 9000, 1, false},
+		{25, 5000, 0, true}, /* between edge and margin: stays */
+		{35, 6000, 0, true}, /* beyond the margin once: stays */
+		{10, 7000, 0, true},  {35, 8000, 0, true},  {35, 9000, 1, false},
 	};
 	for (unsigned i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
 		size_t n = trigger_zones_update(z, (struct geo_xy){rows[i].x, 0}, rows[i].t, ev, 4);
@@ -61,8 +61,11 @@ main(void)
 	struct route_fence fences[] = {
 		{.kind = ROUTE_FENCE_POLYGON, .vertices = v, .n_vertices = 4},
 		{.kind = ROUTE_FENCE_CIRCLE, .center = {39.98, 116.49}, .radius_m = 20},
-		{.kind = ROUTE_FENCE_POLYGON, .center = {39.98, 116.49}, .radius_m = 5,
-		 .vertices = v, .n_vertices = 2},
+		{.kind = ROUTE_FENCE_POLYGON,
+		 .center = {39.98, 116.49},
+		 .radius_m = 5,
+		 .vertices = v,
+		 .n_vertices = 2},
 	};
 	ix = trigger_index_create(0);
 	for (int i = 0; i < 3; i++)

@@ -57,21 +57,31 @@ build(const struct stopdef *d, unsigned n, bool with_path)
 		stops[i].heading.deg = d[i].heading;
 		stops[i].heading.tolerance_deg = d[i].tol;
 		stops[i].play_once = true;
-		clips[i][0] = (struct route_clip){.lang = "zh", .file = "zh.opus",
+		clips[i][0] = (struct route_clip){.lang = "zh",
+						  .file = "zh.opus",
 						  .duration_ms = d[i].zh_ms ? d[i].zh_ms : 5000};
-		clips[i][1] = (struct route_clip){.lang = "en", .file = "en.opus",
-						  .duration_ms = 4000};
+		clips[i][1] =
+			(struct route_clip){.lang = "en", .file = "en.opus", .duration_ms = 4000};
 		stops[i].clips = clips[i];
 		stops[i].n_clips = 2;
 		tour_stops[i] = i;
 	}
 	path[0] = pt(0, 0);
 	path[1] = pt(1000, 0);
-	tour = (struct route_tour){.id = "t", .langs = langs2, .n_langs = 2, .stops = tour_stops,
-				   .n_stops = n, .path = with_path ? path : NULL,
+	tour = (struct route_tour){.id = "t",
+				   .langs = langs2,
+				   .n_langs = 2,
+				   .stops = tour_stops,
+				   .n_stops = n,
+				   .path = with_path ? path : NULL,
 				   .n_path = with_path ? 2 : 0};
-	route = (struct route){.id = "r", .langs = langs2, .n_langs = 2, .stops = stops,
-			       .n_stops = n, .tours = &tour, .n_tours = 1};
+	route = (struct route){.id = "r",
+			       .langs = langs2,
+			       .n_langs = 2,
+			       .stops = stops,
+			       .n_stops = n,
+			       .tours = &tour,
+			       .n_tours = 1};
 }
 
 /* ---- fake player -------------------------------------------------------- */
@@ -214,7 +224,8 @@ sim_advance(struct sim *s, int64_t to)
 static struct hal_fix
 mkfix(int64_t t, double x, double y, double v, double trk)
 {
-	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_MODE, .time_ms = t,
+	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_POS | HAL_FIX_MODE,
+			    .time_ms = t,
 			    .mode = HAL_FIX_MODE_3D};
 	geo_unproject(&proj, (struct geo_xy){x, y}, &f.lat, &f.lon);
 	f.speed = f.track = f.eph = f.alt = f.hdop = NAN;
@@ -284,8 +295,8 @@ case_one_bad_fix(void)
 	t = sim_drive(&s, t + 1000, 110, 150, 5);
 	check_log(&s, NULL, "tour_start fix_rejected:trigger_jump", "one bad fix");
 	t = sim_drive(&s, t, 155, 400, 5);
-	check_log(&s, "zone_enter zone_exit clip_start",
-		  "clip_start:a:zh zone_enter:a zone_exit:a", "one bad fix, arrival");
+	check_log(&s, "zone_enter zone_exit clip_start", "clip_start:a:zh zone_enter:a zone_exit:a",
+		  "one bad fix, arrival");
 	sim_finish(&s);
 }
 
@@ -301,7 +312,8 @@ case_idle_on_edge(void)
 	int64_t t = sim_drive(&s, T0, 200, 275, 5);
 	for (int i = 0; i < 60; i++, t += 1000)
 		sim_fix(&s, t, i % 2 ? 266 : 274, 0, 0.2, 90);
-	check_log(&s, NULL, "tour_start zone_enter:a clip_start:a:zh clip_end:a:zh:true tour_end:completed",
+	check_log(&s, NULL,
+		  "tour_start zone_enter:a clip_start:a:zh clip_end:a:zh:true tour_end:completed",
 		  "idle on edge");
 	sim_finish(&s);
 }
@@ -315,7 +327,7 @@ case_wrong_way(void)
 	struct sim s;
 	sim_init(&s, ZH, 1);
 	int64_t t = sim_drive(&s, T0, 400, 200, 5); /* westbound: no clip */
-	t = sim_drive(&s, t, 200, 300, 0.5);         /* crawling: course not trusted */
+	t = sim_drive(&s, t, 200, 300, 0.5);        /* crawling: course not trusted */
 	t = sim_drive(&s, t, 300, 150, 5);
 	t = sim_drive(&s, t, 150, 400, 5); /* eastbound: fires */
 	check_log(&s, "zone_enter zone_exit clip_start",
@@ -480,15 +492,20 @@ case_actions(void)
 				   TOUR_ERR_STATE, TOUR_ERR_STATE, TOUR_OK, TOUR_OK},
 	};
 	static const enum tour_state after_ok[4][A_N] = {
-		[TOUR_IDLE] = {[A_START] = TOUR_RUNNING, [A_LANG] = TOUR_IDLE,
-			       [A_VOLUME] = TOUR_IDLE},
-		[TOUR_RUNNING] = {[A_STOP] = TOUR_FINISHED, [A_PAUSE] = TOUR_PAUSED,
-				  [A_SKIP] = TOUR_RUNNING, [A_LANG] = TOUR_RUNNING,
+		[TOUR_IDLE] =
+			{[A_START] = TOUR_RUNNING, [A_LANG] = TOUR_IDLE, [A_VOLUME] = TOUR_IDLE},
+		[TOUR_RUNNING] = {[A_STOP] = TOUR_FINISHED,
+				  [A_PAUSE] = TOUR_PAUSED,
+				  [A_SKIP] = TOUR_RUNNING,
+				  [A_LANG] = TOUR_RUNNING,
 				  [A_VOLUME] = TOUR_RUNNING},
-		[TOUR_PAUSED] = {[A_STOP] = TOUR_FINISHED, [A_RESUME] = TOUR_RUNNING,
-				 [A_SKIP] = TOUR_PAUSED, [A_LANG] = TOUR_PAUSED,
+		[TOUR_PAUSED] = {[A_STOP] = TOUR_FINISHED,
+				 [A_RESUME] = TOUR_RUNNING,
+				 [A_SKIP] = TOUR_PAUSED,
+				 [A_LANG] = TOUR_PAUSED,
 				 [A_VOLUME] = TOUR_PAUSED},
-		[TOUR_FINISHED] = {[A_START] = TOUR_RUNNING, [A_LANG] = TOUR_FINISHED,
+		[TOUR_FINISHED] = {[A_START] = TOUR_RUNNING,
+				   [A_LANG] = TOUR_FINISHED,
 				   [A_VOLUME] = TOUR_FINISHED},
 	};
 	struct stopdef d[] = {{"a", 300, 30, 0, 0, 0, 0, 0, 0}, {"b", 600, 30, 0, 0, 0, 0, 0, 0}};
@@ -509,8 +526,8 @@ case_actions(void)
 			CHECK_INT(ss.state, st);
 			enum tour_error err = act(t, (enum act)a, T0 + 1000);
 			if (err != expect[st][a])
-				fprintf(stderr, "state %s action %d: %s\n", tour_state_to_str(st), a,
-					tour_error_to_str(err));
+				fprintf(stderr, "state %s action %d: %s\n", tour_state_to_str(st),
+					a, tour_error_to_str(err));
 			CHECK_INT(err, expect[st][a]);
 			tour_get_status(t, &ss);
 			CHECK_INT(ss.state, err == TOUR_OK ? after_ok[st][a] : (enum tour_state)st);
