@@ -47,6 +47,9 @@ struct hal_fix {
 
 /* true when the fix holds a usable position: mode >= 2D and finite lat/lon. */
 bool hal_fix_has_position(const struct hal_fix *fix);
+/* A fix that knows nothing yet: no field set, every number NaN (unknown),
+ * time 0, no satellites, the given mode. */
+void hal_fix_clear(struct hal_fix *fix, enum hal_fix_mode mode);
 
 /* ------------------------------------------------------------------------
  * Sources

@@ -148,17 +148,7 @@ static void
 fix_from_gpsd(const struct gps_data_t *d, struct hal_fix *f)
 {
 	const struct gps_fix_t *x = &d->fix;
-	*f = (struct hal_fix){
-		.set = 0,
-		.lat = NAN,
-		.lon = NAN,
-		.alt = NAN,
-		.speed = NAN,
-		.track = NAN,
-		.hdop = NAN,
-		.eph = NAN,
-		.mode = HAL_FIX_MODE_UNKNOWN,
-	};
+	hal_fix_clear(f, HAL_FIX_MODE_UNKNOWN);
 	if (x->time.tv_sec > 0) {
 		f->time_ms = (int64_t)x->time.tv_sec * 1000 + x->time.tv_nsec / 1000000;
 		f->set |= HAL_FIX_TIME;
@@ -207,16 +197,7 @@ lost_event(struct gps_gpsd *g, struct hal_fix *fix, const struct hal_fix *from)
 	if (from) {
 		*fix = *from;
 	} else {
-		*fix = (struct hal_fix){
-			.set = 0,
-			.lat = NAN,
-			.lon = NAN,
-			.alt = NAN,
-			.speed = NAN,
-			.track = NAN,
-			.hdop = NAN,
-			.eph = NAN,
-		};
+		hal_fix_clear(fix, HAL_FIX_MODE_UNKNOWN);
 	}
 	return HAL_GPS_LOST;
 }

@@ -112,17 +112,8 @@ on_start(void *user, const XML_Char *name, const XML_Char **attrs)
 	if (!strcmp(ln, "trkpt") || !strcmp(ln, "rtept")) {
 		p->in_pt = true;
 		p->fix_none = false;
-		p->fix = (struct hal_fix){
-			.set = HAL_FIX_MODE,
-			.lat = NAN,
-			.lon = NAN,
-			.alt = NAN,
-			.speed = NAN,
-			.track = NAN,
-			.hdop = NAN,
-			.eph = NAN,
-			.mode = HAL_FIX_MODE_NONE,
-		};
+		hal_fix_clear(&p->fix, HAL_FIX_MODE_NONE);
+		p->fix.set = HAL_FIX_MODE;
 		bool have_lat = false, have_lon = false;
 		for (size_t i = 0; attrs[i]; i += 2) {
 			if (!strcmp(attrs[i], "lat"))

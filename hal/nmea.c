@@ -493,19 +493,9 @@ hal_nmea_epoch_init(struct hal_nmea_epoch *e)
 static void
 epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 {
-	struct hal_fix f = {
-		.set = HAL_FIX_MODE,
-		.time_ms = 0,
-		.lat = NAN,
-		.lon = NAN,
-		.alt = NAN,
-		.speed = NAN,
-		.track = NAN,
-		.hdop = NAN,
-		.eph = NAN,
-		.mode = HAL_FIX_MODE_NONE,
-		.sats_used = 0,
-	};
+	struct hal_fix f;
+	hal_fix_clear(&f, HAL_FIX_MODE_NONE);
+	f.set = HAL_FIX_MODE;
 	const struct hal_nmea_sentence *rmc = HAVE(HAL_NMEA_RMC) ? &e->rmc : NULL;
 	const struct hal_nmea_sentence *gga = HAVE(HAL_NMEA_GGA) ? &e->gga : NULL;
 	const struct hal_nmea_sentence *gll = HAVE(HAL_NMEA_GLL) ? &e->gll : NULL;

@@ -26,16 +26,10 @@ struct in {
 static struct hal_fix
 mk(const struct in *i)
 {
-	struct hal_fix f = {.set = HAL_FIX_TIME | HAL_FIX_MODE,
-			    .time_ms = T0 + i->t_ms,
-			    .lat = NAN,
-			    .lon = NAN,
-			    .alt = NAN,
-			    .speed = NAN,
-			    .track = NAN,
-			    .hdop = NAN,
-			    .eph = NAN,
-			    .mode = HAL_FIX_MODE_3D};
+	struct hal_fix f;
+	hal_fix_clear(&f, HAL_FIX_MODE_3D);
+	f.set = HAL_FIX_TIME | HAL_FIX_MODE;
+	f.time_ms = T0 + i->t_ms;
 	if (i->nopos) {
 		f.mode = HAL_FIX_MODE_NONE;
 	} else {
