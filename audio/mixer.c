@@ -253,7 +253,15 @@ mixer_set_volume(struct mixer *m, float volume)
 {
 	if (!(volume >= 0.0f) || !isfinite(volume))
 		return -EINVAL;
-	return push_cmd(m, (struct mixer_cmd){.type = CMD_VOLUME, .value = volume});
+	uint32_t bits;
+	memcpy(&bits, &volume, sizeof(bits));
+	atomic_store_explicit(&m->volume_bits, bits, memory_order_release);
+	if (atomic_exchange_explicit(&m->volume_queued, true, memory_order_acq_rel))
+		return 0; /* the queued command will read the new level */
+	int r = push_cmd(m, (struct mixer_cmd){.type = CMD_VOLUME, .value = volume});
+	if (r < 0)
+		atomic_store_explicit(&m->volume_queued, false, memory_order_release);
+	return r;
 }
 
 int

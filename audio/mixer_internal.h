@@ -117,6 +117,13 @@ struct mixer {
 	struct spsc evq;
 	struct mixer_event evs[QUEUE_LEN];
 	_Atomic uint64_t events_lost;
+	/* The master volume is a level, not an event: the main thread stores the
+	 * latest value here and queues one CMD_VOLUME only when none is queued,
+	 * so that a burst of changes (a slider, a driver's presses while the
+	 * device is closed) never fills the command queue.  The audio thread
+	 * clears volume_queued, then reads volume_bits (a float's bits). */
+	_Atomic uint32_t volume_bits;
+	_Atomic bool volume_queued;
 
 	/* Main thread only. */
 	uint32_t gen;

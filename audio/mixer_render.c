@@ -146,12 +146,16 @@ run_commands(struct mixer *m, uint64_t now)
 					retarget(m, v, m->ramp);
 			}
 			break;
-		case CMD_VOLUME:
-			m->volume = c->value;
+		case CMD_VOLUME: {
+			/* the latest level, however many changes came since */
+			atomic_store_explicit(&m->volume_queued, false, memory_order_release);
+			uint32_t bits = atomic_load_explicit(&m->volume_bits, memory_order_acquire);
+			memcpy(&m->volume, &bits, sizeof(m->volume));
 			if (!m->paused) {
 				m->og0 = m->og, m->og1 = m->volume, m->ok = 0, m->on = m->ramp;
 			}
 			break;
+		}
 		case CMD_PAUSE:
 		case CMD_RESUME:
 			m->paused = c->type == CMD_PAUSE;

@@ -24,7 +24,10 @@ find_playing(struct daemon *d, uint64_t user_id)
  * before a clip is handed to the mixer (the mixer takes the clip on its
  * next render) and closes after DAEMON_AUDIO_LINGER_MS without a voice, so
  * that the languages of one stop and a stop right after another do not
- * reopen it.  Pulled sinks (wav, null) stay as they are. */
+ * reopen it.  Every command to the mixer opens it too: the audio thread
+ * takes commands from a bounded queue, and a driver's volume and pause
+ * presses between stories must not fill it while no one reads it (the next
+ * clip would find it full).  Pulled sinks (wav, null) stay as they are. */
 static int
 daemon_audio_wake(struct daemon *d)
 {
@@ -75,6 +78,7 @@ player_stop(void *ctx, uint64_t token)
 	struct daemon_playing *p = find_playing(d, DAEMON_USER_ID(d->generation, token));
 	if (!p)
 		return;
+	daemon_audio_wake(d);
 	mixer_stop(d->mixer, p->handle, DAEMON_CUT_FADE_MS);
 	p->token = 0;
 }
@@ -83,6 +87,7 @@ static void
 player_pause(void *ctx)
 {
 	struct daemon *d = ctx;
+	daemon_audio_wake(d);
 	mixer_pause(d->mixer);
 }
 
@@ -90,6 +95,7 @@ static void
 player_resume(void *ctx)
 {
 	struct daemon *d = ctx;
+	daemon_audio_wake(d);
 	mixer_resume(d->mixer);
 }
 
@@ -97,6 +103,7 @@ static void
 player_set_volume(void *ctx, double volume)
 {
 	struct daemon *d = ctx;
+	daemon_audio_wake(d);
 	mixer_set_volume(d->mixer, (float)volume);
 }
 
