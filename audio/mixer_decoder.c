@@ -104,7 +104,7 @@ any_voice(struct mixer *m)
  * mixer_destroy.  With voices about it also wakes every DECODER_CHECK_MS, a
  * safety net only; with none it sleeps until posted, so an idle mixer costs
  * no CPU. */
-#define DECODER_CHECK_MS 100
+#define DECODER_CHECK_MS 1000
 
 /* The decoder thread's body.  Decoder thread only. */
 static void *

@@ -35,10 +35,15 @@ struct json_object;
 struct route;
 
 #define DAEMON_OFFLINE_STEP_MS 10 /* offline audio block: 480 frames */
-/* In real time while a clip plays the loop looks at the mixer's events this
- * often: a clip's end is seen (and the next language starts) at most this
- * late.  Each wake-up costs about as much as decoding 10 ms of speech on a
- * slow board; 100 ms keeps the loop well under the decoder's cost. */
+/* In real time while a clip plays the loop sleeps until the clip's expected
+ * end (its probed length), at most DAEMON_BUSY_MAX_MS, so that a clip that
+ * fails midway is seen soon; around the end it looks every
+ * DAEMON_END_STEP_MS (the next language starts within about a device
+ * period of the end, as with the old 20 ms tick), and every
+ * DAEMON_BUSY_STEP_MS when the end is late (paused) or unknown. */
+#define DAEMON_BUSY_MAX_MS 1000
+#define DAEMON_END_STEP_MS 20
+#define DAEMON_END_WINDOW_MS 500
 #define DAEMON_BUSY_STEP_MS 100
 #define DAEMON_MAX_PLAYING 8
 #define DAEMON_GPS_SILENCE_MS 5000  /* no fix this long: gps_lost */
@@ -81,6 +86,7 @@ struct daemon_playing {
 	uint64_t token; /* the tour's, 0 = free slot */
 	uint64_t user_id;
 	mixer_handle handle;
+	int64_t end_clk; /* clock time its end is expected (real time); -1 unknown */
 };
 
 #define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
@@ -163,6 +169,11 @@ void daemon_gps_check_silence(struct daemon *d, int64_t now);
 /* daemon_player.c */
 extern const struct tour_player_impl daemon_player_impl;
 void daemon_player_pump(struct daemon *d);
+/* The clock time the loop should next look at the mixer while something
+ * plays (real time), or -1 when nothing plays. */
+int64_t daemon_player_next_due(struct daemon *d, int64_t clk);
+/* Pulled sinks: renders the audio up to the clock's now (daemon_loop.c). */
+void daemon_audio_render(struct daemon *d);
 /* Closes it once nothing has played for DAEMON_AUDIO_LINGER_MS; returns the
  * clock time it will close at, or -1 (open and busy, or closed). */
 int64_t daemon_audio_idle(struct daemon *d, int64_t clk);

@@ -76,7 +76,7 @@ next_due(struct daemon *d)
 	if (virt && d->pulled) /* every block, in step with the WAV */
 		return min_due(due, clk + DAEMON_OFFLINE_STEP_MS);
 	if (audio_busy(d))
-		due = min_due(due, clk + DAEMON_BUSY_STEP_MS);
+		due = min_due(due, daemon_player_next_due(d, clk));
 	if (d->audio_active && d->audio_idle_since >= 0) /* the device's closing */
 		due = min_due(due, d->audio_idle_since + DAEMON_AUDIO_LINGER_MS);
 	struct tour_status ts;
@@ -101,8 +101,8 @@ next_due(struct daemon *d)
 }
 
 /* Pulled sinks (wav, null): render what the clock says is due. */
-static void
-render_audio(struct daemon *d)
+void
+daemon_audio_render(struct daemon *d)
 {
 	if (!d->pulled)
 		return;
@@ -255,7 +255,7 @@ daemon_loop_run(struct daemon *d)
 			d->exit_code = 1;
 			break;
 		}
-		render_audio(d);
+		daemon_audio_render(d);
 		housekeeping(d);
 		handle_signals(d);
 		if (d->ctl)
@@ -276,7 +276,7 @@ daemon_loop_run(struct daemon *d)
 		int64_t end = hal_clock_now_ms(&d->time.clock) + DAEMON_CUT_FADE_MS + 50;
 		while (hal_clock_now_ms(&d->time.clock) < end && !d->quit) {
 			hal_clock_advance_ms(&d->time.clock, DAEMON_OFFLINE_STEP_MS);
-			render_audio(d);
+			daemon_audio_render(d);
 			housekeeping(d);
 		}
 	}

@@ -57,6 +57,8 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 		return -EBUSY;
 	if (daemon_audio_wake(d) < 0)
 		return -EIO;
+	/* a pulled sink's stream is brought up to now: the clip starts now */
+	daemon_audio_render(d);
 	mixer_handle h = mixer_play(
 		d->mixer, kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT, clip->path,
 		1.0f, DAEMON_USER_ID(d->generation, token), err, sizeof(err));
@@ -68,6 +70,10 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 	slot->token = token;
 	slot->user_id = DAEMON_USER_ID(d->generation, token);
 	slot->handle = h;
+	/* plus a period or two of the device's buffer */
+	slot->end_clk = clip->duration_ms >= 0
+				? hal_clock_now_ms(&d->time.clock) + clip->duration_ms + 50
+				: -1;
 	return 0;
 }
 
@@ -180,4 +186,27 @@ daemon_audio_idle(struct daemon *d, int64_t clk)
 	hal_sink_set_active(d->sink, false);
 	d->audio_active = false;
 	return -1;
+}
+
+int64_t
+daemon_player_next_due(struct daemon *d, int64_t clk)
+{
+	int64_t end = -1;
+	bool unknown = false;
+	for (unsigned i = 0; i < DAEMON_MAX_PLAYING; i++) {
+		const struct daemon_playing *p = &d->playing[i];
+		if (!p->token)
+			continue;
+		if (p->end_clk < 0)
+			unknown = true;
+		else if (end < 0 || p->end_clk < end)
+			end = p->end_clk;
+	}
+	if (unknown || end < 0) /* a length not probed, or voices not the tour's */
+		return clk + DAEMON_BUSY_STEP_MS;
+	if (clk < end) /* sleep until it should end; look now and then */
+		return end < clk + DAEMON_BUSY_MAX_MS ? end : clk + DAEMON_BUSY_MAX_MS;
+	if (clk < end + DAEMON_END_WINDOW_MS) /* about to end: look often */
+		return clk + DAEMON_END_STEP_MS;
+	return clk + DAEMON_BUSY_STEP_MS; /* paused, or late */
 }
