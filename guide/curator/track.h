@@ -69,11 +69,3 @@ int track_write_gpx(const struct track_sample *s, size_t n, const char *name, FI
  * 798 area, for tests, benchmarks and `guide-route track --synthetic`.  An
  * ordinary struct route: free it with route_destroy(). */
 struct route *track_synthetic_route(void);
-
-/* The old name of route_destroy() for the synthetic route, kept while tests
- * still call it. */
-static inline void
-track_synthetic_route_free(struct route *r)
-{
-	route_destroy(r);
-}

@@ -139,10 +139,9 @@ set_up(struct daemon *d)
 	}
 	if ((r = open_audio(d)) != 0)
 		return r;
-	/* the GPS source keeps a pointer to the clock: set the clock's kind first */
-	hal_clock_init_real(&d->time.clock);
-	if (o->offline)
-		hal_clock_init_virtual(&d->time.clock, 0);
+	/* the GPS source keeps a pointer to the clock: give it its kind now,
+	 * start_clock() anchors it once the replay's first time is known */
+	daemon_time_init(&d->time, o->offline, 0, 1.0);
 	if ((r = open_gps(d)) != 0)
 		return r;
 	start_clock(d);

@@ -227,6 +227,11 @@ replay_done(struct daemon *d)
 static int
 wait_for_due(struct daemon *d)
 {
+	int timeout = hal_clock_poll_timeout(&d->time.clock, next_due(d));
+	/* a virtual clock never waits: the clock has jumped, and the signalfd
+	 * and the control socket are read without blocking anyway */
+	if (hal_clock_is_virtual(&d->time.clock))
+		return 0;
 	struct pollfd p[3];
 	int n = 0;
 	p[n++] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
@@ -235,11 +240,6 @@ wait_for_due(struct daemon *d)
 	int gfd = hal_gps_get_fd(d->gps);
 	if (gfd >= 0)
 		p[n++] = (struct pollfd){.fd = gfd, .events = POLLIN};
-	int timeout = hal_clock_poll_timeout(&d->time.clock, next_due(d));
-	/* a virtual clock never waits: the clock has jumped, and the signalfd
-	 * and the control socket are read without blocking anyway */
-	if (hal_clock_is_virtual(&d->time.clock))
-		return 0;
 	if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 		guide_log(HAL_LOG_ERR, "poll: %s", strerror(errno));
 		return -errno;

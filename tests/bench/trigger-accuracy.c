@@ -28,6 +28,6 @@ main(void)
 	acc_print(&all, stdout);
 	int rc = (all.ours.recalled == all.ours.entries && all.ours.false_triggers == 0) ? 0 : 1;
 	acc_free(&all);
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	return rc;
 }

@@ -30,6 +30,6 @@ main(void)
 	CHECK(acc_pct(&tot.ours, 0.5) < 10.0);
 	CHECK(acc_pct(&tot.ours, 0.95) < 25.0);
 	acc_free(&tot);
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	TEST_EXIT();
 }

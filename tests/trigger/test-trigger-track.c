@@ -65,6 +65,6 @@ main(void)
 	CHECK(checksum_ok(buf));
 	free(a);
 	free(b);
-	track_synthetic_route_free(r);
+	route_destroy(r);
 	TEST_EXIT();
 }
