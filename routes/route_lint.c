@@ -9,8 +9,8 @@
 #define _GNU_SOURCE
 #include "routes/route_internal.h"
 
-#include <cyaml/cyaml.h>
 #include <ctype.h>
+#include <cyaml/cyaml.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +23,8 @@
  * where full-width punctuation is at home; shorter ones are ids and codes. */
 #define ID_MAX_LEN 64
 #define MAX_FIELDS 32
+/* A file of garbage is not worth a million lines (nor their sorting). */
+#define LINT_MAX_ERRORS 200
 
 /* ---- full-width punctuation and tabs, found in the raw text ------------- */
 
@@ -31,11 +33,11 @@ static const struct {
 	const char *ascii;
 	bool structural; /* may break the YAML syntax (explains a syntax error) */
 } full_width[] = {
-	{0xFF1A, ":", true},  {0xFF0C, ",", true},  {0x3001, ",", true},  {0xFF3B, "[", true},
-	{0xFF3D, "]", true},  {0xFF5B, "{", true},  {0xFF5D, "}", true},  {0xFF03, "#", true},
-	{0x3000, " ", true},  {0x3002, ".", false}, {0xFF0E, ".", false}, {0xFF0D, "-", false},
+	{0xFF1A, ":", true},   {0xFF0C, ",", true},  {0x3001, ",", true},   {0xFF3B, "[", true},
+	{0xFF3D, "]", true},   {0xFF5B, "{", true},  {0xFF5D, "}", true},   {0xFF03, "#", true},
+	{0x3000, " ", true},   {0x3002, ".", false}, {0xFF0E, ".", false},  {0xFF0D, "-", false},
 	{0xFF02, "\"", false}, {0xFF07, "'", false}, {0x201C, "\"", false}, {0x201D, "\"", false},
-	{0x2018, "'", false}, {0x2019, "'", false},
+	{0x2018, "'", false},  {0x2019, "'", false},
 };
 #define N_FULL_WIDTH (sizeof(full_width) / sizeof(full_width[0]))
 
@@ -94,10 +96,14 @@ lint_error(struct route_lint *l, struct route_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (l->errors++ == LINT_MAX_ERRORS)
+		route_diag_add(l->diags, ROUTE_DIAG_ERROR, l->file, loc,
+			       "more than %d errors: fix these first", LINT_MAX_ERRORS);
+	if (l->errors > LINT_MAX_ERRORS)
+		return;
 	va_start(ap, fmt);
 	route_diag_addv(l->diags, ROUTE_DIAG_ERROR, l->file, loc, fmt, ap);
 	va_end(ap);
-	l->errors++;
 }
 
 static int
@@ -280,7 +286,8 @@ value_kind(const cyaml_schema_value_t *v, char *buf, size_t len)
 	case CYAML_ENUM: {
 		size_t o = (size_t)snprintf(buf, len, "one of");
 		for (uint32_t i = 0; i < v->enumeration.count && o < len; i++)
-			o += (size_t)snprintf(buf + o, len - o, " %s", v->enumeration.strings[i].str);
+			o += (size_t)snprintf(buf + o, len - o, " %s",
+					      v->enumeration.strings[i].str);
 		return buf;
 	}
 	case CYAML_MAPPING: {
@@ -347,8 +354,8 @@ field_mapping(const cyaml_schema_field_t *f, bool *entry)
 /* Appends to buf the names of the mappings anywhere under v that have a
  * field `key`, each once. */
 static void
-where_valid(const cyaml_schema_value_t *v, const char *name, const char *key, char *buf,
-	    size_t len, int depth)
+where_valid(const cyaml_schema_value_t *v, const char *name, const char *key, char *buf, size_t len,
+	    int depth)
 {
 	if (depth > 8)
 		return;
@@ -589,8 +596,8 @@ is_null(const yaml_event_t *ev)
 }
 
 static void
-check_scalar(struct route_lint *l, const cyaml_schema_value_t *v, const char *name,
-	     const char *key, const yaml_event_t *ev)
+check_scalar(struct route_lint *l, const cyaml_schema_value_t *v, const char *name, const char *key,
+	     const yaml_event_t *ev)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	struct route_loc loc = mark_loc(ev->start_mark);
@@ -819,16 +826,17 @@ route_lint_syntax_error(struct route_lint *l, const yaml_parser_t *p)
 	}
 	/* full-width punctuation between where the construct began and where
 	 * libyaml gave up: that is what broke it (said once) */
-	struct route_loc from = p->context ? mark_loc(p->context_mark) : (struct route_loc){problem.line, 1};
+	struct route_loc from =
+		p->context ? mark_loc(p->context_mark) : (struct route_loc){problem.line, 1};
 	if (!loc_before(from, problem))
 		from = (struct route_loc){problem.line > 1 ? problem.line - 1 : 1, 1};
-	return report_full_width(l, from, (struct route_loc){problem.line, problem.col + 1},
-				 true) > 0;
+	return report_full_width(l, from, (struct route_loc){problem.line, problem.col + 1}, true) >
+	       0;
 }
 
 int
-route_lint_create(struct route_lint **out, const char *file, const unsigned char *buf,
-		  size_t len, struct route_diag_list *diags)
+route_lint_create(struct route_lint **out, const char *file, const unsigned char *buf, size_t len,
+		  struct route_diag_list *diags)
 {
 	struct route_lint *l = calloc(1, sizeof(*l));
 	if (!l)
