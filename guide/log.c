@@ -1,6 +1,7 @@
 #include "guide/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,8 +16,8 @@ guide_log_set_level(enum hal_log_level max)
 	log_max = max;
 }
 
-static void __attribute__((format(printf, 2, 0)))
-guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+guide_logv(enum hal_log_level level, bool named, const char *fmt, va_list ap)
 {
 	static const char *names[] = {
 		[HAL_LOG_ERR] = "error: ", [HAL_LOG_WARNING] = "warning: ", [HAL_LOG_NOTICE] = "",
@@ -30,9 +31,9 @@ guide_logv(enum hal_log_level level, const char *fmt, va_list ap)
 	char buf[2048];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_prefixes)
-		fprintf(stderr, "<%d>%s%s\n", (int)level, names[level], buf);
+		fprintf(stderr, "<%d>%s%s\n", (int)level, named ? names[level] : "", buf);
 	else
-		fprintf(stderr, "%s%s\n", names[level], buf);
+		fprintf(stderr, "%s%s\n", named ? names[level] : "", buf);
 }
 
 void
@@ -40,6 +41,15 @@ guide_log(enum hal_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	guide_logv(level, fmt, ap);
+	guide_logv(level, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+guide_log_bare(enum hal_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	guide_logv(level, false, fmt, ap);
 	va_end(ap);
 }

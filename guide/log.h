@@ -10,3 +10,7 @@
 void guide_log_set_level(enum hal_log_level max);
 void guide_log(enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same, for a line that names its severity itself (a route diagnostic,
+ * "FILE:LINE:COL: error: ..."): no "error: " in front of it. */
+void guide_log_bare(enum hal_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));

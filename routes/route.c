@@ -97,6 +97,23 @@ route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const c
 }
 
 void
+route_diag_sort(struct route_diag_list *l, unsigned from)
+{
+	/* insertion sort: stable, and the walk adds nearly in order */
+	for (unsigned i = from + 1; l && i < l->n; i++) {
+		struct route_diag d = l->items[i];
+		unsigned j = i;
+		while (j > from && (l->items[j - 1].loc.line > d.loc.line ||
+				    (l->items[j - 1].loc.line == d.loc.line &&
+				     l->items[j - 1].loc.col > d.loc.col))) {
+			l->items[j] = l->items[j - 1];
+			j--;
+		}
+		l->items[j] = d;
+	}
+}
+
+void
 route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
 	       struct route_loc loc, const char *fmt, ...)
 {

@@ -1,24 +1,17 @@
 /* The position pass: one walk over libyaml events, before libcyaml parses
  * the same bytes by schema.  It records where every node was written (for
  * the messages of the semantic checks), reports syntax errors with their
- * position, refuses deep nesting, and rejects numbers with trailing junk
- * ("52.8abc"), which libcyaml 1.3.1 would silently read as 52.8. */
+ * position and refuses deep nesting; route_lint.c checks the same events
+ * against the schema (it also rejects numbers with trailing junk, "52.8abc",
+ * which libcyaml 1.3.1 would silently read as 52.8). */
 #define _GNU_SOURCE
 #include "routes/route_internal.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-
-/* Keys whose values the schema reads as numbers. */
-static const char *const numeric_keys[] = {
-	"lat",    "lon",    "radius_m",   "deg",       "tolerance_deg", "priority",
-	"lead_s", "lead_m", "cooldown_s", "speed_kmh", "volume",
-};
-static const char *const integer_keys[] = {"priority"};
 
 struct frame {
 	bool mapping;
@@ -27,15 +20,6 @@ struct frame {
 	bool want_key;  /* mappings: the next node is a key */
 	char *key;      /* mappings: the pending key */
 };
-
-static bool
-in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
-			return true;
-	return false;
-}
 
 static int
 index_add(struct route_index *ix, char *path, yaml_mark_t m, yaml_mark_t end)
@@ -94,41 +78,6 @@ frame_advance(struct frame *f)
 	}
 }
 
-static void
-check_number(const char *file, const yaml_event_t *ev, const char *key,
-	     struct route_diag_list *diags, int *bad)
-{
-	const char *v = (const char *)ev->data.scalar.value;
-	struct route_loc loc = {(unsigned)ev->start_mark.line + 1,
-				(unsigned)ev->start_mark.column + 1};
-	char *end = NULL;
-
-	if (!in_list(key, numeric_keys, sizeof(numeric_keys) / sizeof(numeric_keys[0])))
-		return;
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-			       "%s: '%s' is quoted text, not a number", key, v);
-		*bad = 1;
-		return;
-	}
-	errno = 0;
-	if (in_list(key, integer_keys, sizeof(integer_keys) / sizeof(integer_keys[0]))) {
-		long l = strtol(v, &end, 10);
-		if (!*v || *end || errno || l < -1000000 || l > 1000000) {
-			route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc,
-				       "%s: '%s' is not a whole number", key, v);
-			*bad = 1;
-		}
-		return;
-	}
-	double d = strtod(v, &end);
-	if (!*v || *end || !isfinite(d)) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, file, loc, "%s: '%s' is not a number", key,
-			       v);
-		*bad = 1;
-	}
-}
-
 static int
 entry_cmp(const void *a, const void *b)
 {
@@ -148,8 +97,8 @@ struct walk {
 	struct route_diag_list *diags;
 	struct frame stack[ROUTE_MAX_DEPTH + 1];
 	int depth;
-	int bad; /* a number with junk was reported; the walk goes on */
 	int docs, roots;
+	struct route_lint *lint; /* the schema checks, on the same events */
 };
 
 static struct frame *
@@ -176,6 +125,8 @@ walk_syntax_error(struct walk *w, const yaml_parser_t *parser)
 {
 	if (parser->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
+	if (route_lint_syntax_error(w->lint, parser))
+		return -EINVAL;
 	if (parser->context)
 		return walk_fail(w, parser->problem_mark,
 				 "YAML syntax error: %s %s (started on line %u)", parser->problem,
@@ -184,7 +135,7 @@ walk_syntax_error(struct walk *w, const yaml_parser_t *parser)
 			 parser->problem ? parser->problem : "unreadable");
 }
 
-/* A scalar: a key (indexed as "path!key") or a value (numbers checked). */
+/* A scalar: a key (indexed as "path!key") or a value. */
 static int
 walk_scalar(struct walk *w, const yaml_event_t *ev)
 {
@@ -203,8 +154,6 @@ walk_scalar(struct walk *w, const yaml_event_t *ev)
 		char *p = child_path(top);
 		if (!p || index_add(w->ix, p, ev->start_mark, ev->end_mark) < 0)
 			return -ENOMEM;
-		if (top && top->mapping && top->key)
-			check_number(w->file, ev, top->key, w->diags, &w->bad);
 	}
 	frame_advance(top);
 	return 0;
@@ -280,11 +229,16 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 {
 	yaml_parser_t parser;
 	struct walk w = {.ix = ix, .file = file, .diags = diags};
+	unsigned first_diag = diags ? diags->n : 0;
 	int rc = 0;
 
 	memset(ix, 0, sizeof(*ix));
-	if (!yaml_parser_initialize(&parser))
+	if (route_lint_create(&w.lint, file, buf, len, diags) < 0)
 		return -ENOMEM;
+	if (!yaml_parser_initialize(&parser)) {
+		route_lint_destroy(w.lint);
+		return -ENOMEM;
+	}
 	yaml_parser_set_input_string(&parser, buf, len);
 	while (rc == 0) {
 		yaml_event_t ev;
@@ -293,6 +247,8 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 			break;
 		}
 		rc = walk_event(&w, &ev);
+		if (rc == 0)
+			rc = route_lint_event(w.lint, &ev);
 		yaml_event_delete(&ev);
 	}
 	if (rc > 0)
@@ -308,8 +264,11 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 			       "the file is empty: a route needs at least id, stops and tours");
 		rc = -EINVAL;
 	}
-	if (rc == 0 && w.bad)
+	if (rc == 0 && route_lint_errors(w.lint))
 		rc = -EINVAL;
+	route_lint_destroy(w.lint);
+	/* the walk's findings and the raw text's (tabs) in the order of the file */
+	route_diag_sort(diags, first_diag);
 	return rc;
 }
 

@@ -115,6 +115,27 @@ struct route_loc route_index_loc(const struct route_index *ix, const char *fmt, 
 struct route_loc route_index_key_after(const struct route_index *ix, const char *key,
 				       struct route_loc after);
 
+/* The schema walk (route_lint.c): during the position pass, each libyaml
+ * event is checked against the schema tables, so that every error of the
+ * file is reported at once, in the curator's terms, before libcyaml runs. */
+struct route_lint;
+struct yaml_event_s;
+struct yaml_parser_s;
+/* Scans the raw text (tabs, full-width punctuation) and starts the walk;
+ * errors go to diags under file. 0 or -ENOMEM. */
+int route_lint_create(struct route_lint **out, const char *file, const unsigned char *buf,
+		      size_t len, struct route_diag_list *diags);
+void route_lint_destroy(struct route_lint *l);
+int route_lint_event(struct route_lint *l, const struct yaml_event_s *ev);
+/* libyaml stopped at a syntax error: true when the walk reported what
+ * caused it (a tab, a full-width ':'), and libyaml's own words would only
+ * repeat it less clearly. */
+bool route_lint_syntax_error(struct route_lint *l, const struct yaml_parser_s *p);
+unsigned route_lint_errors(const struct route_lint *l);
+
+/* The schema of a whole route file, for the walk: a cyaml_schema_value_t. */
+const struct cyaml_schema_value *route_schema_root(void);
+
 /* Parses buf (len bytes, NUL-terminated) with the schema tables into *out,
  * to be freed with route_schema_free. On failure adds one error, placed with
  * the index, and returns -EINVAL (-ENOMEM on OOM); *out is left untouched. */
@@ -132,6 +153,8 @@ int route_build(const char *path, const struct y_route *y, const struct route_in
 void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
 		    struct route_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Sorts the diagnostics from index `from` on by position (stable). */
+void route_diag_sort(struct route_diag_list *l, unsigned from);
 void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
 		     struct route_loc loc, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));

@@ -118,6 +118,12 @@ static const cyaml_schema_value_t route_value = {
 	CYAML_VALUE_MAPPING(PTR, struct y_route, route_fields),
 };
 
+const struct cyaml_schema_value *
+route_schema_root(void)
+{
+	return &route_value;
+}
+
 /* ---- datum names: the schema's enum strings ---------------------------- */
 
 const char *

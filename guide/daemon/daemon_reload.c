@@ -25,9 +25,10 @@ daemon_route_load(const char *path, struct route **out, json_object *errors)
 	int r = route_load(path, &opts, out, &diags);
 	for (unsigned i = 0; i < diags.n; i++) {
 		route_diag_format(&diags.items[i], line, sizeof(line));
-		guide_log(diags.items[i].severity == ROUTE_DIAG_ERROR ? HAL_LOG_ERR
-								      : HAL_LOG_WARNING,
-			  "%s", line);
+		/* the line says "error:" or "warning:" itself */
+		guide_log_bare(diags.items[i].severity == ROUTE_DIAG_ERROR ? HAL_LOG_ERR
+									   : HAL_LOG_WARNING,
+			       "%s", line);
 		if (errors && diags.items[i].severity == ROUTE_DIAG_ERROR)
 			json_object_array_add(errors, json_object_new_string(line));
 	}

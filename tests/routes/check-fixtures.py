@@ -10,12 +10,14 @@ diagnostics, each as FIXTURE:LINE:COL: ..., no more, no fewer.  Files that
 cannot hold comments (empty, binary, a directory, a 50 MB file) are in the
 SPECIAL table below.
 
-usage: check-fixtures.py GUIDED GUIDECTL GUIDE_ROUTE GROUP   (GROUP: fixtures|cli|geojson)
+usage: check-fixtures.py GUIDED GUIDECTL GUIDE_ROUTE GROUP
+       (GROUP: fixtures|cli|daemon|geojson)
 """
 import glob
 import json
 import os
 import re
+import subprocess
 
 from testlib import ROOT, ROUTE, TOUR, check, distance_m, main
 
@@ -120,6 +122,29 @@ def group_cli(env):
         print("ok   check summary")
 
 
+def fixture_diags(path):
+    with open(path, encoding="utf-8") as f:
+        return [line[len("# expect: "):].rstrip("\n") for line in f
+                if line.startswith("# expect: ") and not line.startswith("# expect: exit ")]
+
+
+def group_daemon(env):
+    """guided refuses a broken route with the messages of guide-route check,
+    each once, as FILE:LINE:COL: error: ... (not 'error: FILE:...: error:')."""
+    for name in ("typos.yaml", "wrong-depth.yaml", "tab.yaml"):
+        path = os.path.join(FIXDIR, name)
+        r = subprocess.run([env.guided_exe, "--route", path, "--gps", "nmea:/dev/null",
+                            "--audio", "null", "--offline"],
+                           capture_output=True, text=True, errors="replace", timeout=60)
+        want = [f"{path}:{d}" for d in fixture_diags(path)]
+        got = [line for line in r.stderr.splitlines() if path + ":" in line
+               and not line.endswith(": invalid route, not starting")]
+        if check(r.returncode == 2 and got == want,
+                 f"guided --route {name}: exit {r.returncode}, want 2 and exactly\n"
+                 + "\n".join(want) + "\ngot:\n" + r.stderr):
+            print(f"ok   guided --route {name}")
+
+
 def geojson(env, path):
     r = env.guide_route("export", path, "--geojson")
     if not check(r.returncode == 0, f"export {path}: exit {r.returncode}\n{r.stderr}"):
@@ -182,5 +207,5 @@ def group_geojson(env):
             print(f"ok   {datum} export within {worst:.3f} m of WGS-84")
 
 
-main(lambda env: {"fixtures": group_fixtures, "cli": group_cli,
+main(lambda env: {"fixtures": group_fixtures, "cli": group_cli, "daemon": group_daemon,
                   "geojson": group_geojson}[env.args[0]](env))
