@@ -316,9 +316,23 @@ cmd_report(int argc, char **argv)
 		route_destroy(r);
 		return 2;
 	}
-	rc = report_write(in, r, stdout) < 0 ? 1 : 0;
+	struct report_result res = {0};
+	int wr = report_write_result(in, r, stdout, &res);
 	if (in != stdin)
 		fclose(in);
+	rc = wr == -EBADMSG ? 2 : wr < 0 ? 1 : 0;
+	if (wr == -EBADMSG && res.lines == 0)
+		fprintf(stderr, "guide-route: report: %s is empty: no events to report\n", events);
+	else if (wr == -EBADMSG)
+		fprintf(stderr,
+			"guide-route: report: %s is not an event log: none of its %zu lines is a "
+			"JSON event (guided --events FILE writes one; a route goes after --route)\n",
+			events, res.lines);
+	else if (wr < 0)
+		fprintf(stderr, "guide-route: report: %s: %s\n", events, strerror(-wr));
+	else if (res.bad_lines)
+		fprintf(stderr, "guide-route: report: %s: %zu of %zu lines are not JSON, skipped\n",
+			events, res.bad_lines, res.lines);
 	route_destroy(r);
 	return rc;
 }
