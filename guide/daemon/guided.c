@@ -29,7 +29,7 @@ usage(FILE *f)
 		"                   'guidectl start'\n"
 		"  --speed X        replay speed-up for nmea:/gpx: sources (default 1)\n"
 		"  --offline        virtual clock: consume the replay as fast as the CPU allows;\n"
-		"                   needs --audio wav:FILE or null\n"
+		"                   needs --start and --audio wav:FILE or null\n"
 		"  --events FILE|-  JSON Lines event log (- for stdout)\n"
 		"  --control PATH   control socket (default " CONTROL_DEFAULT_PATH ";\n"
 		"                   none under --offline unless given)\n"
@@ -143,6 +143,12 @@ main(int argc, char **argv)
 	if (!o.route) {
 		fprintf(stderr, "guided: --route FILE is required\n");
 		usage(stderr);
+		return 2;
+	}
+	if (o.offline && !o.start) {
+		/* nothing would start the tour: the replay would render silence */
+		fprintf(stderr, "guided: --offline renders a tour from its start: add --start "
+				"(without it nothing plays)\n");
 		return 2;
 	}
 	struct guided_summary sum;
