@@ -53,8 +53,9 @@ open_events(struct daemon *d)
 		}
 	}
 	/* without --events the lines are still formed: the writer keeps time
-	 * and order the same way whether anyone reads them */
-	d->ev = d->ev_file ? events_create_file(d->ev_file) : events_create(NULL, NULL);
+	 * and order the same way whether anyone reads them, and the summary
+	 * reads them (daemon_summary.c) */
+	d->ev = events_create(daemon_event_line, d);
 	return d->ev ? 0 : -ENOMEM;
 }
 
@@ -235,6 +236,7 @@ fill_summary(struct daemon *d, struct guided_summary *s)
 	s->clips_cut = d->sum.clips_cut;
 	s->audio_s = (double)hal_sink_frames(d->sink) / HAL_AUDIO_RATE;
 	s->speech_s = (double)d->sum.narration_frames / HAL_AUDIO_RATE;
+	daemon_summary_fill(d, s);
 }
 
 static void
@@ -257,6 +259,7 @@ tear_down(struct daemon *d)
 		fclose(d->ev_file);
 	route_destroy(d->pending);
 	route_destroy(d->route);
+	daemon_summary_finish(d);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 }
