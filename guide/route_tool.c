@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -292,6 +293,58 @@ guide_route_geojson(FILE *out, const struct route *r)
 	return rc == 0 && fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
+/* Counts a clip: *had when it is there beside the source route, *lost when
+ * it is, but not beside the converted one. */
+static void
+clip_moved(const struct route_clip *from, const struct route_clip *to, unsigned *had,
+	   unsigned *lost)
+{
+	if (!from || !to || !from->path || access(from->path, R_OK) != 0)
+		return;
+	(*had)++;
+	if (!to->path || access(to->path, R_OK) != 0)
+		(*lost)++;
+}
+
+/* The clips: folder is relative to the route file (and may not leave its
+ * folder): a converted route written elsewhere finds its clips only if they
+ * are there too.  Says so on err when clips found beside the source are not
+ * found beside output. */
+static void
+check_clips_follow(const char *path, const char *output, FILE *err)
+{
+	struct route_load_options opts = {.no_clip_check = true};
+	struct route *a = NULL, *b = NULL;
+	unsigned had = 0, lost = 0;
+
+	if (route_load(path, &opts, &a, NULL) < 0 || route_load(output, &opts, &b, NULL) < 0)
+		goto out;
+	if (a->n_stops != b->n_stops || a->n_tours != b->n_tours)
+		goto out;
+	for (unsigned i = 0; i < a->n_stops; i++)
+		for (unsigned k = 0; k < a->stops[i].n_clips && k < b->stops[i].n_clips; k++)
+			clip_moved(&a->stops[i].clips[k], &b->stops[i].clips[k], &had, &lost);
+	for (unsigned i = 0; i < a->n_tours; i++) {
+		const struct route_tour *ta = &a->tours[i], *tb = &b->tours[i];
+		for (unsigned k = 0; k < ROUTE_ANNOUNCE_COUNT; k++)
+			for (unsigned j = 0;
+			     j < ta->n_announcements[k] && j < tb->n_announcements[k]; j++)
+				clip_moved(&ta->announcements[k][j], &tb->announcements[k][j], &had,
+					   &lost);
+		clip_moved(ta->music, tb->music, &had, &lost);
+	}
+	if (lost)
+		fprintf(err,
+			"guide-route: convert: warning: %s will not find its clips: %u of %u are "
+			"not in %s (the clips: folder is relative to the route file and may not "
+			"leave its folder); copy %s there, or write the converted route beside "
+			"the original\n",
+			output, lost, had, b->clip_dir, a->clip_dir);
+out:
+	route_destroy(a);
+	route_destroy(b);
+}
+
 int
 guide_route_convert(const char *path, enum route_datum to, const char *output, FILE *err)
 {
@@ -322,6 +375,8 @@ guide_route_convert(const char *path, enum route_datum to, const char *output, F
 		status = 1;
 	if (status)
 		fprintf(err, "guide-route: convert: write failed\n");
+	else if (output)
+		check_clips_follow(path, output, err);
 	free(text);
 	return status;
 }

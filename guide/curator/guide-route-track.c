@@ -10,18 +10,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
+/* The whole usage: `guide-route track --help` prints it, a bad option
+ * repeats it on stderr. */
+const char cmd_track_usage[] =
+	"Usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
 	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
 	"                         [--wait S] [--reverse] [--gpx]\n"
-	"  --reverse  drive the tour's path the wrong way round\n"
-	"  --gpx      write GPX 1.1 instead of NMEA\n"
-	"  --wait S  boarding: parked at the start this long before leaving (default 60,\n"
-	"            time for the welcome and safety announcements)\n"
-	"  --park S  parked at the end this long, the receiver drifting\n"
-	"  a synthetic NMEA drive (RMC+GGA) along the tour path on stdout;\n"
-	"  FILE may be --synthetic for the built-in test route\n";
-
+	"  A synthetic GPS drive (NMEA RMC+GGA) along a tour's path on stdout.\n"
+	"  FILE may be --synthetic for the built-in test route.\n\n"
+	"  --tour ID           the tour to drive (default: the route's first)\n"
+	"  --speed KMH         cruising speed (default: the tour's speed_kmh, else 12)\n"
+	"  --noise M           white noise per axis, metres, sigma (default 3)\n"
+	"  --hz N              fixes per second, up to 50 (default 1)\n"
+	"  --seed N            random seed: one seed, always the same drive (default 1)\n"
+	"  --jumps PER_MIN     multipath jumps of 20-60 m lasting 2-5 s, per minute of\n"
+	"                      driving (default 0.5)\n"
+	"  --dropouts PER_MIN  receiver dropouts of 3-8 s without a fix, per minute\n"
+	"                      (default 0.2)\n"
+	"  --halt S            stop S seconds at each stop's closest approach, as a cart\n"
+	"                      that halts for its passengers (default 0: drive through)\n"
+	"  --wait S            boarding: parked at the start this long before leaving\n"
+	"                      (default 60, time for the welcome and safety announcements)\n"
+	"  --park S            parked at the end this long, the receiver drifting (default 0)\n"
+	"  --reverse           drive the tour's path the wrong way round\n"
+	"  --gpx               write GPX 1.1 instead of NMEA\n";
 struct track_args {
 	struct track_options o;
 	const char *tour_id; /* NULL: the route's first tour */
@@ -79,7 +91,7 @@ parse_options(int argc, char **argv, struct track_args *a)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double d;
 		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-			fputs(usage, stdout);
+			fputs(cmd_track_usage, stdout);
 			return 0;
 		}
 		if (opt[0] != '-' || strcmp(opt, "--synthetic") == 0)
@@ -93,7 +105,7 @@ parse_options(int argc, char **argv, struct track_args *a)
 			continue;
 		}
 		if (!v) {
-			fprintf(stderr, "track: %s needs a value\n%s", opt, usage);
+			fprintf(stderr, "track: %s needs a value\n%s", opt, cmd_track_usage);
 			return 2;
 		}
 		i++;
@@ -106,7 +118,8 @@ parse_options(int argc, char **argv, struct track_args *a)
 			return 2;
 		}
 		if (!set_number(a, opt, d)) {
-			fprintf(stderr, "track: bad option or value: %s %s\n%s", opt, v, usage);
+			fprintf(stderr, "track: bad option or value: %s %s\n%s", opt, v,
+				cmd_track_usage);
 			return 2;
 		}
 	}
@@ -150,7 +163,7 @@ cmd_track(int argc, char **argv)
 	const char *file = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
+			fputs(cmd_track_usage, stdout);
 			return 0;
 		}
 		if (strcmp(argv[i], "--synthetic") == 0)
@@ -161,7 +174,7 @@ cmd_track(int argc, char **argv)
 			file = argv[i];
 	}
 	if (!file) {
-		fputs(usage, stderr);
+		fputs(cmd_track_usage, stderr);
 		return 2;
 	}
 	struct route *r = NULL;

@@ -23,6 +23,8 @@ struct subcommand {
 	const char *args;
 	const char *help;
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+	const char *options;               /* its options explained, for its --help; may be NULL */
+	const char *usage; /* a whole --help text of its own, in place of the above */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -242,11 +244,13 @@ cmd_render(int argc, char **argv)
 		.options = {{"--track", .value = &track},
 			    {"--events", .value = &events},
 			    {"--tour", .value = &tour},
-			    {"-o", .value = &output, .required = true},
+			    {"-o", .value = &output},
 			    {NULL}},
 	};
 
 	int rc = parse_and_load(argc, argv, &args, &file, &r);
+	if (!output)
+		output = "-";
 	if (rc != 0)
 		return rc;
 	rc = 2;
@@ -312,29 +316,58 @@ cmd_report(int argc, char **argv)
 		route_destroy(r);
 		return 2;
 	}
-	rc = report_write(in, r, stdout) < 0 ? 1 : 0;
+	struct report_result res = {0};
+	int wr = report_write_result(in, r, stdout, &res);
 	if (in != stdin)
 		fclose(in);
+	rc = wr == -EBADMSG ? 2 : wr < 0 ? 1 : 0;
+	if (wr == -EBADMSG && res.lines == 0)
+		fprintf(stderr, "guide-route: report: %s is empty: no events to report\n", events);
+	else if (wr == -EBADMSG)
+		fprintf(stderr,
+			"guide-route: report: %s is not an event log: none of its %zu lines is a "
+			"JSON event (guided --events FILE writes one; a route goes after --route)\n",
+			events, res.lines);
+	else if (wr < 0)
+		fprintf(stderr, "guide-route: report: %s: %s\n", events, strerror(-wr));
+	else if (res.bad_lines)
+		fprintf(stderr, "guide-route: report: %s: %zu of %zu lines are not JSON, skipped\n",
+			events, res.bad_lines, res.lines);
 	route_destroy(r);
 	return rc;
 }
 
 static const struct subcommand subcommands[] = {
 	{"check", "FILE",
-	 "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout",
-	 cmd_check},
+	 "validate a route; diagnostics as FILE:LINE:COL on stderr, a summary on stdout", cmd_check,
+	 NULL, NULL},
 	{"export", "FILE --geojson", "the stops and tour paths as a GeoJSON FeatureCollection",
-	 cmd_export},
+	 cmd_export, NULL, NULL},
 	{"convert", "FILE --datum wgs84|gcj02|bd09 [-o OUT]",
-	 "rewrite every coordinate in another datum, keeping comments (stdout or OUT)",
-	 cmd_convert},
+	 "rewrite every coordinate in another datum, keeping comments (stdout or OUT)", cmd_convert,
+	 "  --datum D  the datum to write: wgs84 (GPS), gcj02 (AMap, Tencent) or bd09 (Baidu)\n"
+	 "  -o OUT     write OUT instead of stdout.  The clips: folder is relative to the\n"
+	 "             route file: OUT in another folder needs the clips there too (convert\n"
+	 "             says which are missing)\n",
+	 NULL},
 	{"track", "FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]",
-	 "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)", cmd_track},
-	{"render", "FILE [--track F] [--events F] [--tour ID] -o map.svg",
-	 "an SVG map: geofences, tour path, the drive and where each clip played", cmd_render},
+	 "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)", cmd_track,
+	 NULL, cmd_track_usage},
+	{"render", "FILE [--track F] [--events F] [--tour ID] [-o map.svg]",
+	 "an SVG map: geofences, tour path, the drive and where each clip played", cmd_render,
+	 "  --track F   the drive to draw: NMEA, or GPX when F ends in .gpx (nmea:F, gpx:F)\n"
+	 "  --events F  guided's event log: where each clip began and ended\n"
+	 "  --tour ID   draw only this tour's path and stops\n"
+	 "  -o FILE     write the SVG to FILE (default, or -: stdout)\n",
+	 NULL},
 	{"report", "EVENTS.jsonl [--route FILE]",
 	 "per stop: plays, cuts, skips and why, where clips began, rejected fixes nearby",
-	 cmd_report},
+	 cmd_report,
+	 "  EVENTS.jsonl  guided's event log (- for stdin)\n"
+	 "  --route FILE  the route: measure where each clip began against its stop's\n"
+	 "                geofence (before, inside or after it) and count rejected fixes\n"
+	 "                near each stop\n",
+	 NULL},
 };
 
 static const char *
@@ -377,8 +410,15 @@ main(int argc, char **argv)
 			continue;
 		for (int k = 2; k < argc; k++)
 			if (strcmp(argv[k], "--help") == 0) {
-				printf("Usage: guide-route %s %s\n  %s\n", subcommands[i].name,
-				       subcommands[i].args, subcommands[i].help);
+				const struct subcommand *sc = &subcommands[i];
+				if (sc->usage) {
+					fputs(sc->usage, stdout);
+					return 0;
+				}
+				printf("Usage: guide-route %s %s\n  %s\n", sc->name, sc->args,
+				       sc->help);
+				if (sc->options)
+					printf("\n%s", sc->options);
 				return 0;
 			}
 		return subcommands[i].run(argc - 1, argv + 1);

@@ -4,3 +4,5 @@
 
 /* `guide-route track`: guide-route-track.c */
 int cmd_track(int argc, char **argv);
+/* Its --help: every option, what it does and its default. */
+extern const char cmd_track_usage[];

@@ -53,8 +53,9 @@ open_events(struct daemon *d)
 		}
 	}
 	/* without --events the lines are still formed: the writer keeps time
-	 * and order the same way whether anyone reads them */
-	d->ev = d->ev_file ? events_create_file(d->ev_file) : events_create(NULL, NULL);
+	 * and order the same way whether anyone reads them, and the summary
+	 * reads them (daemon_summary.c) */
+	d->ev = events_create(daemon_event_line, d);
 	return d->ev ? 0 : -ENOMEM;
 }
 
@@ -127,6 +128,54 @@ start_clock(struct daemon *d)
 	d->last_sink_poll_ms = d->last_watchdog_ms = d->last_status_ms = d->audio_clock0;
 }
 
+/* --tour and --lang against the route, before anything opens: a language
+ * the tour does not narrate would otherwise show only when the tour starts
+ * (or never, offline).  With --tour or --start the languages of the tour
+ * that starts, otherwise those of any tour of the route.  Returns 0 or 2. */
+static int
+check_tour_langs(const struct guided_options *o, const struct route *r)
+{
+	const struct route_tour *t = NULL;
+	char known[256] = "", buf[256];
+	const char *langs[TOUR_MAX_LANGS];
+
+	if (o->tour && !(t = route_find_tour(r, o->tour))) {
+		for (unsigned i = 0; i < r->n_tours; i++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+				 i ? ", " : "", r->tours[i].id);
+		guide_log(HAL_LOG_ERR, "--tour %s: %s has no such tour (it has %s)", o->tour,
+			  o->route, known);
+		return 2;
+	}
+	if (!o->langs)
+		return 0;
+	if (!t && o->start && r->n_tours)
+		t = &r->tours[0];
+	char *const *have = t ? t->langs : r->langs;
+	unsigned n_have = t ? t->n_langs : r->n_langs;
+	for (unsigned i = 0; i < n_have; i++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? "," : "",
+			 have[i]);
+	snprintf(buf, sizeof(buf), "%s", o->langs);
+	unsigned n = tour_split_langs(buf, langs, TOUR_MAX_LANGS);
+	if (n == 0) {
+		guide_log(HAL_LOG_ERR, "--lang '%s': no language (the route narrates %s)", o->langs,
+			  known);
+		return 2;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		bool ok = false;
+		for (unsigned k = 0; k < n_have && !ok; k++)
+			ok = strcmp(have[k], langs[i]) == 0;
+		if (!ok) {
+			guide_log(HAL_LOG_ERR, "--lang %s: %s %s is narrated in %s only", o->langs,
+				  t ? "tour" : "route", t ? t->id : r->id, known);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 static int
 set_up(struct daemon *d)
 {
@@ -137,6 +186,8 @@ set_up(struct daemon *d)
 			  r == -EINVAL ? "invalid route, not starting" : strerror(-r));
 		return r == -EINVAL || r == -ENOENT || r == -EISDIR ? 2 : 1;
 	}
+	if ((r = check_tour_langs(o, d->route)) != 0)
+		return r;
 	if ((r = open_audio(d)) != 0)
 		return r;
 	/* the GPS source keeps a pointer to the clock: give it its kind now,
@@ -185,6 +236,7 @@ fill_summary(struct daemon *d, struct guided_summary *s)
 	s->clips_cut = d->sum.clips_cut;
 	s->audio_s = (double)hal_sink_frames(d->sink) / HAL_AUDIO_RATE;
 	s->speech_s = (double)d->sum.narration_frames / HAL_AUDIO_RATE;
+	daemon_summary_fill(d, s);
 }
 
 static void
@@ -207,6 +259,7 @@ tear_down(struct daemon *d)
 		fclose(d->ev_file);
 	route_destroy(d->pending);
 	route_destroy(d->route);
+	daemon_summary_finish(d);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 }

@@ -53,8 +53,28 @@ struct guided_options {
 
 void guided_options_defaults(struct guided_options *o);
 
+/* One tour of a replay, as the event log tells it: from its tour_start (or
+ * tour_resume after a restart) to its tour_end. */
+#define GUIDED_SUMMARY_TOUR_SKIPS 24
+struct guided_summary_tour {
+	char tour[64];
+	char langs[64];    /* "zh,en" */
+	char end[32];      /* its tour_end's reason ("completed", "stopped"); "" when the
+			    * replay ended while it ran */
+	const char *state; /* tour_state_to_str() at its end */
+	bool resumed;      /* began with tour_resume (a restart with --state) */
+	unsigned stops_told, stops, missed;
+	unsigned clips_started, clips_completed, clips_cut;
+	unsigned n_skips; /* clip_skip of its stops, "missed" among them */
+	struct {
+		char poi[48];
+		char reason[24];
+	} skips[GUIDED_SUMMARY_TOUR_SKIPS];
+};
+
 /* The end of a replay, counted while it ran. */
 #define GUIDED_SUMMARY_MAX_SKIPS 64
+#define GUIDED_SUMMARY_MAX_TOURS 16
 struct guided_summary {
 	bool valid;        /* the replay ended (not a signal, not an error) */
 	char tour[64];     /* "" when none */
@@ -68,6 +88,12 @@ struct guided_summary {
 		char poi[64];
 		char reason[32];
 	} skips[GUIDED_SUMMARY_MAX_SKIPS];
+	/* per tour, in order; the latest GUIDED_SUMMARY_MAX_TOURS of n_tours */
+	unsigned n_tours, tours_dropped;
+	struct guided_summary_tour tours[GUIDED_SUMMARY_MAX_TOURS];
+	/* what probably went wrong, when the drive never came near the tour's
+	 * path (a GCJ-02 route that says wgs84, a drive of another place); "" */
+	char hint[512];
 };
 
 /* Runs until the replay ends (and its last clip is told) or a SIGINT /

@@ -25,6 +25,7 @@
 #include "guide/tour.h"
 #include "hal/clock.h"
 #include "hal/gps.h"
+#include "routes/geo.h"
 
 struct control_server;
 struct control_client;
@@ -91,6 +92,27 @@ struct daemon_playing {
 
 #define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
 
+/* How near the drive came to the tour's path (daemon_summary.c). */
+enum {
+	DAEMON_DRIVE_AS_IS,
+	DAEMON_DRIVE_TO_GCJ02,   /* the fixes moved by the GCJ-02 shift */
+	DAEMON_DRIVE_FROM_GCJ02, /* ... and back */
+	DAEMON_DRIVE_VARIANTS,
+};
+struct daemon_drive_check {
+	const struct route *route; /* the path below is of this route's tour */
+	const struct route_tour *tour;
+	char tour_id[64];
+	struct geo_proj proj;
+	struct geo_xy *path; /* projected */
+	size_t n_path;
+	unsigned fixes;
+	double min_m[DAEMON_DRIVE_VARIANTS];
+	unsigned near[DAEMON_DRIVE_VARIANTS]; /* fixes near the path */
+	double sum_m;                         /* of the fixes as they are */
+	double shift_m;                       /* the GCJ-02 shift at the fixes */
+};
+
 struct daemon {
 	const struct guided_options *o;
 	struct route *route;
@@ -145,6 +167,10 @@ struct daemon {
 		uint64_t narration_frames;
 	} sum;
 
+	/* the summary per tour, from the event lines (daemon_summary.c) */
+	struct guided_summary runs;
+	struct daemon_drive_check drive_check;
+
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
 	int st_sig_state;
@@ -187,6 +213,14 @@ int daemon_reload(struct daemon *d, struct json_object *reply);
 /* daemon_state.c */
 void daemon_state_sync(struct daemon *d, bool force);
 void daemon_tour_begin(struct daemon *d);
+
+/* daemon_summary.c */
+/* The event log's sink: the line to the --events file (if any) and to the
+ * summary. */
+void daemon_event_line(void *ctx, const char *line, size_t len);
+/* The per-tour part of the summary and the hint. */
+void daemon_summary_fill(struct daemon *d, struct guided_summary *s);
+void daemon_summary_finish(struct daemon *d);
 
 /* daemon_control.c */
 int daemon_control_open(struct daemon *d);

@@ -29,7 +29,7 @@ usage(FILE *f)
 		"                   'guidectl start'\n"
 		"  --speed X        replay speed-up for nmea:/gpx: sources (default 1)\n"
 		"  --offline        virtual clock: consume the replay as fast as the CPU allows;\n"
-		"                   needs --audio wav:FILE or null\n"
+		"                   needs --start and --audio wav:FILE or null\n"
 		"  --events FILE|-  JSON Lines event log (- for stdout)\n"
 		"  --control PATH   control socket (default " CONTROL_DEFAULT_PATH ";\n"
 		"                   none under --offline unless given)\n"
@@ -57,25 +57,54 @@ print_live(void *user, const struct guided_live *l)
 	fflush(stderr);
 }
 
+/* One tour of the summary: its end as the event log says it, its stops. */
+static void
+print_summary_tour(FILE *f, unsigned n, const struct guided_summary_tour *t)
+{
+	fprintf(f, "  tour %u: %s [%s]%s, ", n, t->tour, t->langs,
+		t->resumed ? " (resumed after a restart)" : "");
+	if (t->end[0])
+		fprintf(f, "%s\n", t->end);
+	else
+		fprintf(f, "not ended (%s when the drive ended)\n", t->state ? t->state : "?");
+	fprintf(f, "    stops told: %u of %u\n", t->stops_told, t->stops);
+	fprintf(f, "    missed:     ");
+	unsigned k = 0;
+	for (unsigned i = 0; i < t->n_skips; i++)
+		if (strcmp(t->skips[i].reason, "missed") == 0)
+			fprintf(f, "%s%s", k++ ? ", " : "", t->skips[i].poi);
+	fprintf(f, "%s\n", k ? "" : "none");
+	fprintf(f, "    skipped:    ");
+	k = 0;
+	for (unsigned i = 0; i < t->n_skips; i++)
+		if (strcmp(t->skips[i].reason, "missed") != 0)
+			fprintf(f, "%s%s (%s)", k++ ? ", " : "", t->skips[i].poi,
+				t->skips[i].reason);
+	fprintf(f, "%s\n", k ? "" : "none");
+	fprintf(f, "    clips:      %u started, %u completed, %u cut\n", t->clips_started,
+		t->clips_completed, t->clips_cut);
+}
+
 static void
 print_summary(FILE *f, const struct guided_summary *s, bool offline)
 {
-	fprintf(f, "summary: tour %s, %s\n", s->tour[0] ? s->tour : "(none)", s->state);
-	fprintf(f, "  drive:      %.2f km in %d:%02d min\n", s->drive_m / 1000,
-		(int)s->drive_s / 60, (int)s->drive_s % 60);
-	fprintf(f, "  stops told: %u of %u\n", s->stops_told, s->stops);
-	fprintf(f, "  clips:      %u started, %u completed, %u cut\n", s->clips_started,
-		s->clips_completed, s->clips_cut);
-	fprintf(f, "  skipped:    ");
-	for (unsigned i = 0; i < s->n_skips; i++)
-		fprintf(f, "%s%s (%s)", i ? ", " : "", s->skips[i].poi, s->skips[i].reason);
-	fprintf(f, "%s\n", s->n_skips ? "" : "none");
+	fprintf(f, "summary: %u tour%s, %.2f km driven in %d:%02d min\n", s->n_tours,
+		s->n_tours == 1 ? "" : "s", s->drive_m / 1000, (int)s->drive_s / 60,
+		(int)s->drive_s % 60);
+	if (s->tours_dropped)
+		fprintf(f, "  (the first %u tours are left out)\n", s->tours_dropped);
+	for (unsigned i = 0; i < s->n_tours - s->tours_dropped; i++)
+		print_summary_tour(f, s->tours_dropped + i + 1, &s->tours[i]);
+	if (s->n_tours == 0)
+		fprintf(f, "  no tour started (guidectl start, or --start)\n");
 	fprintf(f, "  audio:      %.1f min rendered, %.1f min of speech\n", s->audio_s / 60,
 		s->speech_s / 60);
 	fprintf(f, "  wall time:  %.2f s", s->wall_s);
 	if (offline && s->wall_s > 0)
 		fprintf(f, " (%.0fx real time)", s->drive_s / s->wall_s);
 	fprintf(f, "\n");
+	if (s->hint[0])
+		fprintf(f, "hint: %s\n", s->hint);
 }
 
 int
@@ -143,6 +172,12 @@ main(int argc, char **argv)
 	if (!o.route) {
 		fprintf(stderr, "guided: --route FILE is required\n");
 		usage(stderr);
+		return 2;
+	}
+	if (o.offline && !o.start) {
+		/* nothing would start the tour: the replay would render silence */
+		fprintf(stderr, "guided: --offline renders a tour from its start: add --start "
+				"(without it nothing plays)\n");
 		return 2;
 	}
 	struct guided_summary sum;

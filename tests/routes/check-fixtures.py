@@ -112,6 +112,7 @@ def group_cli(env):
              and all(abs(a - b) <= 1e-7 for a, b in zip(got, want)),
              f"convert gcj02 -> wgs84: exit {r.returncode}\n{r.stdout}{r.stderr}"):
         print("ok   convert gcj02 -> wgs84")
+    group_cli_say(env)
     r = env.guide_route("check", ROUTE)
     want = ["route 798-751: 12 stops, 1 tour, datum wgs84", "narration: zh ",
             "tour loop: 12 stops", "longest clip: stop ", "least slack: stop ",
@@ -143,6 +144,39 @@ def group_daemon(env):
                  f"guided --route {name}: exit {r.returncode}, want 2 and exactly\n"
                  + "\n".join(want) + "\ngot:\n" + r.stderr):
             print(f"ok   guided --route {name}")
+
+
+def group_cli_say(env):
+    """The tools say what happened (issue 12, item 6)."""
+    # track --help lists every option, and says what each does
+    r = env.guide_route("track", ROUTE, "--help")
+    lines = r.stdout.splitlines()
+    for opt in ("--tour", "--speed", "--noise", "--hz", "--seed", "--jumps", "--dropouts",
+                "--halt", "--park", "--wait", "--reverse", "--gpx"):
+        told = [ln for ln in lines if ln.lstrip().startswith(opt + " ")]
+        check(r.returncode == 0 and len(told) == 1 and len(told[0].split()) > 3,
+              f"track --help explains {opt}: exit {r.returncode}\n{r.stdout}{r.stderr}")
+    # render without -o writes the SVG to stdout
+    r = env.guide_route("render", ROUTE)
+    check(r.returncode == 0 and r.stdout.startswith("<?xml") and "</svg>" in r.stdout,
+          f"render without -o: exit {r.returncode}, stdout {r.stdout[:80]!r}\n{r.stderr}")
+    # convert -o: the clips: folder is relative to the route file
+    src = env.route_copy("src.yaml")   # beside a link to the shipped clips
+    beside = env.path("beside.yaml")
+    r = env.guide_route("convert", src, "--datum", "gcj02", "-o", beside)
+    check(r.returncode == 0 and not r.stderr,
+          f"convert -o beside the original: exit {r.returncode}, {r.stderr}")
+    os.mkdir(env.path("elsewhere"))
+    away = env.path("elsewhere/route.yaml")
+    r = env.guide_route("convert", src, "--datum", "gcj02", "-o", away)
+    want = (f"warning: {away} will not find its clips: 30 of 30 are not in "
+            f"{env.path('elsewhere/clips')} ")
+    check(r.returncode == 0 and want in r.stderr and f"copy {env.path('clips')} there"
+          in r.stderr, f"convert -o into another folder: exit {r.returncode}, {r.stderr}")
+    os.symlink(env.path("clips"), env.path("elsewhere/clips"))
+    r = env.guide_route("convert", src, "--datum", "gcj02", "-o", away)
+    check(r.returncode == 0 and not r.stderr,
+          f"convert -o where the clips are too: exit {r.returncode}, {r.stderr}")
 
 
 def geojson(env, path):

@@ -15,12 +15,16 @@ Cases:
   idle       ten minutes at the terminal: nothing fires twice
   render     the curator's map of the drive: valid SVG with every stop and
              every clip segment
+  report     the curator's report says where a story began: before, inside
+             or after its zone (a late story is not read as an early one);
+             a file that is not an event log is refused (exit 2)
 """
 import hashlib
 import json
+import math
 import xml.etree.ElementTree as ET
 
-from testlib import (ROUTE, TOUR, check, check_exit, check_time_order, fence_distance_m, iso_time, main, track,
+from testlib import (EARTH_RADIUS_M, ROUTE, TOUR, check, check_exit, check_time_order, fence_distance_m, iso_time, main, track,
                      wav_info)
 
 
@@ -182,6 +186,74 @@ def case_render(env):
     # the report reads the same log
     p = env.guide_route("report", run.events_path, "--route", ROUTE)
     check(p.returncode == 0 and all(s in p.stdout for s in TOUR), "report: " + p.stdout)
+
+
+def north_of(feature, metres):
+    """[lon, lat] `metres` due north of a circle stop's edge (haversine along
+    the meridian: exact)."""
+    lon, lat = feature["properties"]["center"]
+    d = feature["properties"]["radius_m"] + metres
+    return [lon, lat + d / EARTH_RADIUS_M * 180 / math.pi]
+
+
+def report_row(text, poi):
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] == [poi]]
+    return rows[0] if len(rows) == 1 else None
+
+
+def case_report(env):
+    fences = geofences(env)
+    log = env.path("late.jsonl")
+    t = iter(range(10, 60))
+
+    def line(event, **keys):
+        return json.dumps(dict(time=f"2024-05-01T02:00:{next(t):02d}.000Z", event=event, **keys))
+
+    def start(poi, pos):
+        return line("clip_start", poi=poi, clip=poi + ".zh.opus", lang="zh", lat=pos[1],
+                    lon=pos[0])
+
+    ucca, loco, chim = (north_of(fences[p], m) for p, m in
+                        (("ucca", 63), ("locomotive", 30), ("chimney", 40)))
+    with open(log, "w") as f:
+        print(line("tour_start", tour="loop", lang=["zh"]), file=f)
+        # ucca: the cart went through the zone, the story began 63 m after it
+        print(line("zone_enter", poi="ucca"), file=f)
+        print(line("zone_exit", poi="ucca"), file=f)
+        print(start("ucca", ucca), file=f)
+        # locomotive: 30 m before the zone (lead_m), never entered yet
+        print(start("locomotive", loco), file=f)
+        # chimney: passed once, the cart went 140 m away and came back: the
+        # second story began 40 m before the zone on the new approach
+        print(line("zone_enter", poi="chimney"), file=f)
+        print(line("zone_exit", poi="chimney"), file=f)
+        for m in (20, 80, 140, 90, 40):
+            p = north_of(fences["chimney"], m)
+            print(line("gps_fix", lat=p[1], lon=p[0]), file=f)
+        print(start("chimney", chim), file=f)
+    p = env.guide_route("report", log, "--route", ROUTE)
+    check(p.returncode == 0, f"report: exit {p.returncode}: {p.stderr}")
+    for poi, want in (("ucca", ["63", "after"]), ("locomotive", ["30", "before"]),
+                      ("chimney", ["40", "before"])):
+        row = report_row(p.stdout, poi)
+        check(row is not None and row[5:7] == want and row[7:9] == want,
+              f"report: {poi} began {' '.join(want)} its zone: {row}\n{p.stdout}")
+    # the clean drive: every story began before or inside its zone, none late
+    run = run_tour(env, "nmea:" + track("clean.nmea"))
+    p = env.guide_route("report", run.events_path, "--route", ROUTE)
+    for poi in TOUR:
+        row = report_row(p.stdout, poi)
+        check(row is not None and row[6] in ("before", "inside") and
+              row[8] in ("before", "inside"), f"clean drive: {poi} {row}\n{p.stdout}")
+    # the wrong file: the route in place of the log
+    p = env.guide_route("report", ROUTE)
+    check(p.returncode == 2 and not p.stdout and f"report: {ROUTE} is not an event log: none "
+          f"of its" in p.stderr, f"report ROUTE: exit {p.returncode}\n{p.stdout}{p.stderr}")
+    empty = env.path("empty.jsonl")
+    open(empty, "w").close()
+    p = env.guide_route("report", empty)
+    check(p.returncode == 2 and "is empty: no events" in p.stderr,
+          f"report of an empty file: exit {p.returncode}\n{p.stdout}{p.stderr}")
 
 
 main(lambda env: globals()["case_" + env.args[0].replace("-", "_")](env))
