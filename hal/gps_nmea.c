@@ -14,7 +14,8 @@ static void
 find_date_cb(void *user, const struct hal_nmea_sentence *s)
 {
 	struct first_date *fd = user;
-	if (fd->days < 0 && s->type == HAL_NMEA_RMC && (s->set & HAL_NMEA_F_DATE))
+	if (fd->days < 0 && (s->type == HAL_NMEA_RMC || s->type == HAL_NMEA_ZDA) &&
+	    (s->set & HAL_NMEA_F_DATE))
 		fd->days = s->days;
 }
 
