@@ -31,7 +31,8 @@ dump(const char *path)
 			rc = ev;
 			break;
 		}
-		printf("{\"log\":\"%s\",\"ev\":\"%s\",\"t\":", name, ev == HAL_GPS_FIX ? "fix" : "lost");
+		printf("{\"log\":\"%s\",\"ev\":\"%s\",\"t\":", name,
+		       ev == HAL_GPS_FIX ? "fix" : "lost");
 		if (f.set & HAL_FIX_TIME)
 			printf("%lld", (long long)f.time_ms);
 		else
