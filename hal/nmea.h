@@ -125,7 +125,8 @@ void hal_nmea_reader_finish(struct hal_nmea_reader *r);
  *  - A timed sentence whose time differs from the epoch's starts a new one.
  *    Times written at different resolutions are the same instant when they
  *    agree within half the coarser one, if that is at most 10 ms (Magellan:
- *    GLL "200619.295" and RMC/GGA "200619.30" of one fix).
+ *    GLL "200619.295" and RMC/GGA "200619.30" of one fix); the epoch takes
+ *    the coarser time.
  *  - An RMC, GGA or GLL whose time field is empty (no time yet: void
  *    sentences while the receiver acquires) never shares an epoch with a
  *    timed one: the first fix after acquisition (bt451.log's GLL at
@@ -148,16 +149,20 @@ void hal_nmea_reader_finish(struct hal_nmea_reader *r);
  *    epoch either: foretrex-201.log sends such GGAs (DGPS, 0 satellites)
  *    with a valid GLL of the same second, and that is a fix (gpsd's too).
  *  - Position: RMC, else GGA, else GLL.  Where RMC and GGA of one epoch
- *    disagree, RMC wins, because its time, position, speed and track are
- *    one report (the fix and its velocity stay together), its time is the
- *    one ZDA confirms, and it is what gpsd reports for that time.  The case
- *    seen, bundg_zeus_9.log (a chartplotter relaying its GPS): every
- *    RMC(T) holds the position of GGA(T-1), for the whole log, and RMC and
- *    ZDA carry the same T; GLL sides with GGA for the first 40 epochs and
- *    with RMC after.  The two series are each consistent and differ only
- *    by a one-second label, about 3 m at the boat's 3 m/s; following RMC
- *    keeps the fix within 1 m of gpsd's in every epoch but the one where
- *    the relay switches.
+ *    disagree, RMC wins: its time, position, speed and track are one
+ *    report (the fix and its velocity stay together), and it is the
+ *    position gpsd reports for that time in all but two epochs of the 88
+ *    logs.  The price: where a relay re-stamps a stale RMC, our fix is a
+ *    second old.  Seen twice: bundg_zeus_9.log (a chartplotter relaying
+ *    its GPS): every RMC(T) holds the position of GGA(T-1), for the whole
+ *    log (75 of 145 epochs differ by more than 1 m, about 3 m at the
+ *    boat's 3 m/s); RMC and ZDA carry the same T; GLL sides with GGA for
+ *    the first 40 epochs and with RMC after.  The two series are each
+ *    consistent; which label is true the log cannot tell, and gpsd, which
+ *    reports the last sentence's position, sides with RMC except at
+ *    09:48:34.  ch-4701.log at 12:34:59: a fifth satellite comes in and
+ *    RMC still has the four-satellite position of a second before, 8 m
+ *    from GGA's (gpsd ends on GGA's there).
  *  - Speed and track: RMC, else VTG.  Altitude, sats: GGA; hdop: GGA, else
  *    GSA.  mode: GSA's when it says 2D/3D, else 3D with a GGA altitude,
  *    else 2D. */
