@@ -2,7 +2,8 @@
  *
  * The whole file is parsed at open into a list of events (a one-hour tour at
  * 1 Hz is a few thousand), so hal_gps_peek_time_ms() can tell the loop when
- * the next one is due.  Epochs before the first RMC date take that date. */
+ * the next one is due.  Epochs before the first date (RMC or ZDA) take that
+ * date. */
 #include "hal/gps_impl.h"
 #include "hal/nmea.h"
 
