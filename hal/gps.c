@@ -43,6 +43,9 @@ hal_gps_base_init(struct hal_gps *gps, const struct hal_gps_impl *impl,
 		gps->opts.reconnect_max_ms = gps->opts.reconnect_min_ms;
 	hal_clock_init_real(&gps->own_clock);
 	memset(&gps->stats, 0, sizeof(gps->stats));
+	gps->have_last_time = false;
+	gps->last_time_ms = 0;
+	gps->pending = false;
 }
 
 int64_t
@@ -81,7 +84,30 @@ hal_gps_destroy(struct hal_gps *gps)
 int
 hal_gps_read(struct hal_gps *gps, struct hal_fix *fix)
 {
-	return gps->impl->read(gps, fix);
+	if (gps->pending) {
+		gps->pending = false;
+		*fix = gps->pending_fix;
+		return HAL_GPS_FIX;
+	}
+	int ev = gps->impl->read(gps, fix);
+	if (ev != HAL_GPS_FIX || !(fix->set & HAL_FIX_TIME))
+		return ev;
+	int64_t back = gps->have_last_time ? gps->last_time_ms - fix->time_ms : 0;
+	gps->have_last_time = true;
+	gps->last_time_ms = fix->time_ms;
+	if (back <= HAL_GPS_STEP_BACK_MS)
+		return ev;
+	hal_gps_logf(&gps->opts, HAL_LOG_WARNING,
+		     "%s: the receiver's clock stepped back %.1f s: the track starts anew",
+		     gps->impl->scheme.name, (double)back / 1000.0);
+	gps->pending = true;
+	gps->pending_fix = *fix;
+	int64_t t = fix->time_ms;
+	hal_fix_clear(fix, HAL_FIX_MODE_NONE);
+	fix->set = HAL_FIX_MODE | HAL_FIX_TIME;
+	fix->time_ms = t;
+	gps->stats.lost++;
+	return HAL_GPS_LOST;
 }
 
 int
@@ -93,12 +119,16 @@ hal_gps_get_fd(struct hal_gps *gps)
 int64_t
 hal_gps_next_wakeup_ms(struct hal_gps *gps)
 {
+	if (gps->pending)
+		return hal_gps_now_ms(gps);
 	return gps->impl->next_wakeup_ms ? gps->impl->next_wakeup_ms(gps) : -1;
 }
 
 int64_t
 hal_gps_peek_time_ms(struct hal_gps *gps)
 {
+	if (gps->pending)
+		return gps->pending_fix.time_ms;
 	return gps->impl->peek_time_ms ? gps->impl->peek_time_ms(gps) : -1;
 }
 

@@ -85,9 +85,21 @@ enum hal_gps_event {
 	HAL_GPS_NONE = 0, /* nothing (yet): wait for the fd or the wakeup */
 	HAL_GPS_FIX = 1,  /* *fix holds a position (hal_fix_has_position() is true) */
 	HAL_GPS_LOST = 2, /* the position went away: no fix from the receiver, or
-			   * gpsd disconnected; *fix has the time when known */
+			   * gpsd disconnected; *fix has the time when known.
+			   * Also when the receiver's clock steps back by more
+			   * than HAL_GPS_STEP_BACK_MS: what came before no
+			   * longer orders with what follows (a consumer that
+			   * rejects fixes older than its last would block
+			   * until the clock caught up: 52 minutes in
+			   * bt451.log), so the source says the track broke;
+			   * the next read returns that fix (its time is the
+			   * LOST's and the next peek's). */
 	HAL_GPS_END = 3,  /* replay finished; every later read returns END too */
 };
+
+/* A FIX this much older than the last FIX is a clock step (see HAL_GPS_LOST);
+ * smaller steps back (telit-he910.log: 0.3 s) are left to the consumer. */
+#define HAL_GPS_STEP_BACK_MS 1000
 
 struct hal_gps_options {
 	hal_log_fn log; /* NULL: messages are dropped */

@@ -29,6 +29,11 @@ struct hal_gps {
 	struct hal_gps_options opts;
 	struct hal_clock own_clock; /* used when opts.clock is NULL */
 	struct hal_gps_stats stats;
+	/* hal_gps_read()'s clock-step rule (hal/gps.h), for every source */
+	bool have_last_time;
+	int64_t last_time_ms; /* time of the last FIX returned */
+	bool pending;         /* pending_fix is the next FIX, after a LOST */
+	struct hal_fix pending_fix;
 };
 
 extern const struct hal_gps_impl hal_gps_gpsd_impl;

@@ -2,7 +2,8 @@
  *
  * The whole file is parsed at open into a list of events (a one-hour tour at
  * 1 Hz is a few thousand), so hal_gps_peek_time_ms() can tell the loop when
- * the next one is due.  Epochs before the first RMC date take that date. */
+ * the next one is due.  Epochs before the first date (RMC or ZDA) take that
+ * date. */
 #include "hal/gps_impl.h"
 #include "hal/nmea.h"
 
@@ -14,7 +15,8 @@ static void
 find_date_cb(void *user, const struct hal_nmea_sentence *s)
 {
 	struct first_date *fd = user;
-	if (fd->days < 0 && s->type == HAL_NMEA_RMC && (s->set & HAL_NMEA_F_DATE))
+	if (fd->days < 0 && (s->type == HAL_NMEA_RMC || s->type == HAL_NMEA_ZDA) &&
+	    (s->set & HAL_NMEA_F_DATE))
 		fd->days = s->days;
 }
 

@@ -116,9 +116,10 @@ digits2(const char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-/* hhmmss[.sss] -> ms of the day. */
+/* hhmmss[.sss] -> ms of the day; *res: the resolution written (1000 ms for
+ * whole seconds, 100, 10, 1). */
 static int
-parse_time(struct field f, int32_t *tod)
+parse_time(struct field f, int32_t *tod, int *res)
 {
 	if (f.n == 0)
 		return 0;
@@ -127,7 +128,7 @@ parse_time(struct field f, int32_t *tod)
 	int hh = digits2(f.p), mm = digits2(f.p + 2), ss = digits2(f.p + 4);
 	if (hh < 0 || mm < 0 || ss < 0 || hh > 23 || mm > 59 || ss > 60)
 		return -1;
-	int ms = 0;
+	int ms = 0, r = 1000;
 	if (f.n > 6) {
 		if (f.p[6] != '.')
 			return -1;
@@ -136,11 +137,24 @@ parse_time(struct field f, int32_t *tod)
 			if (f.p[i] < '0' || f.p[i] > '9')
 				return -1;
 			ms += (f.p[i] - '0') * scale;
+			if (scale > 0)
+				r = scale;
 			scale /= 10;
 		}
 	}
 	*tod = ((hh * 60 + mm) * 60 + ss) * 1000 + ms;
+	*res = r;
 	return 1;
+}
+
+/* The time field of RMC, GGA, GLL: an empty one is noted (no time yet). */
+static int
+parse_sentence_time(struct field f, struct hal_nmea_sentence *s)
+{
+	int r = parse_time(f, &s->tod_ms, &s->tod_res_ms);
+	if (r == 0)
+		s->set |= HAL_NMEA_F_TIME_EMPTY;
+	return r;
 }
 
 int32_t
@@ -243,7 +257,7 @@ parse_rmc(const struct field *f, int nf, struct hal_nmea_sentence *s)
 {
 	if (nf < 10)
 		return HAL_NMEA_MALFORMED;
-	TRY(parse_time(f[1], &s->tod_ms), HAL_NMEA_F_TIME);
+	TRY(parse_sentence_time(f[1], s), HAL_NMEA_F_TIME);
 	if (parse_status(f[2], s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
 	if (parse_position(f + 3, s) != HAL_NMEA_OK)
@@ -251,7 +265,10 @@ parse_rmc(const struct field *f, int nf, struct hal_nmea_sentence *s)
 	TRY(parse_num(f[7], &s->speed), HAL_NMEA_F_SPEED);
 	s->speed *= KNOTS_TO_MS;
 	TRY(parse_num(f[8], &s->track), HAL_NMEA_F_TRACK);
-	TRY(parse_date(f[9], &s->days), HAL_NMEA_F_DATE);
+	/* A broken date (the GPS week-rollover bug writes "2208-1") loses the
+	 * date, not the time and position. */
+	if (parse_date(f[9], &s->days) > 0)
+		s->set |= HAL_NMEA_F_DATE;
 	parse_mode_indicator(f, nf, 12, s);
 	return HAL_NMEA_OK;
 }
@@ -261,7 +278,7 @@ parse_gga(const struct field *f, int nf, struct hal_nmea_sentence *s)
 {
 	if (nf < 10)
 		return HAL_NMEA_MALFORMED;
-	TRY(parse_time(f[1], &s->tod_ms), HAL_NMEA_F_TIME);
+	TRY(parse_sentence_time(f[1], s), HAL_NMEA_F_TIME);
 	if (parse_position(f + 2, s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
 	TRY(parse_uint(f[6], &s->quality), HAL_NMEA_F_QUALITY);
@@ -324,10 +341,30 @@ parse_gll(const struct field *f, int nf, struct hal_nmea_sentence *s)
 	if (parse_position(f + 1, s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
 	if (nf > 5)
-		TRY(parse_time(f[5], &s->tod_ms), HAL_NMEA_F_TIME);
+		TRY(parse_sentence_time(f[5], s), HAL_NMEA_F_TIME);
 	if (nf > 6 && parse_status(f[6], s) != HAL_NMEA_OK)
 		return HAL_NMEA_MALFORMED;
 	parse_mode_indicator(f, nf, 7, s);
+	return HAL_NMEA_OK;
+}
+
+/* time, day, month, year[, zone hours, zone minutes]: UTC time and date */
+static enum hal_nmea_result
+parse_zda(const struct field *f, int nf, struct hal_nmea_sentence *s)
+{
+	if (nf < 5)
+		return HAL_NMEA_MALFORMED;
+	TRY(parse_time(f[1], &s->tod_ms, &s->tod_res_ms), HAL_NMEA_F_TIME);
+	int d = 0, m = 0, y = 0;
+	int rd = parse_uint(f[2], &d), rm = parse_uint(f[3], &m), ry = parse_uint(f[4], &y);
+	if (rd < 0 || rm < 0 || ry < 0)
+		return HAL_NMEA_MALFORMED;
+	if (rd > 0 && rm > 0 && ry > 0) {
+		if (d < 1 || d > 31 || m < 1 || m > 12 || y < 1980 || y > 9999)
+			return HAL_NMEA_MALFORMED;
+		s->days = hal_nmea_days_from_civil(y, m, d);
+		s->set |= HAL_NMEA_F_DATE;
+	}
 	return HAL_NMEA_OK;
 }
 
@@ -339,7 +376,7 @@ static const struct {
 } sentence_types[] = {
 	{"RMC", HAL_NMEA_RMC, parse_rmc}, {"GGA", HAL_NMEA_GGA, parse_gga},
 	{"GSA", HAL_NMEA_GSA, parse_gsa}, {"VTG", HAL_NMEA_VTG, parse_vtg},
-	{"GLL", HAL_NMEA_GLL, parse_gll},
+	{"GLL", HAL_NMEA_GLL, parse_gll}, {"ZDA", HAL_NMEA_ZDA, parse_zda},
 };
 
 enum hal_nmea_result
@@ -390,6 +427,7 @@ hal_nmea_parse(const char *str, size_t len, struct hal_nmea_sentence *s)
 	const char *t = p + 2;
 	s->set = 0;
 	s->tod_ms = -1;
+	s->tod_res_ms = 0;
 	s->days = -1;
 	s->status = 0;
 	s->quality = 0;
@@ -490,6 +528,42 @@ hal_nmea_epoch_init(struct hal_nmea_epoch *e)
 
 #define HAVE(t) (e->have & (1u << (t)))
 
+/* The sentence itself says there is no fix. */
+static bool
+sentence_void(const struct hal_nmea_sentence *s)
+{
+	if (s->type == HAL_NMEA_GGA)
+		return (s->set & HAL_NMEA_F_QUALITY) && s->quality == 0;
+	return (s->set & HAL_NMEA_F_STATUS) && s->status == 'V';
+}
+
+/* The sentence holds a position it vouches for.  A GGA with a quality but
+ * fewer than 3 satellites used gives none (and is not void either: an RMC
+ * or GLL of the same epoch may still have the fix). */
+static bool
+has_valid_position(const struct hal_nmea_sentence *s)
+{
+	if (!(s->set & HAL_NMEA_F_POS) || sentence_void(s))
+		return false;
+	return s->type != HAL_NMEA_GGA || !(s->set & HAL_NMEA_F_SATS) || s->sats >= 3;
+}
+
+/* Two times of day are one instant: equal, or (written at different
+ * resolutions, e.g. ms and cs) within half the coarser one, at most 5 ms. */
+static bool
+same_instant(int32_t a, int res_a, int32_t b, int res_b)
+{
+	int32_t d = a > b ? a - b : b - a;
+	int coarse = res_a > res_b ? res_a : res_b;
+	return d == 0 || (res_a != res_b && coarse <= 10 && 2 * d <= coarse);
+}
+
+static bool
+is_position_sentence(enum hal_nmea_type t)
+{
+	return t == HAL_NMEA_RMC || t == HAL_NMEA_GGA || t == HAL_NMEA_GLL;
+}
+
 static void
 epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 {
@@ -501,10 +575,13 @@ epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 	const struct hal_nmea_sentence *gll = HAVE(HAL_NMEA_GLL) ? &e->gll : NULL;
 	const struct hal_nmea_sentence *gsa = HAVE(HAL_NMEA_GSA) ? &e->gsa : NULL;
 	const struct hal_nmea_sentence *vtg = HAVE(HAL_NMEA_VTG) ? &e->vtg : NULL;
+	const struct hal_nmea_sentence *zda = HAVE(HAL_NMEA_ZDA) ? &e->zda : NULL;
 
 	/* date, with rollover past midnight when only the time moves on */
 	if (rmc && (rmc->set & HAL_NMEA_F_DATE)) {
 		e->days = rmc->days;
+	} else if (zda && (zda->set & HAL_NMEA_F_DATE)) {
+		e->days = zda->days;
 	} else if (e->days >= 0 && e->tod_ms >= 0 && e->last_tod_ms >= 0 &&
 		   e->tod_ms + 12 * 3600000 < e->last_tod_ms) {
 		e->days++;
@@ -519,15 +596,15 @@ epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 	if (tod_out)
 		*tod_out = e->tod_ms;
 
-	bool void_seen = (rmc && (rmc->set & HAL_NMEA_F_STATUS) && rmc->status == 'V') ||
-			 (gll && (gll->set & HAL_NMEA_F_STATUS) && gll->status == 'V') ||
-			 (gga && (gga->set & HAL_NMEA_F_QUALITY) && gga->quality == 0);
+	bool void_seen = (rmc && sentence_void(rmc)) || (gll && sentence_void(gll)) ||
+			 (gga && sentence_void(gga));
+	/* RMC before GGA: see "Position" in hal/nmea.h */
 	const struct hal_nmea_sentence *pos = NULL;
-	if (rmc && (rmc->set & HAL_NMEA_F_POS))
+	if (rmc && has_valid_position(rmc))
 		pos = rmc;
-	else if (gga && (gga->set & HAL_NMEA_F_POS))
+	else if (gga && has_valid_position(gga))
 		pos = gga;
-	else if (gll && (gll->set & HAL_NMEA_F_POS))
+	else if (gll && has_valid_position(gll))
 		pos = gll;
 	if (pos && !void_seen) {
 		f.lat = pos->lat;
@@ -571,6 +648,8 @@ epoch_emit(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out)
 	e->have = 0;
 	e->active = 0;
 	e->tod_ms = -1;
+	e->tod_res_ms = 0;
+	e->untimed_pos = false;
 }
 
 int
@@ -579,24 +658,50 @@ hal_nmea_epoch_add(struct hal_nmea_epoch *e, const struct hal_nmea_sentence *s, 
 {
 	int emitted = 0;
 	bool timed = (s->set & HAL_NMEA_F_TIME) != 0;
-	if (e->active && timed && e->tod_ms >= 0 && s->tod_ms != e->tod_ms) {
+	bool untimed_pos = is_position_sentence(s->type) && (s->set & HAL_NMEA_F_TIME_EMPTY);
+	bool same_time = timed && e->tod_ms >= 0 &&
+			 same_instant(s->tod_ms, s->tod_res_ms, e->tod_ms, e->tod_res_ms);
+	if (e->active && timed && e->tod_ms >= 0 && !same_time) {
 		epoch_emit(e, out, tod_out);
 		emitted = 1;
 	}
-	/* a second sentence of the same type in one epoch starts a new one too */
+	/* timed and time-less position sentences never share an epoch */
+	if (!emitted && e->active &&
+	    ((timed && e->untimed_pos) || (untimed_pos && e->tod_ms >= 0))) {
+		epoch_emit(e, out, tod_out);
+		emitted = 1;
+	}
+	/* a second RMC or GGA starts a new epoch, unless it has the same time:
+	 * another talker's report of the same fix */
 	if (!emitted && e->active && HAVE(s->type) &&
 	    (s->type == HAL_NMEA_RMC || s->type == HAL_NMEA_GGA)) {
-		epoch_emit(e, out, tod_out);
-		emitted = 1;
+		if (!same_time) {
+			epoch_emit(e, out, tod_out);
+			emitted = 1;
+		} else {
+			const struct hal_nmea_sentence *old =
+				s->type == HAL_NMEA_RMC ? &e->rmc : &e->gga;
+			if (has_valid_position(old) || !has_valid_position(s))
+				return 0; /* keep the first */
+		}
 	}
-	if (timed && e->tod_ms < 0)
+	if (timed && e->tod_ms < 0) {
 		e->tod_ms = s->tod_ms;
+		e->tod_res_ms = s->tod_res_ms;
+	} else if (same_time && s->tod_res_ms > e->tod_res_ms) {
+		/* the coarser sentence's time stands for the epoch (gpsd's too) */
+		e->tod_ms = s->tod_ms;
+		e->tod_res_ms = s->tod_res_ms;
+	}
+	if (untimed_pos)
+		e->untimed_pos = true;
 	switch (s->type) {
 	case HAL_NMEA_RMC: e->rmc = *s; break;
 	case HAL_NMEA_GGA: e->gga = *s; break;
 	case HAL_NMEA_GSA: e->gsa = *s; break;
 	case HAL_NMEA_VTG: e->vtg = *s; break;
 	case HAL_NMEA_GLL: e->gll = *s; break;
+	case HAL_NMEA_ZDA: e->zda = *s; break;
 	case HAL_NMEA_OTHER: return emitted;
 	}
 	e->have |= 1u << s->type;

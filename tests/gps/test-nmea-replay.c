@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hal/gps.h"
 #include "hal/nmea.h"
@@ -255,6 +256,73 @@ test_moving_all_rmc(const char *log, int min_rmc, double min_max_speed)
 	CHECK(max_speed >= min_max_speed); /* it really moves */
 }
 
+static void
+write_rmc(FILE *fp, const char *hhmmss)
+{
+	char body[128];
+	snprintf(body, sizeof(body), "GPRMC,%s,A,5547.82113,N,02334.14130,E,0.253,,091209,,,A",
+		 hhmmss);
+	unsigned cs = 0;
+	for (const char *p = body; *p; p++)
+		cs ^= (unsigned char)*p;
+	fprintf(fp, "$%s*%02X\r\n", body, cs);
+}
+
+/* A receiver clock that steps back (bt451.log: 52 minutes) breaks the track:
+ * LOST, then the fix (so the daemon resets its fix filter instead of
+ * rejecting every fix as "time" until the clock catches up); a step of
+ * HAL_GPS_STEP_BACK_MS or less is not one (telit-he910.log: 0.3 s). */
+static void
+test_clock_step_back(void)
+{
+	char path[] = "/tmp/test-nmea-step-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *fp = fdopen(fd, "w");
+	const char *times[] = {"152508.00", "152508.50", "143306.00",
+			       "143306.50", "143306.20", "143307.00"};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		write_rmc(fp, times[i]);
+	fclose(fp);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "nmea:%s", path);
+	struct hal_gps *gps = NULL;
+	CHECK_INT(hal_gps_create(spec, NULL, &gps), 0);
+	unlink(path);
+	if (!gps)
+		return;
+	int64_t day = utc_ms(2009, 12, 9, 0, 0, 0, 0);
+	const struct {
+		int ev;
+		int64_t t;
+	} want[] = {
+		{HAL_GPS_FIX, day + (15 * 3600 + 25 * 60 + 8) * 1000LL},
+		{HAL_GPS_FIX, day + (15 * 3600 + 25 * 60 + 8) * 1000LL + 500},
+		{HAL_GPS_LOST, day + (14 * 3600 + 33 * 60 + 6) * 1000LL},
+		{HAL_GPS_FIX, day + (14 * 3600 + 33 * 60 + 6) * 1000LL},
+		{HAL_GPS_FIX, day + (14 * 3600 + 33 * 60 + 6) * 1000LL + 500},
+		{HAL_GPS_FIX, day + (14 * 3600 + 33 * 60 + 6) * 1000LL + 200}, /* 0.3 s back */
+		{HAL_GPS_FIX, day + (14 * 3600 + 33 * 60 + 7) * 1000LL},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK_INT(hal_gps_peek_time_ms(gps), want[i].t);
+		struct hal_fix f;
+		CHECK_INT(hal_gps_read(gps, &f), want[i].ev);
+		CHECK_INT(f.time_ms, want[i].t);
+		CHECK(f.set & HAL_FIX_TIME);
+		CHECK(hal_fix_has_position(&f) == (want[i].ev == HAL_GPS_FIX));
+	}
+	struct hal_fix f;
+	CHECK_INT(hal_gps_read(gps, &f), HAL_GPS_END);
+	struct hal_gps_stats st;
+	hal_gps_get_stats(gps, &st);
+	CHECK_INT(st.fixes, 6);
+	CHECK_INT(st.lost, 1);
+	hal_gps_destroy(gps);
+}
+
 int
 main(void)
 {
@@ -264,5 +332,6 @@ main(void)
 	test_moving_hand_picked();
 	test_moving_all_rmc("bundg_zeus_9.log", 140, 2.5);
 	test_moving_all_rmc("haicom-305N.log", 60, 1.0);
+	test_clock_step_back();
 	TEST_EXIT();
 }

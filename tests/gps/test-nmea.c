@@ -85,6 +85,33 @@ test_parse_table(void)
 		 "GP", HAL_NMEA_F_POS | HAL_NMEA_F_TIME | HAL_NMEA_F_STATUS,
 		 (9 * 3600 + 47 * 60 + 36) * 1000, -1, 52 + 51.0093 / 60, 5 + 18.8170 / 60, NA, NA,
 		 NA, NA, 0, 0, 0, 'A'},
+		/* RMC with a broken date (day 32, the week-rollover bug's "2208-1" of
+		 * april6_2019.log): time and position stay, the date is unknown */
+		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.8,235.1,321318,,", HAL_NMEA_OK,
+		 HAL_NMEA_RMC, "GP",
+		 HAL_NMEA_F_TIME | HAL_NMEA_F_POS | HAL_NMEA_F_SPEED | HAL_NMEA_F_TRACK |
+			 HAL_NMEA_F_STATUS,
+		 (9 * 3600 + 47 * 60 + 38) * 1000, -1, 52 + 51.0084 / 60, 5 + 18.8149 / 60,
+		 5.8 * KN, 235.1, NA, NA, 0, 0, 0, 'A'},
+		{NULL, "$GPRMC,000231.099,A,4829.0005,N,00022.0015,E,0.15,212.28,2208-1,,,A",
+		 HAL_NMEA_OK, HAL_NMEA_RMC, "GP",
+		 HAL_NMEA_F_TIME | HAL_NMEA_F_POS | HAL_NMEA_F_SPEED | HAL_NMEA_F_TRACK |
+			 HAL_NMEA_F_STATUS,
+		 (2 * 60 + 31) * 1000 + 99, -1, 48 + 29.0005 / 60, 22.0015 / 60, 0.15 * KN, 212.28,
+		 NA, NA, 0, 0, 0, 'A'},
+		/* RMC before the receiver has a time: the empty time field is noted */
+		{NULL, "$GPRMC,,V,,,,,,,,,,N", HAL_NMEA_OK, HAL_NMEA_RMC, "GP",
+		 HAL_NMEA_F_STATUS | HAL_NMEA_F_TIME_EMPTY, -1, -1, NA, NA, NA, NA, NA, NA, 0, 0, 0,
+		 'V'},
+		/* ZDA: time and date (2018-09-07 = day 17781); empty; bad month */
+		{NULL, "$GPZDA,194050.00,07,09,2018,00,00", HAL_NMEA_OK, HAL_NMEA_ZDA, "GP",
+		 HAL_NMEA_F_TIME | HAL_NMEA_F_DATE, (19 * 3600 + 40 * 60 + 50) * 1000, 17781, NA,
+		 NA, NA, NA, NA, NA, 0, 0, 0, 0},
+		{NULL, "$GPZDA,051134.000,04,07,2012,,", HAL_NMEA_OK, HAL_NMEA_ZDA, "GP",
+		 HAL_NMEA_F_TIME | HAL_NMEA_F_DATE, (5 * 3600 + 11 * 60 + 34) * 1000, 15525, NA, NA,
+		 NA, NA, NA, NA, 0, 0, 0, 0},
+		{NULL, "$GPZDA,,,,,00,00", HAL_NMEA_OK, HAL_NMEA_ZDA, "GP", 0, -1, -1, NA, NA, NA,
+		 NA, NA, NA, 0, 0, 0, 0},
 		/* checksum: wrong, lowercase hex accepted, missing */
 		{"$GPGGA,005947.00,3715.6616,N,12157.6709,W,,11,0.8,86.0,M,-30.1,M,,*54", NULL,
 		 HAL_NMEA_BAD_CHECKSUM},
@@ -108,9 +135,8 @@ test_parse_table(void)
 		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
 		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.x,235.1,200818,,",
 		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
-		{NULL, "$GPRMC,094738,A,5251.0084,N,00518.8149,E,5.8,235.1,321318,,",
-		 HAL_NMEA_MALFORMED, HAL_NMEA_RMC},
 		{NULL, "$GPGSA,A,7,,,,,,,,,,,,,,,", HAL_NMEA_MALFORMED, HAL_NMEA_GSA},
+		{NULL, "$GPZDA,194050.00,07,13,2018,00,00", HAL_NMEA_MALFORMED, HAL_NMEA_ZDA},
 		{NULL, "$GPGGA,094736,5251.0094,N", HAL_NMEA_MALFORMED, HAL_NMEA_GGA},
 		{"GPGGA,1*00", NULL, HAL_NMEA_MALFORMED},
 	};
@@ -277,11 +303,135 @@ test_epoch(void)
 	CHECK_INT(hal_nmea_epoch_flush(&e, &f, NULL), 0);
 }
 
+/* Feeds lines (checksums added) to a fresh combiner and flushes: the fixes
+ * it made, in order. */
+static int
+epochs_of(const char *const *lines, struct hal_fix *out, int max)
+{
+	struct hal_nmea_epoch e;
+	hal_nmea_epoch_init(&e);
+	int n = 0;
+	for (; *lines; lines++) {
+		struct hal_fix f;
+		int em;
+		add_line(&e, *lines, &f, &em);
+		if (em && n < max)
+			out[n++] = f;
+	}
+	struct hal_fix f;
+	if (hal_nmea_epoch_flush(&e, &f, NULL) && n < max)
+		out[n++] = f;
+	return n;
+}
+
+#define TOD(h, m, s, ms) ((int64_t)((((h)*60 + (m)) * 60 + (s)) * 1000 + (ms)))
+
+/* The epochs of issue 14 where we differed from gpsd, from the logs. */
+static void
+test_epoch_real_receivers(void)
+{
+	struct hal_fix f[8];
+	int n;
+	/* bt451.log: the first fix after acquisition, a GLL, follows void
+	 * sentences without a time: it is an epoch of its own, with a position */
+	const char *bt451[] = {"$GPZDA,,,,,00,00",
+			       "$GPRMC,,V,,,,,,,,,,N",
+			       "$GPVTG,,,,,,,,,N",
+			       "$GPGGA,,,,,,0,00,99.99,,,,,,",
+			       "$GPGSA,A,1,,,,,,,,,,,,,99.99,99.99,99.99",
+			       "$GPGLL,,,,,,V,N",
+			       "$GPZDA,,,,,00,00",
+			       "$GPGLL,5547.82107,N,02334.14132,E,152504.50,A,A",
+			       "$GPZDA,152504.50,09,12,2009,00,00",
+			       "$GPRMC,152505.00,A,5547.82113,N,02334.14130,E,0.253,,091209,,,A",
+			       NULL};
+	n = epochs_of(bt451, f, 8);
+	CHECK_INT(n, 3);
+	CHECK(!hal_fix_has_position(&f[0]));
+	CHECK(hal_fix_has_position(&f[1]));
+	CHECK_NEAR(f[1].lat, 55 + 47.82107 / 60, 1e-9);
+	CHECK_INT(f[1].time_ms, hal_nmea_days_from_civil(2009, 12, 9) * 86400000LL +
+					TOD(15, 25, 4, 500)); /* ZDA's date */
+	CHECK(hal_fix_has_position(&f[2]));
+
+	/* april6_2019.log: the week-rollover bug breaks RMC's date; the position
+	 * stays (the date comes from the next RMC) */
+	const char *april6[] = {
+		"$GPRMC,000231.099,A,4829.0005,N,00022.0015,E,0.15,212.28,2208-1,,,A",
+		"$GPRMC,000231.42,A,4829.0005,N,00022.0016,E,0.16,212.28,220899,,,A", NULL};
+	n = epochs_of(april6, f, 8);
+	CHECK_INT(n, 2);
+	CHECK(hal_fix_has_position(&f[0]));
+	CHECK(!(f[0].set & HAL_FIX_TIME));
+	CHECK_NEAR(f[0].lat, 48 + 29.0005 / 60, 1e-9);
+
+	/* hemi.log 19:40:50: GGA quality 1 with 0 satellites alone: no fix;
+	 * its ZDA gives the date to the GGA+ZDA receivers (mr-350p.log) */
+	const char *hemi[] = {
+		"$GPGGA,194050.00,4221.8237733,N,07101.9411707,W,1,00,3.3,10.835,M,-33.320,M,,",
+		"$GPZDA,194050.00,07,09,2018,00,00",
+		"$GPGGA,051134.000,4744.6980,N,12206.7275,W,1,05,1.9,135.4,M,-17.1,M,18.8,0000",
+		"$GPZDA,051134.000,04,07,2012,,", NULL};
+	n = epochs_of(hemi, f, 8);
+	CHECK_INT(n, 2);
+	CHECK(!hal_fix_has_position(&f[0]));
+	CHECK_INT(f[0].time_ms,
+		  hal_nmea_days_from_civil(2018, 9, 7) * 86400000LL + TOD(19, 40, 50, 0));
+	CHECK(hal_fix_has_position(&f[1]));
+	CHECK_INT(f[1].time_ms,
+		  hal_nmea_days_from_civil(2012, 7, 4) * 86400000LL + TOD(5, 11, 34, 0));
+	/* foretrex-201.log: such a GGA (DGPS, 0 satellites) beside a valid GLL:
+	 * the GLL's fix */
+	const char *foretrex[] = {"$GPGGA,200010,5504.4344,N,01025.5385,E,2,00,2.5,-9.1,M,43.9,M,,",
+				  "$GPGSA,A,2,,,,,,,,,,,,,2.7,2.5,1.0",
+				  "$GPGLL,5504.4344,N,01025.5385,E,200010,A,D", NULL};
+	n = epochs_of(foretrex, f, 8);
+	CHECK_INT(n, 1);
+	CHECK(hal_fix_has_position(&f[0]));
+	CHECK_INT(f[0].mode, HAL_FIX_MODE_2D);
+
+	/* sirfstarv-nmea.log: $GPGGA and $GLGGA of one second, then RMC: one
+	 * epoch with RMC's speed */
+	const char *sirf[] = {
+		"$GPGGA,020935.000,4404.1351,N,12118.8556,W,1,08,0.9,1123.9,M,-19.6,M,,0000",
+		"$GLGGA,020935.000,4404.1351,N,12118.8556,W,1,02,0.9,1123.9,M,-19.6,M,,0000",
+		"$GNGSA,A,3,15,17,30,28,01,19,24,11,,,,,1.8,0.9,1.5",
+		"$GNGSA,A,3,73,82,,,,,,,,,,,1.8,0.9,1.5",
+		"$GNRMC,020935.000,A,4404.1351,N,12118.8556,W,0.04,359.11,050219,,,A",
+		"$GPGGA,020936.000,4404.1351,N,12118.8557,W,1,08,0.9,1123.9,M,-19.6,M,,0000",
+		NULL};
+	n = epochs_of(sirf, f, 8);
+	CHECK_INT(n, 2);
+	CHECK(f[0].set & HAL_FIX_SPEED);
+	CHECK(f[0].set & HAL_FIX_TRACK);
+	CHECK_INT(f[0].sats_used, 8); /* the first GGA */
+
+	/* Magellan (eXplorist210.log): GLL in ms, GGA and RMC in cs of one fix:
+	 * one epoch, at the cs time */
+	const char *magellan[] = {
+		"$GPGLL,5313.2228,N,00634.4228,E,200619.295,A",
+		"$GPGGA,200619.30,5313.2228,N,00634.4228,E,1,05,2.6,00000,M,,,,",
+		"$GPRMC,200619.30,A,5313.2228,N,00634.4228,E,00.0,000.0,200506,00,W",
+		"$GPGLL,5313.2228,N,00634.4228,E,200620.303,A",
+		"$GPGGA,200620.30,5313.2228,N,00634.4228,E,1,05,2.5,00000,M,,,,",
+		NULL};
+	n = epochs_of(magellan, f, 8);
+	CHECK_INT(n, 2);
+	CHECK(f[0].set & HAL_FIX_SPEED);
+	CHECK_INT(f[0].time_ms,
+		  hal_nmea_days_from_civil(2006, 5, 20) * 86400000LL + TOD(20, 6, 19, 300));
+	/* ms and ms do not merge: 10 Hz epochs stay apart */
+	const char *tenhz[] = {"$GPGLL,5313.2228,N,00634.4228,E,200619.295,A",
+			       "$GPGLL,5313.2228,N,00634.4228,E,200619.300,A", NULL};
+	CHECK_INT(epochs_of(tenhz, f, 8), 2);
+}
+
 int
 main(void)
 {
 	test_parse_table();
 	test_reader();
 	test_epoch();
+	test_epoch_real_receivers();
 	TEST_EXIT();
 }
