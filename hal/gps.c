@@ -90,6 +90,12 @@ hal_gps_read(struct hal_gps *gps, struct hal_fix *fix)
 		return HAL_GPS_FIX;
 	}
 	int ev = gps->impl->read(gps, fix);
+	if (ev == HAL_GPS_LOST) {
+		/* the source said so itself (gpsd gone, end of a segment): what
+		 * comes after, e.g. a restarted replay, is a new track already */
+		gps->have_last_time = false;
+		return ev;
+	}
 	if (ev != HAL_GPS_FIX || !(fix->set & HAL_FIX_TIME))
 		return ev;
 	int64_t back = gps->have_last_time ? gps->last_time_ms - fix->time_ms : 0;

@@ -135,7 +135,7 @@ def group_daemon(env):
     for name in ("typos.yaml", "wrong-depth.yaml", "tab.yaml"):
         path = os.path.join(FIXDIR, name)
         r = subprocess.run([env.guided_exe, "--route", path, "--gps", "nmea:/dev/null",
-                            "--audio", "null", "--offline"],
+                            "--audio", "null", "--offline", "--start"],
                            capture_output=True, text=True, errors="replace", timeout=60)
         want = [f"{path}:{d}" for d in fixture_diags(path)]
         got = [line for line in r.stderr.splitlines() if path + ":" in line
