@@ -62,7 +62,8 @@ new_run(struct daemon *d, json_object *o)
 	struct guided_summary *s = &d->runs;
 	if (s->n_tours - s->tours_dropped == GUIDED_SUMMARY_MAX_TOURS) {
 		/* a long shift: the latest tours are the ones worth reading */
-		memmove(&s->tours[0], &s->tours[1], sizeof(s->tours[0]) * (GUIDED_SUMMARY_MAX_TOURS - 1));
+		memmove(&s->tours[0], &s->tours[1],
+			sizeof(s->tours[0]) * (GUIDED_SUMMARY_MAX_TOURS - 1));
 		s->tours_dropped++;
 	}
 	s->n_tours++;
@@ -74,10 +75,11 @@ new_run(struct daemon *d, json_object *o)
 	if (json_object_object_get_ex(o, "lang", &langs) &&
 	    json_object_is_type(langs, json_type_array)) {
 		size_t off = 0;
-		for (size_t i = 0; i < json_object_array_length(langs) && off < sizeof(t->langs); i++) {
+		for (size_t i = 0; i < json_object_array_length(langs) && off < sizeof(t->langs);
+		     i++) {
 			const char *l = json_object_get_string(json_object_array_get_idx(langs, i));
-			int n = snprintf(t->langs + off, sizeof(t->langs) - off, "%s%s", i ? "," : "",
-					 l ? l : "");
+			int n = snprintf(t->langs + off, sizeof(t->langs) - off, "%s%s",
+					 i ? "," : "", l ? l : "");
 			off += n > 0 ? (size_t)n : 0;
 		}
 	}
@@ -104,8 +106,8 @@ snapshot_stops(struct daemon *d, struct guided_summary_tour *run)
 		if (run->n_skips < GUIDED_SUMMARY_TOUR_SKIPS) {
 			snprintf(run->skips[run->n_skips].poi, sizeof(run->skips[0].poi), "%s",
 				 d->route->stops[tour->stops[i]].id);
-			snprintf(run->skips[run->n_skips].reason, sizeof(run->skips[0].reason), "%s",
-				 why);
+			snprintf(run->skips[run->n_skips].reason, sizeof(run->skips[0].reason),
+				 "%s", why);
 			run->n_skips++;
 		}
 	}
@@ -121,9 +123,9 @@ check_path(struct daemon *d)
 	struct daemon_drive_check *c = &d->drive_check;
 	const struct guided_summary_tour *run = current_run(d);
 	const char *id = run ? run->tour : d->o->tour;
-	const struct route_tour *t = id ? route_find_tour(d->route, id)
-				    : d->route->n_tours ? &d->route->tours[0]
-							: NULL;
+	const struct route_tour *t = id                  ? route_find_tour(d->route, id)
+				     : d->route->n_tours ? &d->route->tours[0]
+							 : NULL;
 	if (!t || t->n_path < 1)
 		return false;
 	if (c->route == d->route && c->tour == t)
@@ -189,8 +191,8 @@ measure_fix(struct daemon *d, double lat, double lon)
 		if (k == DAEMON_DRIVE_AS_IS)
 			c->sum_m += m;
 	}
-	c->shift_m += geo_distance_m(lat, lon, v[DAEMON_DRIVE_TO_GCJ02][0],
-				     v[DAEMON_DRIVE_TO_GCJ02][1]);
+	c->shift_m +=
+		geo_distance_m(lat, lon, v[DAEMON_DRIVE_TO_GCJ02][0], v[DAEMON_DRIVE_TO_GCJ02][1]);
 }
 
 static void
