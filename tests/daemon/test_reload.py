@@ -30,6 +30,8 @@ def body(env):
     d = env.guided("nmea:" + drive, route=route, speed=20, start=True, lang="en")
     d.wait_ready()
     d.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
+    d.ok("skip")  # the welcome, then the safety announcement
+    d.wait_event(ev("clip_start", poi="safety", lang="en"), 10, "safety")
     d.ok("skip")
     i_gate, _ = d.wait_event(ev("clip_start", poi="gate", lang="en"), 10, "gate")
 
