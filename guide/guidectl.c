@@ -164,6 +164,8 @@ print_status(json_object *r)
 	printf("tour:      %s (%s)\n", or_str(jstr(r, "tour"), "-"), or_str(jstr(r, "state"), "?"));
 	if ((o = jobj(r, "langs"))) {
 		printf("languages: ");
+		if (json_object_array_length(o) == 0)
+			printf("- (the tour's own when it starts)");
 		print_list(o);
 		printf("\n");
 	}
