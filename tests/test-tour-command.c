@@ -206,14 +206,15 @@ test_skip_announcements(void)
 	ev = events_create_memory();
 	t = tour_create(&ann_route, &player, ev, NULL);
 	run(t, "start", msg, sizeof(msg));
-	run(t, "skip", msg, sizeof(msg));
+	tour_on_clip_finished(t, token, true, now += 9000);
+	tour_on_clip_finished(t, token, true, now += 8000);
 	CHECK_INT(run(t, "lang en", msg, sizeof(msg)), TOUR_OK);
 	tour_on_clip_finished(t, token, true, now += 5000);
-	tour_on_clip_finished(t, token, true, now += 5000);
+	tour_on_clip_finished(t, token, true, now += 4000);
 	check_events(ev,
-		     "clip_start:welcome:zh clip_end:welcome:zh:false "
-		     "clip_skip:welcome:en:driver_skip clip_start:safety:zh "
-		     "clip_end:safety:zh:true clip_start:safety:en clip_end:safety:en:true",
+		     "clip_start:welcome:zh clip_end:welcome:zh:true clip_start:welcome:en "
+		     "clip_end:welcome:en:true clip_start:safety:zh clip_end:safety:zh:true "
+		     "clip_start:safety:en clip_end:safety:en:true",
 		     "lang during the safety announcement");
 	tour_destroy(t);
 	events_destroy(ev);

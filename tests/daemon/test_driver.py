@@ -53,7 +53,6 @@ def guided_lang_checked(env, drive):
 
 def body(env):
     drive = env.make_track("drive.nmea", "--seed", 21, "--noise", 0, "--wait", 600)
-    guided_lang_checked(env, drive)
 
     d = env.guided("nmea:" + drive, speed=20)
     d.wait_ready()
@@ -110,6 +109,8 @@ def body(env):
             check(len(set(e["lang"])) == len(e["lang"]), "no language twice: %s" % e)
     check(not any(e["event"] == "lang" for e in evs), "no lang event from the refusals")
     d.check_exit(d.terminate(), "guided on SIGTERM")
+
+    guided_lang_checked(env, drive)
 
 
 main(body)
