@@ -1,6 +1,7 @@
 /* guidectl: the driver's (and the scripts') control of a running guided. */
 #include "config.h"
 #include "guide/control.h"
+#include "guide/tour.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +30,9 @@ usage(FILE *f)
 		"  --control PATH  control socket (default %s, or $GUIDE_CONTROL)\n"
 		"  --json          print the daemon's JSON reply as is\n"
 		"  -h, --help      this help\n"
-		"Exit status: 0 done, 1 the daemon is not running or refused, 2 bad usage.\n",
+		"Exit status: 0 done; 1 the daemon is not running or refused (it says why,\n"
+		"e.g. \"already paused\"); 2 bad usage, found before asking the daemon\n"
+		"(unknown command, volume outside 0-100, a language listed twice).\n",
 		CONTROL_DEFAULT_PATH);
 }
 
@@ -67,38 +70,109 @@ or_str(const char *s, const char *fallback)
 	return s ? s : fallback;
 }
 
+/* "zh, en" from a JSON array of strings */
+static void
+print_list(json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s%s", i ? ", " : "",
+		       json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+/* "gate (798 Art Zone Gate)": a stop's id and its name */
+static void
+print_stop(json_object *o)
+{
+	const char *name = jstr(o, "name");
+	printf("%s", or_str(jstr(o, "poi"), "?"));
+	if (name)
+		printf(" (%s)", name);
+}
+
+static void
+print_position(json_object *o)
+{
+	if (!jobj(o, "lat")) {
+		printf("position:  no fix yet (%s)\n", or_str(jstr(o, "source"), "gps"));
+		return;
+	}
+	int mode = jobj(o, "mode") ? json_object_get_int(jobj(o, "mode")) : 0;
+	printf("position:  %.7f, %.7f  %s", json_object_get_double(jobj(o, "lat")),
+	       json_object_get_double(jobj(o, "lon")),
+	       mode >= 3   ? "3D fix"
+	       : mode == 2 ? "2D fix"
+			   : "no fix");
+	if (jobj(o, "fix") && !json_object_get_boolean(jobj(o, "fix")))
+		printf(" (lost)");
+	printf("\n");
+	/* the receiver's quality: every item, "?" where the GPS source does not say */
+	printf("quality:  ");
+	if (jobj(o, "hdop"))
+		printf(" hdop %.1f", json_object_get_double(jobj(o, "hdop")));
+	else
+		printf(" hdop ?");
+	if (jobj(o, "sats"))
+		printf(", %d satellites", json_object_get_int(jobj(o, "sats")));
+	else
+		printf(", satellites ?");
+	if (jobj(o, "eph_m"))
+		printf(", error ~%.0f m", json_object_get_double(jobj(o, "eph_m")));
+	if (jobj(o, "speed_kmh"))
+		printf(", %.1f km/h", json_object_get_double(jobj(o, "speed_kmh")));
+	if (jobj(o, "age_s"))
+		printf(", fix %.1f s ago", json_object_get_double(jobj(o, "age_s")));
+	printf("\n");
+}
+
+static void
+print_counters(json_object *p)
+{
+	printf("counters: ");
+	const char *sep = " ";
+	json_object_object_foreach(p, key, val)
+	{
+		if (json_object_is_type(val, json_type_object)) {
+			/* rejected: {"accel":17} -> "rejected 17 (accel 17)" */
+			int64_t total = 0;
+			json_object_object_foreach(val, k2, v2)
+			{
+				(void)k2;
+				total += json_object_get_int64(v2);
+			}
+			printf("%s%s %lld", sep, key, (long long)total);
+			const char *in = " (";
+			json_object_object_foreach(val, k3, v3)
+			{
+				printf("%s%s %lld", in, k3, (long long)json_object_get_int64(v3));
+				in = ", ";
+			}
+			if (*in == ',')
+				printf(")");
+		} else {
+			printf("%s%s %s", sep, key, json_object_get_string(val));
+		}
+		sep = ", ";
+	}
+	printf("\n");
+}
+
 static void
 print_status(json_object *r)
 {
-	json_object *o, *p;
+	json_object *o;
 
 	printf("tour:      %s (%s)\n", or_str(jstr(r, "tour"), "-"), or_str(jstr(r, "state"), "?"));
-	if ((o = jobj(r, "langs")))
-		printf("languages: %s\n",
-		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if ((o = jobj(r, "langs"))) {
+		printf("languages: ");
+		if (json_object_array_length(o) == 0)
+			printf("- (the tour's own when it starts)");
+		print_list(o);
+		printf("\n");
+	}
 	if ((o = jobj(r, "volume")))
 		printf("volume:    %d\n", json_object_get_int(o));
 	if ((o = jobj(r, "position"))) {
-		if (jobj(o, "lat")) {
-			printf("position:  %.6f, %.6f  mode %d",
-			       json_object_get_double(jobj(o, "lat")),
-			       json_object_get_double(jobj(o, "lon")),
-			       json_object_get_int(jobj(o, "mode")));
-			if (jobj(o, "hdop"))
-				printf("  hdop %.1f", json_object_get_double(jobj(o, "hdop")));
-			if (jobj(o, "sats"))
-				printf("  sats %d", json_object_get_int(jobj(o, "sats")));
-			if (jobj(o, "speed_kmh"))
-				printf("  %.1f km/h", json_object_get_double(jobj(o, "speed_kmh")));
-			if (jobj(o, "age_s"))
-				printf("  fix %.1f s ago",
-				       json_object_get_double(jobj(o, "age_s")));
-			if (jobj(o, "fix") && !json_object_get_boolean(jobj(o, "fix")))
-				printf("  (lost)");
-			printf("\n");
-		} else {
-			printf("position:  no fix yet (%s)\n", or_str(jstr(o, "source"), "gps"));
-		}
+		print_position(o);
 		if (jobj(o, "progress_m"))
 			printf("progress:  %d of %d m along the path%s\n",
 			       json_object_get_int(jobj(o, "progress_m")),
@@ -106,28 +180,77 @@ print_status(json_object *r)
 			       json_object_get_boolean(jobj(o, "on_path")) ? ""
 									   : " (off the path)");
 	}
-	if ((o = jobj(r, "current")))
-		printf("current:   %s\n", or_str(jstr(o, "name"), jstr(o, "poi")));
-	if ((o = jobj(r, "next")))
-		printf("next:      %s  in %s m\n", or_str(jstr(o, "name"), jstr(o, "poi")),
-		       or_str(jstr(o, "distance_m"), "?"));
-	if ((o = jobj(r, "playing")))
-		printf("playing:   %s [%s] %s\n", or_str(jstr(o, "poi"), "-"),
-		       or_str(jstr(o, "lang"), "-"), or_str(jstr(o, "clip"), ""));
-	else
-		printf("playing:   nothing\n");
-	if ((o = jobj(r, "queue")) && json_object_array_length(o) > 0)
-		printf("queue:     %s\n",
-		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	if ((p = jobj(r, "counters"))) {
-		printf("counters:");
-		json_object_object_foreach(p, key, val)
-		{
-			printf(" %s=%s", key,
-			       json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
-		}
+	if ((o = jobj(r, "current"))) {
+		printf("current:   ");
+		print_stop(o);
 		printf("\n");
 	}
+	if ((o = jobj(r, "next"))) {
+		printf("next:      ");
+		print_stop(o);
+		if (jobj(o, "distance_m"))
+			printf(", %d m away", json_object_get_int(jobj(o, "distance_m")));
+		printf("\n");
+	}
+	if ((o = jobj(r, "playing"))) {
+		printf("playing:   %s [%s]", or_str(jstr(o, "poi"), "-"),
+		       or_str(jstr(o, "lang"), "-"));
+		if (jstr(o, "clip"))
+			printf(" %s", jstr(o, "clip"));
+		printf("\n");
+	} else {
+		printf("playing:   nothing\n");
+	}
+	if ((o = jobj(r, "queue")) && json_object_array_length(o) > 0) {
+		printf("queue:     ");
+		print_list(o);
+		printf("\n");
+	}
+	if ((o = jobj(r, "counters")))
+		print_counters(o);
+}
+
+/* What guidectl can tell wrong without the daemon: exit 2.  The daemon
+ * checks again (other clients speak to it) and knows more (the tours and
+ * their languages). */
+static bool
+check_args(const char *cmd, int nargs, char **args)
+{
+	char why[256], buf[CONTROL_MAX_LINE];
+	const char *langs[TOUR_MAX_LANGS];
+
+	if (strcmp(cmd, "volume") == 0 && tour_parse_volume(args[0]) < 0) {
+		fprintf(stderr, "guidectl: volume is 0-100, not '%s'\n", args[0]);
+		return false;
+	}
+	if (strcmp(cmd, "lang") == 0) {
+		snprintf(buf, sizeof(buf), "%s", args[0]);
+		if (tour_parse_langs(buf, langs, why, sizeof(why)) < 0) {
+			fprintf(stderr, "guidectl: lang: %s\n", why);
+			return false;
+		}
+	}
+	if (strcmp(cmd, "start") == 0) {
+		bool have_tour = false, have_lang = false;
+		for (int i = 0; i < nargs; i++) {
+			if (strcmp(args[i], "--lang") == 0 && i + 1 < nargs && !have_lang) {
+				snprintf(buf, sizeof(buf), "%s", args[++i]);
+				if (tour_parse_langs(buf, langs, why, sizeof(why)) < 0) {
+					fprintf(stderr, "guidectl: start --lang: %s\n", why);
+					return false;
+				}
+				have_lang = true;
+			} else if (args[i][0] != '-' && !have_tour) {
+				have_tour = true;
+			} else {
+				fprintf(stderr,
+					"guidectl: start [TOUR] [--lang L[,L]]: unexpected '%s'\n",
+					args[i]);
+				return false;
+			}
+		}
+	}
+	return true;
 }
 
 int
@@ -180,6 +303,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "guidectl: wrong number of arguments for '%s'\n", cmd);
 		return 2;
 	}
+	if (!check_args(cmd, nargs, argv + optind + 1))
+		return 2;
 	char line[CONTROL_MAX_LINE];
 	size_t off = 0;
 	for (int i = optind; i < argc; i++) {

@@ -3,6 +3,7 @@
 #include "guide/tour_internal.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,24 +137,147 @@ on_trigger(void *ctx, const struct trigger_event *e)
 	}
 }
 
-static enum tour_error
-check_langs(const struct route_tour *tour, const char *const *langs, unsigned n)
+/* The languages a route tour narrates: its own list, else the route's. */
+static bool
+tour_narrates(const struct route *r, const struct route_tour *tour, const char *lang)
 {
-	if (n == 0 || n > TOUR_MAX_LANGS)
+	char *const *list = tour->n_langs ? tour->langs : r->langs;
+	unsigned n = tour->n_langs ? tour->n_langs : r->n_langs;
+	if (n == 0)
+		return true;
+	for (unsigned k = 0; k < n; k++)
+		if (strcmp(list[k], lang) == 0)
+			return true;
+	return false;
+}
+
+/* "zh, en": what `tour` narrates (NULL: any tour of the route), each once. */
+static void
+format_narrated(const struct route *r, const struct route_tour *tour, char *out, size_t len)
+{
+	const char *seen[64];
+	unsigned n_seen = 0;
+	size_t off = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; i < r->n_tours; i++) {
+		const struct route_tour *rt = tour ? tour : &r->tours[i];
+		char *const *list = rt->n_langs ? rt->langs : r->langs;
+		unsigned n = rt->n_langs ? rt->n_langs : r->n_langs;
+		for (unsigned k = 0; k < n && n_seen < 64; k++) {
+			bool dup = false;
+			for (unsigned j = 0; j < n_seen; j++)
+				dup = dup || strcmp(seen[j], list[k]) == 0;
+			if (dup)
+				continue;
+			seen[n_seen++] = list[k];
+			int w = snprintf(out + off, len - off, "%s%s", off ? ", " : "", list[k]);
+			if (w < 0 || (size_t)w >= len - off)
+				return;
+			off += (size_t)w;
+		}
+		if (tour)
+			break;
+	}
+}
+
+/* The one check of a language list: tour NULL means any tour of the route. */
+static enum tour_error
+langs_problem(const struct route *r, const struct route_tour *tour, const char *const *langs,
+	      unsigned n, char *why, size_t len)
+{
+	char dummy[1];
+	if (!why) {
+		why = dummy;
+		len = sizeof(dummy);
+	}
+	why[0] = '\0';
+	if (n == 0) {
+		snprintf(why, len, "no language given");
 		return TOUR_ERR_LANG;
+	}
+	if (n > TOUR_MAX_LANGS) {
+		snprintf(why, len, "at most %d languages", TOUR_MAX_LANGS);
+		return TOUR_ERR_LANG;
+	}
 	for (unsigned i = 0; i < n; i++) {
-		if (!langs[i] || !*langs[i])
+		if (!langs[i] || !*langs[i]) {
+			snprintf(why, len, "an empty language in the list");
 			return TOUR_ERR_LANG;
-		if (!tour)
-			continue;
-		bool ok = tour->n_langs == 0;
-		for (unsigned k = 0; k < tour->n_langs; k++)
-			if (strcmp(tour->langs[k], langs[i]) == 0)
-				ok = true;
-		if (!ok)
+		}
+		for (unsigned k = 0; k < i; k++) {
+			if (strcmp(langs[k], langs[i]) == 0) {
+				snprintf(why, len, "language '%s' listed twice", langs[i]);
+				return TOUR_ERR_LANG;
+			}
+		}
+		bool ok = r->n_tours == 0;
+		for (unsigned k = 0; k < r->n_tours && !ok; k++)
+			if (!tour || tour == &r->tours[k])
+				ok = tour_narrates(r, &r->tours[k], langs[i]);
+		if (!ok) {
+			char have[256];
+			format_narrated(r, tour, have, sizeof(have));
+			if (tour)
+				snprintf(why, len,
+					 "language '%s' is not narrated by tour %s (it has %s)",
+					 langs[i], tour->id ? tour->id : "?", have);
+			else
+				snprintf(why, len,
+					 "language '%s' is not narrated on route %s (it has %s)",
+					 langs[i], r->id ? r->id : "?", have);
 			return TOUR_ERR_LANG;
+		}
 	}
 	return TOUR_OK;
+}
+
+static enum tour_error
+check_langs(const struct tour *t, const struct route_tour *tour, const char *const *langs,
+	    unsigned n)
+{
+	return langs_problem(t->route, tour, langs, n, NULL, 0);
+}
+
+static int
+find_tour(const struct route *r, const char *tour_id)
+{
+	for (unsigned i = 0; i < r->n_tours; i++)
+		if (!tour_id || (r->tours[i].id && strcmp(r->tours[i].id, tour_id) == 0))
+			return (int)i;
+	return -1;
+}
+
+void
+tour_format_tours(const struct tour *t, char *out, size_t len)
+{
+	size_t off = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; i < t->route->n_tours && off < len; i++) {
+		int w = snprintf(out + off, len - off, "%s%s", i ? ", " : "",
+				 t->route->tours[i].id ? t->route->tours[i].id : "?");
+		off += w > 0 ? (size_t)w : 0;
+	}
+}
+
+enum tour_error
+tour_check_langs(const struct tour *t, const char *tour_id, const char *const *langs, unsigned n,
+		 char *why, size_t whylen)
+{
+	const struct route_tour *tour = NULL;
+	if (tour_id) {
+		int idx = find_tour(t->route, tour_id);
+		if (idx < 0) {
+			char tours[256];
+			tour_format_tours(t, tours, sizeof(tours));
+			snprintf(why, whylen, "no tour '%s' in route %s (tours: %s)", tour_id,
+				 t->route->id ? t->route->id : "?", tours);
+			return TOUR_ERR_NO_TOUR;
+		}
+		tour = &t->route->tours[idx];
+	} else if (t->state == TOUR_RUNNING || t->state == TOUR_PAUSED) {
+		tour = t->tour;
+	}
+	return langs_problem(t->route, tour, langs, n, why, whylen);
 }
 
 static enum tour_error
@@ -183,19 +307,13 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	t->now = now_ms;
 	if (t->state == TOUR_RUNNING || t->state == TOUR_PAUSED)
 		return TOUR_ERR_STATE;
-	int idx = -1;
-	for (unsigned i = 0; i < t->route->n_tours; i++)
-		if (!tour_id ||
-		    (t->route->tours[i].id && strcmp(t->route->tours[i].id, tour_id) == 0)) {
-			idx = (int)i;
-			break;
-		}
+	int idx = find_tour(t->route, tour_id);
 	if (idx < 0)
 		return TOUR_ERR_NO_TOUR;
 	const struct route_tour *tour = &t->route->tours[idx];
 	if (!langs || n_langs == 0) {
 		if (t->n_langs &&
-		    check_langs(tour, (const char *const *)t->langs, t->n_langs) == TOUR_OK) {
+		    check_langs(t, tour, (const char *const *)t->langs, t->n_langs) == TOUR_OK) {
 			langs = NULL; /* keep the driver's choice */
 		} else if (tour->n_langs) {
 			langs = (const char *const *)tour->langs;
@@ -206,7 +324,7 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 		}
 	}
 	if (langs) {
-		enum tour_error err = check_langs(tour, langs, n_langs);
+		enum tour_error err = check_langs(t, tour, langs, n_langs);
 		if (err)
 			return err;
 	}
@@ -336,7 +454,7 @@ tour_skip(struct tour *t, int64_t now_ms)
 	if (t->state != TOUR_RUNNING && t->state != TOUR_PAUSED)
 		return TOUR_ERR_STATE;
 	if (t->clip_active) {
-		tour_cut(t);
+		tour_skip_playing(t);
 	} else {
 		/* the next stop in line: a queued one, else the next pending entry */
 		int q = tour_queue_best(t);
@@ -362,7 +480,7 @@ tour_replay(struct tour *t, int64_t now_ms)
 		return TOUR_ERR_STATE;
 	if (t->last_entry < 0)
 		return TOUR_ERR_NOTHING;
-	tour_cut(t);
+	tour_cut(t, "replay");
 	tour_play_entry(t, (unsigned)t->last_entry);
 	if (!t->clip_active)
 		tour_serve(t);
@@ -375,7 +493,7 @@ tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs, int64_
 	t->now = now_ms;
 	const struct route_tour *tour =
 		(t->state == TOUR_RUNNING || t->state == TOUR_PAUSED) ? t->tour : NULL;
-	enum tour_error err = check_langs(tour, langs, n_langs);
+	enum tour_error err = check_langs(t, tour, langs, n_langs);
 	if (err)
 		return err;
 	/* keep the playing clip's language valid: remember where we are */
@@ -401,6 +519,11 @@ tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs, int64_
 			/* the playing language was dropped: the sequence restarts
 			 * after this clip with the new first language */
 			t->seq_pos = UINT_MAX;
+		}
+		if (t->seq == SEQ_WELCOME && t->seq_safety) {
+			/* in the safety part: it goes on (or restarts) there, the
+			 * welcome is not told again */
+			t->seq_pos = pos == UINT_MAX ? t->n_langs - 1 : t->n_langs + pos;
 		}
 	}
 	events_lang(t->ev, now_ms, (const char *const *)t->langs, t->n_langs);
@@ -456,6 +579,8 @@ tour_get_status(const struct tour *t, struct tour_status *out)
 	out->tour = t->tour ? t->tour->id : NULL;
 	out->playing = t->clip_active ? tour_seq_poi(t) : NULL;
 	out->lang = t->clip_active ? t->clip_lang : NULL;
+	out->clip = t->clip_active ? t->clip : NULL;
+	out->last_entry = t->tour ? t->last_entry : -1;
 	out->next_entry = t->trig ? trigger_next_entry(t->trig) : 0;
 	out->n_entries = t->tour ? t->tour->n_stops : 0;
 	out->volume = t->volume;

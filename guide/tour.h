@@ -34,6 +34,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "guide/events.h"
@@ -134,13 +135,32 @@ enum tour_error tour_set_volume(struct tour *t, double volume, int64_t now_ms);
 /* The driver's commands as the control socket spells them (argv split on
  * blanks): start [TOUR] [--lang L,L], stop, pause, resume, skip, replay,
  * volume N (0-100), lang L,L.  default_tour is used by a bare start (NULL:
- * the route's first).  On success msg holds a line for the driver.
+ * the route's first).  msg holds a line for the driver: what was done, or
+ * on a refusal what stands in the way and what there is ("already paused",
+ * "volume is 0-100, not '150'", "no tour 'x' in route r (tours: loop)").
  * TOUR_ERR_COMMAND when argv[0] is none of these. */
 enum tour_error tour_command(struct tour *t, const char *default_tour, int argc, char **argv,
 			     int64_t now_ms, char *msg, size_t msglen);
 
 /* Splits "zh,en" in place into at most max codes; returns how many. */
 unsigned tour_split_langs(char *s, const char **out, unsigned max);
+
+/* A driver's language list ("zh,en"), split in place into out (room for
+ * TOUR_MAX_LANGS).  Returns how many, or -1 with the reason in why for an
+ * empty list, an empty item ("zh,,en"), a language named twice ("zh,zh")
+ * or more than TOUR_MAX_LANGS.  guidectl, guided --lang and the control
+ * socket all read lists with it. */
+int tour_parse_langs(char *s, const char **out, char *why, size_t whylen);
+
+/* A volume as the driver types it: "0" to "100"; -1 otherwise. */
+int tour_parse_volume(const char *s);
+
+/* Whether the tour tour_id (NULL: the running tour, else every tour of the
+ * route) narrates these languages: TOUR_OK, TOUR_ERR_NO_TOUR, or
+ * TOUR_ERR_LANG with a line for the driver in why that names what there is
+ * ("language 'fr' is not narrated by tour loop (it has zh, en)"). */
+enum tour_error tour_check_langs(const struct tour *t, const char *tour_id,
+				 const char *const *langs, unsigned n, char *why, size_t whylen);
 
 /* Inputs. */
 void tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms);
@@ -157,10 +177,12 @@ enum tour_entry_outcome {
 
 struct tour_status {
 	enum tour_state state;
-	const char *tour;    /* NULL when idle */
-	const char *playing; /* poi id of the playing clip, or NULL */
-	const char *lang;    /* language of the playing clip */
-	unsigned next_entry; /* first entry not yet due */
+	const char *tour;              /* NULL when idle */
+	const char *playing;           /* poi id of the playing clip, or NULL */
+	const char *lang;              /* language of the playing clip */
+	const struct route_clip *clip; /* the playing clip, or NULL */
+	int last_entry;                /* the entry told last or now (what replay plays); -1 */
+	unsigned next_entry;           /* first entry not yet due */
 	unsigned n_entries;
 	double volume;
 	struct trigger_state pos;

@@ -47,7 +47,10 @@ struct tour {
 	/* the playing sequence */
 	enum seq_kind seq;
 	unsigned seq_entry;
-	unsigned seq_pos; /* index into langs of the playing clip */
+	unsigned seq_pos; /* position of the playing clip: index into langs
+			   * (welcome: n_langs + index for safety); UINT_MAX
+			   * when the next is position 0 */
+	bool seq_safety;  /* the welcome sequence is in its safety part */
 	int seq_priority;
 	bool clip_active;
 	uint64_t token;
@@ -60,6 +63,9 @@ struct tour {
 	int64_t last_fix_log_ms;
 	bool fix_logged;
 };
+
+/* "loop, short": the route's tour ids, for the driver (tour.c). */
+void tour_format_tours(const struct tour *t, char *out, size_t len);
 
 /* ---- what plays (tour_play.c) ------------------------------------------ */
 
@@ -77,8 +83,13 @@ void tour_announce(struct tour *t, enum seq_kind kind);
 /* Plays an entry's sequence from its first language (clip_skip
  * "play_failed" when none starts). */
 void tour_play_entry(struct tour *t, unsigned entry);
-/* Cuts the playing clip (clip_end completed=false) and drops its sequence. */
-void tour_cut(struct tour *t);
+/* Cuts the playing clip (clip_end completed=false) and drops its sequence:
+ * each clip of it still to come gets clip_skip with `reason`. */
+void tour_cut(struct tour *t, const char *reason);
+/* The driver's skip of what plays: a story (all its languages) or the
+ * welcome, after which the safety announcement plays; the safety
+ * announcement itself.  What is dropped gets clip_skip "driver_skip". */
+void tour_skip_playing(struct tour *t);
 /* The queued entry of highest priority (the first in tour order among
  * equals), or -1. */
 int tour_queue_best(const struct tour *t);

@@ -27,15 +27,24 @@ entry_stop(const struct tour *t, unsigned entry)
 	return &t->route->stops[t->tour->stops[entry]];
 }
 
-const char *
-tour_seq_poi(const struct tour *t)
+/* the poi of the sequence's position k */
+static const char *
+seq_poi_at(const struct tour *t, unsigned k)
 {
 	switch (t->seq) {
 	case SEQ_STOP: return entry_stop(t, t->seq_entry)->id;
-	case SEQ_WELCOME: return t->seq_pos >= t->n_langs ? "safety" : "welcome";
+	case SEQ_WELCOME: return k >= t->n_langs ? "safety" : "welcome";
 	case SEQ_GOODBYE: return "goodbye";
 	default: return NULL;
 	}
+}
+
+const char *
+tour_seq_poi(const struct tour *t)
+{
+	if (t->seq == SEQ_WELCOME)
+		return t->seq_safety ? "safety" : "welcome";
+	return seq_poi_at(t, 0);
 }
 
 /* Positions of a sequence: one per language; the welcome sequence is the
@@ -154,6 +163,7 @@ seq_play_from(struct tour *t, unsigned k)
 		double lat, lon;
 		vehicle_position(t, &lat, &lon);
 		t->seq_pos = k;
+		t->seq_safety = t->seq == SEQ_WELCOME && k >= t->n_langs;
 		events_clip_start(t->ev, t->now, tour_seq_poi(t), c->file, seq_lang(t, k), lat,
 				  lon);
 		t->clip_active = true;
@@ -192,19 +202,57 @@ tour_play_entry(struct tour *t, unsigned entry)
 	}
 }
 
-void
-tour_cut(struct tour *t)
+/* clip_skip for each clip of the playing sequence that was still to come,
+ * up to position `end` (exclusive): nothing is dropped silently. */
+static void
+seq_skip_rest(struct tour *t, unsigned end, const char *reason)
 {
-	if (!t->clip_active)
-		return;
+	unsigned from = t->seq_pos == UINT_MAX ? 0 : t->seq_pos + 1;
+	for (unsigned k = from; k < end && k < seq_len(t); k++) {
+		const struct route_clip *c = seq_clip(t, k);
+		if (c)
+			events_emit(t->ev, t->now, "clip_skip", "poi", 's', seq_poi_at(t, k),
+				    "reason", 's', reason, "lang", 's', seq_lang(t, k), "clip", 's',
+				    c->file, NULL);
+	}
+}
+
+/* Stops the playing clip (clip_end completed=false); the sequence stays. */
+static void
+clip_cut(struct tour *t)
+{
 	t->player.impl->stop(t->player.ctx, t->token);
 	events_clip_end(t->ev, t->now, tour_seq_poi(t), t->clip->file, t->clip_lang, false);
-	if (t->seq == SEQ_GOODBYE)
-		t->goodbye_done = true;
 	t->clip_active = false;
 	t->clip = NULL;
 	t->clip_lang = NULL;
+}
+
+void
+tour_cut(struct tour *t, const char *reason)
+{
+	if (!t->clip_active)
+		return;
+	clip_cut(t);
+	seq_skip_rest(t, seq_len(t), reason);
+	if (t->seq == SEQ_GOODBYE)
+		t->goodbye_done = true;
 	t->seq = SEQ_NONE;
+}
+
+void
+tour_skip_playing(struct tour *t)
+{
+	if (!t->clip_active)
+		return;
+	if (t->seq != SEQ_WELCOME || t->seq_safety) {
+		tour_cut(t, "driver_skip");
+		return;
+	}
+	/* the welcome is skipped; the safety announcement follows */
+	clip_cut(t);
+	seq_skip_rest(t, t->n_langs, "driver_skip");
+	seq_play_from(t, t->n_langs);
 }
 
 void
@@ -267,7 +315,7 @@ tour_serve(struct tour *t)
 void
 tour_finish(struct tour *t, const char *reason)
 {
-	tour_cut(t);
+	tour_cut(t, reason);
 	events_tour_end(t->ev, t->now, t->tour->id, reason);
 	t->state = TOUR_FINISHED;
 }
@@ -296,7 +344,7 @@ tour_on_due(struct tour *t, unsigned entry)
 		return;
 	}
 	if (t->state == TOUR_RUNNING && t->clip_active && s->priority > t->seq_priority) {
-		tour_cut(t);
+		tour_cut(t, "preempted");
 		tour_play_entry(t, entry);
 		return;
 	}

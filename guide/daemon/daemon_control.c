@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,6 +27,18 @@ ctl_log(void *data, enum hal_log_level level, const char *msg)
 	guide_log(level, "%s", msg);
 }
 
+/* A number with as many decimals as it means (7 for degrees: 1 cm), not
+ * json-c's 17 significant digits (39.983502549999997). */
+static json_object *
+jnum(double v, int decimals)
+{
+	char buf[64];
+	if (!isfinite(v))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
 /* What the GPS says and where the cart is on the tour's path. */
 static json_object *
 status_position(struct daemon *d, const struct tour_status *ts, int64_t now)
@@ -34,19 +47,19 @@ status_position(struct daemon *d, const struct tour_status *ts, int64_t now)
 	json_object_object_add(pos, "source", json_object_new_string(d->o->gps));
 	if (d->have_fix) {
 		const struct hal_fix *f = &d->last_fix;
-		json_object_object_add(pos, "lat", json_object_new_double(f->lat));
-		json_object_object_add(pos, "lon", json_object_new_double(f->lon));
+		json_object_object_add(pos, "lat", jnum(f->lat, 7));
+		json_object_object_add(pos, "lon", jnum(f->lon, 7));
 		json_object_object_add(pos, "mode", json_object_new_int(f->mode));
 		if (f->set & HAL_FIX_HDOP)
-			json_object_object_add(pos, "hdop", json_object_new_double(f->hdop));
+			json_object_object_add(pos, "hdop", jnum(f->hdop, 1));
 		if (f->set & HAL_FIX_SATS)
 			json_object_object_add(pos, "sats", json_object_new_int(f->sats_used));
 		if (f->set & HAL_FIX_SPEED)
-			json_object_object_add(pos, "speed_kmh",
-					       json_object_new_double(round(f->speed * 36) / 10));
-		json_object_object_add(
-			pos, "age_s",
-			json_object_new_double((double)(now - d->last_fix_ms) / 1000));
+			json_object_object_add(pos, "speed_kmh", jnum(f->speed * 3.6, 1));
+		if (f->set & HAL_FIX_EPH) /* gpsd's estimate of the horizontal error */
+			json_object_object_add(pos, "eph_m", jnum(f->eph, 1));
+		json_object_object_add(pos, "age_s",
+				       jnum((double)(now - d->last_fix_ms) / 1000, 1));
 	}
 	json_object_object_add(pos, "fix", json_object_new_boolean(d->gps_ok));
 	if (ts->tour && ts->pos.have_position) {
@@ -98,6 +111,29 @@ status_counters(struct daemon *d)
 	return c;
 }
 
+/* A stop as the status names it: its id, and its name in English (the
+ * language of guidectl's words; else the first it has) whatever languages
+ * the tour tells in, and every name under "names". */
+static json_object *
+status_stop(const struct route_stop *s)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "poi", json_object_new_string(s->id));
+	const char *name = route_text_get(s->names, s->n_names, "en");
+	if (!name && s->n_names)
+		name = s->names[0].text;
+	if (name)
+		json_object_object_add(o, "name", json_object_new_string(name));
+	if (s->n_names) {
+		json_object *names = json_object_new_object();
+		for (unsigned i = 0; i < s->n_names; i++)
+			json_object_object_add(names, s->names[i].lang,
+					       json_object_new_string(s->names[i].text));
+		json_object_object_add(o, "names", names);
+	}
+	return o;
+}
+
 static json_object *
 status_json(struct daemon *d)
 {
@@ -122,14 +158,12 @@ status_json(struct daemon *d)
 	json_object_object_add(r, "position", status_position(d, &ts, now));
 
 	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
+	if (tour && ts.last_entry >= 0 && (unsigned)ts.last_entry < tour->n_stops)
+		json_object_object_add(r, "current",
+				       status_stop(&d->route->stops[tour->stops[ts.last_entry]]));
 	if (tour && ts.next_entry < tour->n_stops) {
 		const struct route_stop *s = &d->route->stops[tour->stops[ts.next_entry]];
-		json_object *n = json_object_new_object();
-		json_object_object_add(n, "poi", json_object_new_string(s->id));
-		const char *name =
-			route_text_get(s->names, s->n_names, nl ? langs[nl > 1 ? 1 : 0] : "en");
-		if (name)
-			json_object_object_add(n, "name", json_object_new_string(name));
+		json_object *n = status_stop(s);
 		if (ts.pos.have_position)
 			json_object_object_add(n, "distance_m",
 					       json_object_new_int((int)geo_distance_m(
@@ -141,8 +175,9 @@ status_json(struct daemon *d)
 		json_object *p = json_object_new_object();
 		json_object_object_add(p, "poi", json_object_new_string(ts.playing));
 		json_object_object_add(p, "lang", json_object_new_string(ts.lang ? ts.lang : ""));
+		if (ts.clip && ts.clip->file)
+			json_object_object_add(p, "clip", json_object_new_string(ts.clip->file));
 		json_object_object_add(r, "playing", p);
-		json_object_object_add(r, "current", json_object_get(p));
 	}
 	json_object *queue = json_object_new_array();
 	for (unsigned i = 0; tour && i < tour->n_stops; i++)
@@ -168,7 +203,10 @@ reply_result(struct control_client *client, enum tour_error err, const char *mes
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(err == TOUR_OK));
 	if (err != TOUR_OK)
-		json_object_object_add(o, "error", json_object_new_string(tour_error_to_str(err)));
+		json_object_object_add(o, "error",
+				       json_object_new_string(message && *message
+								      ? message
+								      : tour_error_to_str(err)));
 	else if (message)
 		json_object_object_add(o, "message", json_object_new_string(message));
 	reply_obj(client, o);

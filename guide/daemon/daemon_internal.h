@@ -207,7 +207,8 @@ int64_t daemon_audio_idle(struct daemon *d, int64_t clk);
 /* daemon_reload.c */
 int daemon_route_load(const char *path, struct route **out, struct json_object *errors);
 struct tour *daemon_tour_create(struct daemon *d, const struct route *r);
-void daemon_route_swap_pending(struct daemon *d);
+/* 1 swapped in, 0 waiting for the story to end (or none), -1 refused */
+int daemon_route_swap_pending(struct daemon *d);
 int daemon_reload(struct daemon *d, struct json_object *reply);
 
 /* daemon_state.c */

@@ -36,6 +36,27 @@ daemon_route_load(const char *path, struct route **out, json_object *errors)
 	return r;
 }
 
+#define RELOAD_EVENT_MAX_ERRORS 32
+
+/* The event log's route_reload {route, file, ok, effect | errors}: a reload
+ * leaves a trace whether it succeeds ("now" or "after_story") or not (the
+ * errors as FILE:LINE:COL: message, at most RELOAD_EVENT_MAX_ERRORS). */
+static void
+reload_event(struct daemon *d, const char *route_id, const char *effect, json_object *errors)
+{
+	const char *lines[RELOAD_EVENT_MAX_ERRORS];
+	unsigned n = 0;
+	for (size_t i = 0;
+	     errors && i < json_object_array_length(errors) && n < RELOAD_EVENT_MAX_ERRORS; i++)
+		lines[n++] = json_object_get_string(json_object_array_get_idx(errors, i));
+	if (effect)
+		events_emit(d->ev, daemon_now(d), "route_reload", "route", 's', route_id, "file",
+			    's', d->o->route, "ok", 'b', 1, "effect", 's', effect, NULL);
+	else
+		events_emit(d->ev, daemon_now(d), "route_reload", "route", 's', route_id, "file",
+			    's', d->o->route, "ok", 'b', 0, "errors", 'S', lines, n, NULL);
+}
+
 static void
 collect_played(struct daemon *d, const char **ids, unsigned *n)
 {
@@ -55,23 +76,24 @@ daemon_tour_create(struct daemon *d, const struct route *r)
 	return tour_create(r, &d->player, d->ev, &cfg);
 }
 
-/* Swap in the pending route when nothing is being told. */
-void
+/* Swap in the pending route when nothing is being told: 1 done, 0 still
+ * waiting (or nothing pending), -1 refused (the pending route is dropped). */
+int
 daemon_route_swap_pending(struct daemon *d)
 {
 	struct tour_status ts;
 	if (!d->pending)
-		return;
+		return 0;
 	tour_get_status(d->tour, &ts);
 	if (ts.playing)
-		return;
+		return 0;
 	int64_t now = daemon_now(d);
 	struct tour *nt = daemon_tour_create(d, d->pending);
 	if (!nt) {
 		guide_log(HAL_LOG_ERR, "reload: out of memory; keeping the old route");
 		route_destroy(d->pending);
 		d->pending = NULL;
-		return;
+		return -1;
 	}
 	if (ts.state == TOUR_RUNNING || ts.state == TOUR_PAUSED) {
 		const char **played = calloc(GUIDE_STATE_MAX_PLAYED, sizeof(*played));
@@ -88,10 +110,17 @@ daemon_route_swap_pending(struct daemon *d)
 				"reload: the new route cannot continue tour %s (%s); keeping the old",
 				ts.tour, tour_error_to_str(err));
 			events_error(d->ev, now, "reload: new route cannot continue the tour");
+			char why[256];
+			snprintf(why, sizeof(why), "%s: the new route cannot continue tour %s (%s)",
+				 d->o->route, ts.tour, tour_error_to_str(err));
+			json_object *errors = json_object_new_array();
+			json_object_array_add(errors, json_object_new_string(why));
+			reload_event(d, d->route->id, NULL, errors);
+			json_object_put(errors);
 			tour_destroy(nt);
 			route_destroy(d->pending);
 			d->pending = NULL;
-			return;
+			return -1;
 		}
 	}
 	tour_destroy(d->tour);
@@ -101,7 +130,9 @@ daemon_route_swap_pending(struct daemon *d)
 	d->route = d->pending;
 	d->pending = NULL;
 	guide_log(HAL_LOG_NOTICE, "reload: new route %s in effect", d->route->id);
+	reload_event(d, d->route->id, "now", NULL);
 	daemon_state_sync(d, true);
+	return 1;
 }
 
 int
@@ -115,6 +146,14 @@ daemon_reload(struct daemon *d, json_object *reply)
 		snprintf(msg, sizeof(msg), "reload of %s failed: %s; keeping the old route",
 			 d->o->route, rc == -EINVAL ? "invalid route" : strerror(-rc));
 		events_error(d->ev, daemon_now(d), msg);
+		json_object *why = errors;
+		if (json_object_array_length(errors) == 0) { /* not a route error: say what */
+			why = json_object_new_array();
+			json_object_array_add(why, json_object_new_string(msg));
+		}
+		reload_event(d, d->route->id, NULL, why);
+		if (why != errors)
+			json_object_put(why);
 		json_object_object_add(reply, "error", json_object_new_string(msg));
 		json_object_object_add(reply, "errors", errors);
 		return -1;
@@ -122,7 +161,16 @@ daemon_reload(struct daemon *d, json_object *reply)
 	json_object_put(errors);
 	route_destroy(d->pending);
 	d->pending = r;
-	daemon_route_swap_pending(d);
+	int swapped = daemon_route_swap_pending(d);
+	if (swapped < 0) {
+		json_object_object_add(
+			reply, "error",
+			json_object_new_string("the new route cannot continue the running tour; "
+					       "keeping the old route"));
+		return -1;
+	}
+	if (swapped == 0)
+		reload_event(d, d->pending->id, "after_story", NULL);
 	json_object_object_add(reply, "message",
 			       json_object_new_string(d->pending
 							      ? "route reloaded; it takes effect "

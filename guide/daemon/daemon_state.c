@@ -63,8 +63,22 @@ daemon_tour_begin(struct daemon *d)
 	unsigned nl = 0;
 
 	if (d->o->langs) {
+		/* checked like the driver's lists: a language twice would tell
+		 * every story twice; one the tour lacks would be dropped */
+		char why[256];
+		const char *tour_id = d->o->tour;
+		if (!tour_id && d->o->start && d->route->n_tours)
+			tour_id = d->route->tours[0].id;
 		snprintf(lbuf, sizeof(lbuf), "%s", d->o->langs);
-		nl = tour_split_langs(lbuf, langs, TOUR_MAX_LANGS);
+		int n = tour_parse_langs(lbuf, langs, why, sizeof(why));
+		if (n < 0 || tour_check_langs(d->tour, tour_id, langs, (unsigned)n, why,
+					      sizeof(why)) != TOUR_OK) {
+			guide_log(HAL_LOG_ERR, "--lang %s: %s", d->o->langs, why);
+			d->exit_code = 2;
+			d->quit = true;
+			return;
+		}
+		nl = (unsigned)n;
 	}
 	if (d->o->state) {
 		char err[256];

@@ -30,6 +30,8 @@ def body(env):
                     state=state)
     d1.wait_ready()
     d1.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
+    d1.ok("skip")  # the welcome, then the safety announcement
+    d1.wait_event(ev("clip_start", poi="safety", lang="en"), 10, "safety")
     d1.ok("skip")
     d1.wait_event(ev("clip_start", poi="gate", lang="en"), 10, "gate")
     d1.ok("skip")

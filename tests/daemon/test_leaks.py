@@ -37,6 +37,8 @@ def body(env):
     d.wait_ready()
     d.ok("start", "--lang", "zh,en")
     d.wait_event(ev("clip_start", poi="welcome"), 10, "welcome")
+    d.ok("skip")  # the welcome, then the safety announcement
+    d.wait_event(ev("clip_start", poi="safety"), 10, "safety")
     d.ok("skip")
     d.wait_event(ev("clip_start", poi="gate"), 10, "gate")
     for cmd in (["pause"], ["resume"], ["volume", "55"], ["lang", "en,zh"], ["replay"],

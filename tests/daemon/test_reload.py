@@ -30,6 +30,8 @@ def body(env):
     d = env.guided("nmea:" + drive, route=route, speed=20, start=True, lang="en")
     d.wait_ready()
     d.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
+    d.ok("skip")  # the welcome, then the safety announcement
+    d.wait_event(ev("clip_start", poi="safety", lang="en"), 10, "safety")
     d.ok("skip")
     i_gate, _ = d.wait_event(ev("clip_start", poi="gate", lang="en"), 10, "gate")
 
@@ -45,6 +47,13 @@ def body(env):
     check(rc == 1 and '"ok":false' in out and "radius" in out, "reload --json: %r" % out)
     d.wait_event(lambda e: e["event"] == "error" and "reload" in e["message"], 10,
                  "an error event for the refused reload")
+    # the event log keeps the refusal with its lines
+    _, e_rl = d.wait_event(ev("route_reload", ok=False), 10, "route_reload ok=false")
+    check(e_rl.get("route") == "798-751" and e_rl.get("file") == route,
+          "route_reload names the route kept and the file: %s" % e_rl)
+    check(any(re.search(r"route\.yaml:%d:\d+: .*radius" % bad_line, x)
+              for x in e_rl.get("errors", [])),
+          "route_reload carries the FILE:LINE:COL diagnostics: %s" % e_rl.get("errors"))
     st = d.status()
     check(st and st["route"] == "798-751" and st["state"] == "running",
           "still running the old route: %s" % st)
@@ -70,10 +79,16 @@ def body(env):
     check("in effect" not in d.stderr(), "the new route waits for the story to end")
     evs = d.read_events()
     check(not any(e["event"] == "clip_end" for e in evs[i_gate:]), "nothing cut by the reload")
+    i_after, e_after = d.wait_event(ev("route_reload", ok=True), 10,
+                                    "route_reload accepted, waiting for the story")
+    check(e_after.get("effect") == "after_story" and e_after.get("route") == "798-751",
+          "route_reload says the route takes effect after the story: %s" % e_after)
     # ... and when it ends (the driver skips it), the new route is in effect
     d.ok("skip")
     wait_for(lambda: "reload: new route 798-751 in effect" in d.stderr(), 10,
              "the swap after the story")
+    d.wait_event(ev("route_reload", ok=True, effect="now", route="798-751"), 10,
+                 "route_reload in effect", after=i_after + 1)
     st = d.status()
     check(st["state"] == "running" and st["tour"] == "loop" and st["langs"] == ["en"],
           "same tour, state and languages after the swap: %s" % st)
@@ -90,6 +105,13 @@ def body(env):
     status_out = d.ok("status")
     check("loop (running)" in status_out, "human status after reload: %r" % status_out)
 
+    # the tour stopped, nothing plays: a reload takes effect at once, one event
+    d.ok("stop")
+    n = len(d.read_events())
+    check(d.ok("reload").strip() == "route reloaded", "an immediate reload")
+    i_now, e_now = d.wait_event(ev("route_reload"), 10, "route_reload", after=n)
+    check(e_now.get("ok") is True and e_now.get("effect") == "now"
+          and "errors" not in e_now, "the immediate reload logged: %s" % e_now)
     d.check_exit(d.terminate(), "guided on SIGTERM")
 
 

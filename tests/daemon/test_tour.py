@@ -63,15 +63,34 @@ def body(env):
     rc, out, err = d.ctl("status")
     check(rc == 0 and "tour:      loop (running)" in out, "human status names tour/state: %r"
           % out)
-    check("playing:   welcome [zh]" in out, "human status names the clip: %r" % out)
-    check("languages: [\"zh\",\"en\"]" in out, "human status names the languages: %r" % out)
+    check("playing:   welcome [zh] welcome.zh.opus\n" in out,
+          "human status names the clip: %r" % out)
+    check("languages: zh, en\n" in out, "human status names the languages: %r" % out)
     rc, out, err = d.ctl("start")
-    check(rc == 1 and "start" in err, "a second start is refused: %d %r" % (rc, err))
+    check(rc == 1 and err == "guidectl: start: tour loop is already running; stop it first\n",
+          "a second start is refused and says why: %d %r" % (rc, err))
 
-    # skip the welcome: the gate (we are parked in its zone) follows at once
+    # skip the welcome: the safety announcement follows (never lost silently);
+    # what the skip dropped is logged
     d.ok("skip")
-    d.wait_event(ev("clip_end", poi="welcome", lang="zh", completed=False), 10,
-                 "welcome cut by skip")
+    i_w, _ = d.wait_event(ev("clip_end", poi="welcome", lang="zh", completed=False), 10,
+                          "welcome cut by skip")
+    d.wait_event(ev("clip_start", poi="safety", lang="zh"), 10, "safety after the skip")
+    evs = d.read_events()
+    between = [(e["event"], e.get("poi"), e.get("lang"), e.get("reason")) for e in evs[i_w:]
+               if e["event"].startswith("clip_")]
+    check(between[:3] == [("clip_end", "welcome", "zh", None),
+                          ("clip_skip", "welcome", "en", "driver_skip"),
+                          ("clip_start", "safety", "zh", None)],
+          "skip during the welcome: welcome cut, its en part logged, safety next: %s"
+          % between[:3])
+    # a second skip skips the safety announcement, logged too; the gate (we
+    # are parked in its zone) follows at once
+    d.ok("skip")
+    d.wait_event(ev("clip_end", poi="safety", lang="zh", completed=False), 10,
+                 "safety cut by skip")
+    d.wait_event(ev("clip_skip", poi="safety", lang="en", reason="driver_skip"), 10,
+                 "the safety announcement's en part logged as skipped")
     i_gate, _ = d.wait_event(ev("clip_start", poi="gate", lang="zh"), 10, "gate zh")
 
     # pause mid-clip, then resume
@@ -81,7 +100,11 @@ def body(env):
     check(st["state"] == "paused", "status paused: %s" % st["state"])
     check(st.get("playing", {}).get("poi") == "gate", "gate still loaded while paused")
     rc, out, err = d.ctl("replay")
-    check(rc == 1, "replay refused while paused (exit %d)" % rc)
+    check(rc == 1 and err == "guidectl: replay: paused: resume first\n",
+          "replay refused while paused, and why: %d %r" % (rc, err))
+    rc, out, err = d.ctl("pause")
+    check(rc == 1 and err == "guidectl: pause: already paused\n",
+          "pause twice: already paused: %d %r" % (rc, err))
     d.ok("resume")
     i_res, _ = d.wait_event(ev("tour_state", tour="loop", state="running"), 10, "resumed")
     evs = d.read_events()
@@ -106,7 +129,9 @@ def body(env):
     st = d.status()
     check(st["langs"] == ["en"], "status langs: %s" % st["langs"])
     rc, out, err = d.ctl("lang", "fr")
-    check(rc == 1, "a language the tour does not have is refused (exit %d)" % rc)
+    check(rc == 1 and "'fr' is not narrated by tour loop (it has zh, en)" in err,
+          "a language the tour does not have is refused, naming those it has: %d %r"
+          % (rc, err))
     d.ok("skip")  # cut the replayed zh clip
     d.wait_event(ev("clip_end", poi="gate", lang="zh", completed=False), 10,
                  "replayed gate cut", after=i_rep)
@@ -114,16 +139,22 @@ def body(env):
     # nothing plays now: skip passes over the next stop (driver_skip)
     wait_for(lambda: "playing" not in d.status(), 10, "nothing playing")
     d.ok("skip")
-    i_ds, e_ds = d.wait_event(ev("clip_skip", reason="driver_skip"), 10, "driver_skip",
-                              after=i_lang)
+    i_ds, e_ds = d.wait_event(lambda e: ev("clip_skip", reason="driver_skip")(e)
+                              and e["poi"] != "gate", 10, "driver_skip", after=i_lang)
     check(e_ds["poi"] == "space798", "driver_skip names the next stop: %s" % e_ds["poi"])
+    check(any(ev("clip_skip", poi="gate", lang="en", reason="driver_skip")(e)
+              for e in d.read_events()[i_lang:i_ds]),
+          "the replayed gate's en part, dropped by the skip, is logged")
 
     # volume
     d.ok("volume", "40")
     d.wait_event(ev("volume", volume=0.4), 10, "volume event")
     check(d.status()["volume"] == 40, "status volume 40")
-    rc, out, err = d.ctl("volume", "140")
-    check(rc == 1, "volume 140 refused (exit %d)" % rc)
+    for bad in ("140", "150", "-5", "abc"):
+        rc, out, err = d.ctl("volume", bad)
+        check(rc == 2 and err == "guidectl: volume is 0-100, not '%s'\n" % bad,
+              "volume %s: bad usage (exit 2) and the range: %d %r" % (bad, rc, err))
+    check(d.status()["volume"] == 40, "the volume stays 40")
 
     # the cart leaves: the next stop plays, in English only
     i_next, e_next = d.wait_event(lambda e: e["event"] == "clip_start" and e["poi"] not in
