@@ -280,6 +280,23 @@ tour_check_langs(const struct tour *t, const char *tour_id, const char *const *l
 	return langs_problem(t->route, tour, langs, n, why, whylen);
 }
 
+enum tour_error
+tour_check_route_langs(const struct route *r, const char *tour_id, const char *const *langs,
+		       unsigned n, char *why, size_t whylen)
+{
+	const struct route_tour *tour = NULL;
+	if (tour_id) {
+		int idx = find_tour(r, tour_id);
+		if (idx < 0) {
+			snprintf(why, whylen, "no tour '%s' in route %s", tour_id,
+				 r->id ? r->id : "?");
+			return TOUR_ERR_NO_TOUR;
+		}
+		tour = &r->tours[idx];
+	}
+	return langs_problem(r, tour, langs, n, why, whylen);
+}
+
 static enum tour_error
 copy_langs(struct tour *t, const char *const *langs, unsigned n)
 {

@@ -162,6 +162,12 @@ int tour_parse_volume(const char *s);
 enum tour_error tour_check_langs(const struct tour *t, const char *tour_id,
 				 const char *const *langs, unsigned n, char *why, size_t whylen);
 
+/* The same check before any tour exists (guided's --tour and --lang):
+ * tour_id NULL means any tour of the route. */
+enum tour_error tour_check_route_langs(const struct route *r, const char *tour_id,
+				       const char *const *langs, unsigned n, char *why,
+				       size_t whylen);
+
 /* Inputs. */
 void tour_on_fix(struct tour *t, const struct hal_fix *fix, int64_t now_ms);
 void tour_tick(struct tour *t, int64_t now_ms); /* at least once a second */

@@ -149,29 +149,16 @@ check_tour_langs(const struct guided_options *o, const struct route *r)
 	}
 	if (!o->langs)
 		return 0;
+	/* a tour --start begins, or any tour the driver may start later */
 	if (!t && o->start && r->n_tours)
 		t = &r->tours[0];
-	char *const *have = t ? t->langs : r->langs;
-	unsigned n_have = t ? t->n_langs : r->n_langs;
-	for (unsigned i = 0; i < n_have; i++)
-		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? "," : "",
-			 have[i]);
+	char why[256];
 	snprintf(buf, sizeof(buf), "%s", o->langs);
-	unsigned n = tour_split_langs(buf, langs, TOUR_MAX_LANGS);
-	if (n == 0) {
-		guide_log(HAL_LOG_ERR, "--lang '%s': no language (the route narrates %s)", o->langs,
-			  known);
+	int n = tour_parse_langs(buf, langs, why, sizeof(why));
+	if (n < 0 || tour_check_route_langs(r, t ? t->id : NULL, langs, (unsigned)n, why,
+					    sizeof(why)) != TOUR_OK) {
+		guide_log(HAL_LOG_ERR, "--lang %s: %s", o->langs, why);
 		return 2;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		bool ok = false;
-		for (unsigned k = 0; k < n_have && !ok; k++)
-			ok = strcmp(have[k], langs[i]) == 0;
-		if (!ok) {
-			guide_log(HAL_LOG_ERR, "--lang %s: %s %s is narrated in %s only", o->langs,
-				  t ? "tour" : "route", t ? t->id : r->id, known);
-			return 2;
-		}
 	}
 	return 0;
 }

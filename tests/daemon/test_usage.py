@@ -35,14 +35,14 @@ def body(env):
         ("offline-no-start-lang", ["--offline", "--audio", "wav:WAV", "--lang", "fr"],
          "--offline renders a tour from its start: add --start"),
         ("lang-start", ["--offline", "--start", "--audio", "wav:WAV", "--lang", "zh,fr"],
-         "--lang zh,fr: tour loop is narrated in zh,en only"),
+         "--lang zh,fr: language 'fr' is not narrated by tour loop (it has zh, en)"),
         ("lang-empty", ["--offline", "--start", "--audio", "wav:WAV", "--lang", ","],
-         "--lang ',': no language (the route narrates zh,en)"),
+         "--lang ,: an empty language in the list"),
         # no --start: a driver may start any tour later; still, no tour of
         # the route narrates Korean
         ("lang-idle", ["--audio", "wav:WAV", "--lang", "ko", "--control",
                        env.path("c.sock")],
-         "--lang ko: route 798-751 is narrated in zh,en only"),
+         "--lang ko: language 'ko' is not narrated on route 798-751 (it has zh, en)"),
         ("tour", ["--offline", "--start", "--audio", "wav:WAV", "--tour", "night"],
          "--tour night: " + ROUTE + " has no such tour (it has loop)"),
     ]
