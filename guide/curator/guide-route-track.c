@@ -13,12 +13,17 @@
 static const char usage[] =
 	"usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
 	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
-	"                         [--wait S] [--reverse] [--gpx]\n"
+	"                         [--wait S] [--reverse] [--detour M --detour-at M [--detour-deg D]]\n"
+	"                         [--fix-gap S] [--gpx]\n"
 	"  --reverse  drive the tour's path the wrong way round\n"
 	"  --gpx      write GPX 1.1 instead of NMEA\n"
 	"  --wait S  boarding: parked at the start this long before leaving (default 60,\n"
 	"            time for the welcome and safety announcements)\n"
 	"  --park S  parked at the end this long, the receiver drifting\n"
+	"  --detour M  an excursion: leave the path at --detour-at metres along it, at\n"
+	"            --detour-deg to its heading (default 90, to the right), drive M metres\n"
+	"            out and come back\n"
+	"  --fix-gap S  sparse fixes: each 1/hz to S seconds after the last\n"
 	"  a synthetic NMEA drive (RMC+GGA) along the tour path on stdout;\n"
 	"  FILE may be --synthetic for the built-in test route\n";
 
@@ -62,6 +67,14 @@ set_number(struct track_args *a, const char *name, double d)
 		o->park_end_s = d;
 	else if (strcmp(name, "--wait") == 0 && d >= 0)
 		o->park_start_s = d;
+	else if (strcmp(name, "--detour") == 0 && d >= 0)
+		o->detour_m = d;
+	else if (strcmp(name, "--detour-at") == 0 && d >= 0)
+		o->detour_at_m = d;
+	else if (strcmp(name, "--detour-deg") == 0 && d >= -360 && d <= 360)
+		o->detour_deg = d;
+	else if (strcmp(name, "--fix-gap") == 0 && d >= 0 && d <= 60)
+		o->fix_gap_max_s = d;
 	else
 		return false;
 	return true;
