@@ -637,6 +637,40 @@ case_trigger_stage(void)
 	sim_finish(&s);
 }
 
+static void
+case_start_zone(void)
+{
+	/* issue 14.2: the tour starts in stop a (r 30 m around x = 0); 20 s of
+	 * welcome; the cart leaves at once at 5 m/s and is out of a's zone
+	 * after ~8 s.  a is told right after the welcome (b, at x = 400, comes
+	 * up only at x ~ 370, 74 s on); with b at x = 110 it is b's turn when
+	 * the welcome ends and a is dropped (route_check warns of that) */
+	static const struct {
+		double b_x;
+		const char *expect;
+	} rows[] = {
+		{400, "clip_start:welcome:zh clip_end:welcome:zh:true clip_start:a:zh "
+		      "clip_end:a:zh:true clip_start:b:zh clip_end:b:zh:true"},
+		{110, "clip_start:welcome:zh clip_end:welcome:zh:true clip_skip:a:left_zone "
+		      "clip_start:b:zh clip_end:b:zh:true"},
+	};
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		struct stopdef d[] = {{"a", 0, 30, 0, 0, 0, 0, 0, 0},
+				      {"b", rows[i].b_x, 20, 0, 0, 0, 0, 0, 0}};
+		build(d, 2, true);
+		struct route_clip welcome = {.lang = "zh", .file = "w.opus", .duration_ms = 20000};
+		tour.announcements[ROUTE_ANNOUNCE_WELCOME] = &welcome;
+		tour.n_announcements[ROUTE_ANNOUNCE_WELCOME] = 1;
+		struct sim s;
+		sim_init(&s, ZH, 1);
+		sim_drive(&s, T0, 0, 700, 5);
+		check_log(&s, "clip_start clip_end clip_skip", rows[i].expect, "start zone");
+		sim_finish(&s);
+		tour.announcements[ROUTE_ANNOUNCE_WELCOME] = NULL;
+		tour.n_announcements[ROUTE_ANNOUNCE_WELCOME] = 0;
+	}
+}
+
 int
 main(void)
 {
@@ -652,5 +686,6 @@ main(void)
 	case_actions();
 	case_replay_pause();
 	case_trigger_stage();
+	case_start_zone();
 	TEST_EXIT();
 }
