@@ -86,6 +86,7 @@ trigger_config_defaults(struct trigger_config *cfg)
 		.dead_reckon_ms = 15000,
 		.max_early_m = 100,
 		.lookahead = 3,
+		.max_speed = 15,
 	};
 	fix_filter_gate_config_default(&cfg->gate);
 }
@@ -327,6 +328,16 @@ set_on_path(struct trigger *t, bool on, int64_t now)
 	emit(t, &ev);
 }
 
+/* Is the cart going the path's way at along (any way when its heading is
+ * not trusted)? */
+static bool
+same_way(const struct trigger *t, double along)
+{
+	double path_hd = 0;
+	geo_polyline_point(t->path, t->cum, t->n_path, along, &path_hd);
+	return !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
+}
+
 /* The progress only moves forward; the odometer counts from there. */
 static void
 advance_progress(struct trigger *t, double along)
@@ -363,10 +374,7 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 		/* ... but only going the path's way: a cart driving a loop the
 		 * wrong way round is near the path's far end at once, and
 		 * must not be taken to have skipped the whole tour */
-		double path_hd = 0;
-		geo_polyline_point(t->path, t->cum, t->n_path, a2, &path_hd);
-		bool same_way = !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
-		if (fabs(c2) <= t->cfg.off_path_m && same_way && a2 <= reach) {
+		if (fabs(c2) <= t->cfg.off_path_m && same_way(t, a2) && a2 <= reach) {
 			along = a2;
 			cross = c2;
 			near = true;
@@ -389,6 +397,38 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 		if (t->on_path && ++t->off_count >= t->cfg.off_path_fixes)
 			set_on_path(t, false, now);
 	}
+}
+
+/* The gate gave up its prediction and restarted the estimate at a fix far
+ * from it (a receiver restart, a long loss): find the cart on the path
+ * again, near the progress first, then behind it (the prediction had run
+ * ahead of a cart that stopped), ahead no farther than a cart gets at
+ * max_speed since the last accepted fix.  The progress may go back; the
+ * jump itself does not count as distance driven.  False when the fix is
+ * not on the path. */
+static bool
+reanchor(struct trigger *t, int64_t now, double off, int64_t since_ms)
+{
+	if (t->n_path < 2)
+		return false;
+	t->odo_pos = t->pos;
+	t->odo_m += fmin(off, t->cfg.max_speed * (double)since_ms / 1000.0);
+	double w = t->cfg.path_window_m;
+	double reach = fmin(t->path_len + 1, t->progress + w + t->odo_m);
+	const double from[2][2] = {{t->progress - w, reach}, {0, fmax(0, t->progress - w)}};
+	for (int k = 0; k < 2; k++) {
+		double cross, along = locate_window(t, t->pos, from[k][0], from[k][1], &cross);
+		if (!(fabs(cross) <= t->cfg.off_path_m) || along > reach || !same_way(t, along))
+			continue;
+		t->along = along;
+		t->cross = cross;
+		t->progress = along;
+		t->odo_m = 0;
+		t->off_count = t->on_count = 0;
+		set_on_path(t, true, now);
+		return true;
+	}
+	return false;
 }
 
 static double
@@ -731,9 +771,11 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 		return;
 	}
 	bool reset = why == FIX_FILTER_RESET;
+	int64_t since_fix = now_ms - t->last_fix_ms;
 	follow_fix(t, fix, p, pred, dt, reset);
 	t->last_fix_ms = t->last_step_ms = now_ms;
-	update_progress(t, now_ms, speed_of(t) * dt + (reset ? off : 0));
+	if (!reset || !reanchor(t, now_ms, off, since_fix))
+		update_progress(t, now_ms, speed_of(t) * dt);
 	accepted(t, fix, now_ms);
 }
 
