@@ -14,12 +14,15 @@ struct fix_filter {
 	bool have_state;
 	/* the tracker's frame: equirectangular around the reset point */
 	double lat0, lon0, m_lat, m_lon;
-	double px, py; /* tracked position, m */
-	double vx, vy; /* velocity, m/s */
-	double rx, ry; /* last accepted raw position */
+	double px, py;    /* tracked position, m */
+	double vx, vy;    /* velocity, m/s */
+	double rx, ry;    /* last accepted raw position */
+	double sigma_raw; /* its error, m (1 sigma per axis) */
 	bool have_time;
 	int64_t last_t;
 	int rejects; /* consecutive JUMP/ACCEL */
+	bool reject_timed;
+	int64_t first_reject_t; /* time of the first of them */
 };
 
 static const char *const reason_str[FIX_FILTER_REASON_COUNT] = {
@@ -60,13 +63,19 @@ fix_filter_config_default(struct fix_filter_config *c)
 		.max_eph_m = 30.0,
 		.max_speed_ms = 15.0,
 		.max_accel_ms2 = 3.0,
-		.jump_slack_m = 8.0,
+		.uere_m = 4.0,
+		.default_sigma_m = 5.0,
+		.min_sigma_m = 2.0,
+		.gate_sigmas = 4.0,
+		.doppler_error_ms = 0.5,
+		.velocity_error_ms = 2.0,
 		.reset_gap_ms = 10000,
 		.reset_after = 3,
+		.reset_after_ms = 6000,
 		.track_min_speed_ms = 1.5,
 		.still_speed_ms = 0.5,
 		.alpha_still = 0.3,
-		.alpha_moving = 0.5,
+		.alpha_moving = 0.3,
 		.beta = 0.3,
 	};
 }
@@ -82,7 +91,9 @@ fix_filter_create(const struct fix_filter_config *cfg, struct fix_filter **out)
 		fix_filter_config_default(&c);
 	if (!(c.max_speed_ms > 0) || !(c.alpha_still > 0 && c.alpha_still <= 1) ||
 	    !(c.alpha_moving > 0 && c.alpha_moving <= 1) || !(c.beta >= 0 && c.beta <= 1) ||
-	    !(c.max_accel_ms2 > 0) || !(c.jump_slack_m >= 0) || c.reset_after < 0)
+	    !(c.max_accel_ms2 > 0) || !(c.uere_m > 0) || !(c.default_sigma_m > 0) ||
+	    !(c.min_sigma_m >= 0) || !(c.gate_sigmas > 0) || !(c.doppler_error_ms >= 0) ||
+	    !(c.velocity_error_ms >= 0) || c.reset_after < 0 || c.reset_after_ms < 0)
 		return -EINVAL;
 	struct fix_filter *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -132,7 +143,8 @@ doppler(const struct fix_filter *f, const struct hal_fix *in, double *vx, double
 {
 	if (!(in->set & HAL_FIX_SPEED) || !isfinite(in->speed))
 		return false;
-	if (in->speed == 0) {
+	if (in->speed < f->cfg.still_speed_ms) {
+		/* the receiver's Doppler speed is good to a few cm/s: standing */
 		*vx = *vy = 0;
 		return true;
 	}
@@ -142,6 +154,21 @@ doppler(const struct fix_filter *f, const struct hal_fix *in, double *vx, double
 	*vx = in->speed * sin(in->track * DEG);
 	*vy = in->speed * cos(in->track * DEG);
 	return true;
+}
+
+/* The fix's own error, m (1 sigma per axis): gpsd's eph is a 95 % radius,
+ * about 2.45 sigma of each axis, so eph / 2 errs on the wide side; hdop
+ * times a user range error of uere_m; default_sigma_m when the receiver
+ * says neither; never below min_sigma_m. */
+static double
+fix_sigma(const struct fix_filter_config *c, const struct hal_fix *in)
+{
+	double s = c->default_sigma_m;
+	if ((in->set & HAL_FIX_EPH) && isfinite(in->eph) && in->eph > 0)
+		s = in->eph / 2.0;
+	else if ((in->set & HAL_FIX_HDOP) && isfinite(in->hdop) && in->hdop > 0)
+		s = in->hdop * c->uere_m;
+	return fmax(s, c->min_sigma_m);
 }
 
 static void
@@ -154,12 +181,36 @@ start(struct fix_filter *f, const struct hal_fix *in)
 	if (f->m_lon < 1.0)
 		f->m_lon = 1.0; /* at the poles; not where the cart goes */
 	f->px = f->py = f->rx = f->ry = 0;
+	f->sigma_raw = fix_sigma(&f->cfg, in);
 	if (!doppler(f, in, &f->vx, &f->vy))
 		f->vx = f->vy = 0;
 	f->have_time = (in->set & HAL_FIX_TIME) != 0;
 	f->last_t = in->time_ms;
 	f->rejects = 0;
+	f->reject_timed = false;
 	f->have_state = true;
+}
+
+/* Where the tracker expects a fix dt seconds on, and how far off its
+ * velocity may be (m/s). */
+static void
+predict(const struct fix_filter *f, const struct hal_fix *in, double dt, double *x, double *y,
+	double *v_err)
+{
+	double vdx, vdy;
+	if (doppler(f, in, &vdx, &vdy)) {
+		/* with Doppler velocity at both ends, predict with their mean:
+		 * exact under constant acceleration, so braking adds no error */
+		*x = f->px + (f->vx + vdx) / 2 * dt;
+		*y = f->py + (f->vy + vdy) / 2 * dt;
+		*v_err = f->cfg.doppler_error_ms;
+		return;
+	}
+	*x = f->px + f->vx * dt;
+	*y = f->py + f->vy * dt;
+	*v_err = f->cfg.velocity_error_ms;
+	if ((in->set & HAL_FIX_SPEED) && isfinite(in->speed))
+		*v_err = fmax(*v_err, in->speed); /* a slow speed with no course */
 }
 
 /* Advance the tracker to an accepted fix at (zx, zy), dt seconds on. */
@@ -167,24 +218,26 @@ static void
 track(struct fix_filter *f, const struct hal_fix *in, double zx, double zy, double dt)
 {
 	const struct fix_filter_config *c = &f->cfg;
-	double vdx, vdy;
+	double vdx, vdy, ppx, ppy, v_err;
 	bool have_dop = doppler(f, in, &vdx, &vdy);
-	/* with Doppler velocity at both ends, predict with their mean: exact
-	 * under constant acceleration, so braking adds no error either */
-	double mvx = have_dop ? (f->vx + vdx) / 2 : f->vx;
-	double mvy = have_dop ? (f->vy + vdy) / 2 : f->vy;
-	double ppx = f->px + mvx * dt, ppy = f->py + mvy * dt;
+	predict(f, in, dt, &ppx, &ppy, &v_err);
 	double rx = zx - ppx, ry = zy - ppy;
 	double speed = (in->set & HAL_FIX_SPEED) ? in->speed : hypot(f->vx, f->vy);
-	double a = speed >= c->still_speed_ms ? c->alpha_moving : c->alpha_still;
+	/* the gains are per second: ten fixes in a second weigh as one does
+	 * at 1 Hz, so that a 10 Hz receiver's noise (or the first fixes of a
+	 * jump) does not drag the tracker */
+	double t1 = fmin(dt, 1.0);
+	double a = 1.0 -
+		   pow(1.0 - (speed >= c->still_speed_ms ? c->alpha_moving : c->alpha_still), t1);
 	f->px = ppx + a * rx;
 	f->py = ppy + a * ry;
+	f->sigma_raw = fix_sigma(c, in);
 	if (have_dop) {
 		f->vx = vdx;
 		f->vy = vdy;
 	} else {
-		f->vx += c->beta * rx / dt;
-		f->vy += c->beta * ry / dt;
+		f->vx += c->beta * t1 * t1 * rx / dt;
+		f->vy += c->beta * t1 * t1 * ry / dt;
 	}
 	f->rx = zx;
 	f->ry = zy;
@@ -193,6 +246,7 @@ track(struct fix_filter *f, const struct hal_fix *in, double zx, double zy, doub
 		f->last_t = in->time_ms;
 	}
 	f->rejects = 0;
+	f->reject_timed = false;
 }
 
 static enum fix_filter_reason
@@ -217,18 +271,45 @@ check_fix(const struct fix_filter_config *c, const struct hal_fix *in)
 	return FIX_FILTER_ACCEPT;
 }
 
-/* jump against the last raw position, accel against the tracker's prediction */
+/* jump against the last accepted raw position, accel against the
+ * tracker's prediction; each allows what the cart can do in dt (the time
+ * since the last accepted fix) plus gate_sigmas times the errors of the
+ * two positions compared (see fix_filter.h) */
 static enum fix_filter_reason
-check_motion(const struct fix_filter *f, double zx, double zy, double dt)
+check_motion(const struct fix_filter *f, const struct hal_fix *in, double zx, double zy, double dt)
 {
 	const struct fix_filter_config *c = &f->cfg;
+	/* the receiver's errors are correlated over seconds: the tracked
+	 * position is no better than the last fix it took */
+	double noise = c->gate_sigmas * hypot(fix_sigma(c, in), f->sigma_raw);
 	double d = hypot(zx - f->rx, zy - f->ry);
-	double dp = hypot(zx - (f->px + f->vx * dt), zy - (f->py + f->vy * dt));
-	if (d > c->max_speed_ms * dt + c->jump_slack_m)
+	if (d > c->max_speed_ms * dt + noise)
 		return FIX_FILTER_JUMP;
-	if (dp > 0.5 * c->max_accel_ms2 * dt * dt + c->jump_slack_m)
+	double ppx, ppy, v_err;
+	predict(f, in, dt, &ppx, &ppy, &v_err);
+	double dp = hypot(zx - ppx, zy - ppy);
+	if (dp > 0.5 * c->max_accel_ms2 * dt * dt + v_err * dt + noise)
 		return FIX_FILTER_ACCEL;
 	return FIX_FILTER_ACCEPT;
+}
+
+/* A fix failed jump or accel: rejected, unless the fixes have disagreed
+ * with the filter for reset_after fixes and reset_after_ms (the receiver
+ * really is elsewhere): then true, restart there. */
+static bool
+give_up(struct fix_filter *f, const struct hal_fix *in)
+{
+	bool timed = (in->set & HAL_FIX_TIME) != 0;
+	if (f->rejects == 0) {
+		f->reject_timed = timed;
+		f->first_reject_t = in->time_ms;
+	}
+	bool long_enough = !f->reject_timed || !timed ||
+			   in->time_ms - f->first_reject_t >= f->cfg.reset_after_ms;
+	if (f->rejects >= f->cfg.reset_after && long_enough)
+		return true;
+	f->rejects++;
+	return false;
 }
 
 enum fix_filter_reason
@@ -254,12 +335,10 @@ fix_filter_push(struct fix_filter *f, const struct hal_fix *in)
 		}
 		if (r == FIX_FILTER_ACCEPT) {
 			project(f, in->lat, in->lon, &zx, &zy);
-			enum fix_filter_reason bad = check_motion(f, zx, zy, dt);
+			enum fix_filter_reason bad = check_motion(f, in, zx, zy, dt);
 			if (bad != FIX_FILTER_ACCEPT) {
-				if (f->rejects < c->reset_after) {
-					f->rejects++;
+				if (!give_up(f, in))
 					return count(f, bad);
-				}
 				r = FIX_FILTER_RESET;
 			}
 		}

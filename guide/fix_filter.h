@@ -4,29 +4,67 @@
  * with `reason` = fix_filter_reason_to_str(), so the name says the stage.
  *
  * Stage 1, the filter (struct fix_filter), sits between the GPS source and
- * the trigger engine and judges a fix by itself and by the fixes it accepted
- * before.  In order, fix_filter_push() rejects a fix that has
+ * the trigger engine and judges a fix by its own error estimate, by the
+ * fixes it accepted before and by the time since the last of them (dt).
+ * In order, fix_filter_push() rejects a fix that has
  *   no position                                        "no_position"
  *   hdop > max_hdop (5)                                "hdop"
  *   eph > max_eph_m (30 m)                             "eph"
  *   a reported speed > max_speed_ms (15 m/s)           "speed"
  *   a time not after the last accepted one             "time"
- *   moved farther than max_speed_ms * dt + slack       "jump"
+ *   moved farther from the last accepted fix than
+ *   max_speed_ms * dt + N                              "jump"
  *   landed farther from where the filter's tracker predicts it than
- *   max_accel_ms2 * dt^2 / 2 + slack (3 m/s^2)         "accel"
- * (slack = jump_slack_m, 8 m, the position noise allowance).  The first fix,
- * a fix after a gap longer than reset_gap_ms (10 s), and the fix after
- * reset_after (3) consecutive jump/accel rejections (the receiver really is
- * elsewhere) are accepted as "reset": the filter restarts there.  Other
- * accepted fixes are "accept".
+ *   max_accel_ms2 * dt^2 / 2 + v_err * dt + N          "accel"
+ * where N = gate_sigmas * hypot(sigma(fix), sigma(last accepted fix)) is
+ * the noise allowance and sigma(fix), a fix's error (1 sigma per axis), is
+ * eph / 2 when the receiver reports eph, else hdop * uere_m, else
+ * default_sigma_m, and at least min_sigma_m.  The first fix, a fix after a
+ * gap longer than reset_gap_ms (10 s), and the fix after reset_after (3)
+ * consecutive jump/accel rejections spanning reset_after_ms (6 s) (the
+ * receiver really is elsewhere) are accepted as "reset": the filter
+ * restarts there.  Other accepted fixes are "accept".
+ *
+ * Why each threshold is what it is:
+ * - max_hdop 5, max_eph_m 30: beyond, a fix cannot place the cart within a
+ *   stop's geofence (25-90 m on the shipped route) at all.
+ * - max_speed_ms 15 (54 km/h): the cart does ~6 m/s (20 km/h); a reported
+ *   speed or a displacement beyond 15 m/s is the receiver's, not the cart's.
+ * - max_accel_ms2 3: a loaded electric cart brakes at ~2 m/s^2 at most.
+ * - sigma: gpsd's eph is a 95 % radius, about 2.45 sigma of each axis, so
+ *   eph / 2 errs on the wide side; uere_m 4 is a consumer receiver's range
+ *   error in a street of low buildings (hdop 0.9: 3.6 m, the synthetic
+ *   drives' 3 m of noise); default_sigma_m 5 m for a receiver that says
+ *   nothing (urban noise); min_sigma_m 2 m: no receiver here is better, even
+ *   when it says so.  The tracked position is taken to be no better than the
+ *   last fix it took: the receiver's errors are correlated over seconds.
+ * - gate_sigmas 4: the distance between two fixes with per-axis sigma s1,
+ *   s2 exceeds 4 * hypot(s1, s2) with probability exp(-8) = 3e-4, about
+XX
+ *   3.6 m fixes is at that edge, and stage 2 and the trigger's smoothing
+ *   take care of those that pass.  (The old fixed 8 m slack was 1.6 sigma
+ *   for such fixes: a parked cart with 3 m of noise lost a tenth to a third
+ *   of its fixes as "accel".)
+ * - v_err, the prediction's velocity error: doppler_error_ms 0.5 m/s when
+ *   the receiver gives a Doppler velocity (good to ~0.1-0.2 m/s, plus the
+ *   course's 2-3 degrees), velocity_error_ms 2 m/s for the tracker's own
+ *   estimate, or the reported speed when it has no trusted course.
+ * - reset_after_ms 6 s: longer than a multipath excursion lasts (2-5 s in
+ *   the synthetic drives' model of them), so
+ *   a jump is rejected to its end instead of being taken for the truth
+ *   after 3 fixes (0.3 s at 10 Hz); reset_gap_ms 10 s: after that long
+ *   without a fix, the cart may be anywhere a cart gets in 10 s.
  *
  * The tracker behind "accel" is an alpha-beta filter in a local metric frame
  * around the last reset point.  Its prediction uses the receiver's Doppler
  * velocity when given (the mean of the last and current ones, so braking
- * adds no error) and its own velocity estimate otherwise (a track below
- * track_min_speed_ms is noise); alpha is alpha_still below still_speed_ms and
- * alpha_moving above.  The tracker only serves that rule: the filter does
- * not change the fixes it passes (the trigger engine keeps its own estimate).
+ * adds no error; a reported speed below still_speed_ms is standing still),
+ * and its own velocity estimate otherwise (a course below
+ * track_min_speed_ms is noise); alpha is alpha_still below still_speed_ms
+ * and alpha_moving above, per second (a 10 Hz receiver's ten fixes weigh as
+ * one at 1 Hz, so that neither its noise nor the first fixes of a jump drag
+ * the tracker).  The tracker only serves that rule: the filter does not
+ * change the fixes it passes (the trigger engine keeps its own estimate).
  *
  * Stage 2, the gate (struct fix_filter_gate), is applied by the trigger
  * engine (guide/trigger.c), which alone knows where it expects the cart.  It
@@ -82,14 +120,22 @@ struct fix_filter_config {
 	double max_eph_m;     /* <= 0: no limit.  default 30 m */
 	double max_speed_ms;  /* default 15 m/s (54 km/h; the cart does ~6) */
 	double max_accel_ms2; /* default 3 m/s^2 */
-	double jump_slack_m;  /* default 8 m */
-	int64_t reset_gap_ms; /* default 10000 */
-	int reset_after;      /* default 3 */
+	/* a fix's error, 1 sigma per axis: eph / 2, else hdop * uere_m, else
+	 * default_sigma_m; at least min_sigma_m */
+	double uere_m;            /* default 4 m */
+	double default_sigma_m;   /* default 5 m */
+	double min_sigma_m;       /* default 2 m */
+	double gate_sigmas;       /* how many sigmas a fix may be off.  default 4 */
+	double doppler_error_ms;  /* the Doppler prediction's velocity error.  default 0.5 */
+	double velocity_error_ms; /* the tracker's own velocity's error.  default 2 */
+	int64_t reset_gap_ms;     /* default 10000 */
+	int reset_after;          /* default 3 fixes ... */
+	int64_t reset_after_ms;   /* ... and 3000 ms of rejections */
 	/* the tracker behind "accel" */
 	double track_min_speed_ms; /* below, the receiver's track is noise.  default 1.5 m/s */
 	double still_speed_ms;     /* below: standing still.  default 0.5 m/s */
-	double alpha_still;        /* default 0.3 */
-	double alpha_moving;       /* default 0.5 */
+	double alpha_still;        /* position gain per second.  default 0.3 */
+	double alpha_moving;       /* default 0.3 */
 	double beta;               /* velocity gain without Doppler.  default 0.3 */
 };
 

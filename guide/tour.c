@@ -373,6 +373,7 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	t->clip_active = false;
 	t->last_entry = -1;
 	t->goodbye_done = false;
+	t->start_entry = -1;
 	t->fix_logged = false;
 	tour_update_durations(t);
 	t->state = TOUR_RUNNING;

@@ -59,6 +59,9 @@ struct tour {
 	uint64_t next_token;
 	int last_entry; /* for replay; -1 none */
 	bool goodbye_done;
+	/* the entry that became due while the opening announcements played
+	 * (the stop the tour starts in); -1 none */
+	int start_entry;
 	bool restoring; /* tour_restore: tour_resume instead of tour_start */
 	int64_t last_fix_log_ms;
 	bool fix_logged;

@@ -279,6 +279,21 @@ tour_queue_best(const struct tour *t)
 	return best;
 }
 
+/* The stop the tour starts in is told once the opening announcements end,
+ * even when the cart has left it meanwhile (a driver who presses start at
+ * the gate and drives off at once), unless a later stop has come up since:
+ * that one is told in its place, and `guide-route check` warns of it. */
+static bool
+start_story(const struct tour *t, unsigned entry)
+{
+	if ((int)entry != t->start_entry)
+		return false;
+	for (unsigned i = entry + 1; i < t->tour->n_stops; i++)
+		if (t->outcome[i] != TOUR_ENTRY_PENDING)
+			return false;
+	return true;
+}
+
 /* Nothing plays: serve the queue, then look for the end of the tour. */
 void
 tour_serve(struct tour *t)
@@ -289,7 +304,8 @@ tour_serve(struct tour *t)
 		int best = tour_queue_best(t);
 		if (best < 0)
 			break;
-		if (trigger_entry_left(t->trig, (unsigned)best)) {
+		if (trigger_entry_left(t->trig, (unsigned)best) &&
+		    !start_story(t, (unsigned)best)) {
 			tour_skip_entry(t, (unsigned)best, "left_zone");
 			continue;
 		}
@@ -339,6 +355,8 @@ tour_on_due(struct tour *t, unsigned entry)
 		tour_skip_entry(t, entry, "no_clip");
 		return;
 	}
+	if (t->seq == SEQ_WELCOME && t->start_entry < 0)
+		t->start_entry = (int)entry;
 	if (t->state == TOUR_RUNNING && !t->clip_active) {
 		tour_play_entry(t, entry);
 		return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define DEG (M_PI / 180.0)
+#define RHYTHM_N 9
 
 enum entry_state {
 	ENTRY_PENDING,
@@ -50,14 +51,21 @@ struct trigger {
 	struct geo_xy pos, vel;
 	bool heading_ok;
 	double heading;
-	int64_t last_fix_ms;         /* last accepted fix */
-	int64_t last_seen_ms;        /* last fix with a position, accepted or not */
+	int64_t last_fix_ms;  /* last accepted fix */
+	int64_t last_seen_ms; /* last fix with a position, accepted or not */
+	/* the receiver's rhythm: the last intervals between fixes */
+	int64_t intervals[RHYTHM_N];
+	unsigned n_intervals;
 	int64_t last_step_ms;        /* last time the estimate was advanced */
 	struct fix_filter_gate gate; /* stage 2 of the fix rules */
 	bool lost;
 	bool on_path;
 	unsigned off_count, on_count;
 	double along, cross, progress;
+	/* how far the estimate has moved since the progress last advanced: the
+	 * most the cart can have gone along the path meanwhile */
+	double odo_m;
+	struct geo_xy odo_pos;
 };
 
 void
@@ -78,6 +86,7 @@ trigger_config_defaults(struct trigger_config *cfg)
 		.dead_reckon_ms = 15000,
 		.max_early_m = 100,
 		.lookahead = 3,
+		.max_speed = 15,
 	};
 	fix_filter_gate_config_default(&cfg->gate);
 }
@@ -319,6 +328,26 @@ set_on_path(struct trigger *t, bool on, int64_t now)
 	emit(t, &ev);
 }
 
+/* Is the cart going the path's way at along (any way when its heading is
+ * not trusted)? */
+static bool
+same_way(const struct trigger *t, double along)
+{
+	double path_hd = 0;
+	geo_polyline_point(t->path, t->cum, t->n_path, along, &path_hd);
+	return !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
+}
+
+/* The progress only moves forward; the odometer counts from there. */
+static void
+advance_progress(struct trigger *t, double along)
+{
+	if (along > t->progress) {
+		t->progress = along;
+		t->odo_m = 0;
+	}
+}
+
 /* Project the estimate onto the path, searching near the last progress
  * first so that a path passing near itself does not pull us backwards. */
 static void
@@ -326,21 +355,26 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 {
 	if (t->n_path < 2)
 		return;
+	t->odo_m += hypot(t->pos.x - t->odo_pos.x, t->pos.y - t->odo_pos.y);
+	t->odo_pos = t->pos;
 	double lo = t->progress - t->cfg.path_window_m;
 	double hi = t->progress + t->cfg.path_window_m + step_m;
 	double cross, along = locate_window(t, t->pos, lo, hi, &cross);
 	bool near = fabs(cross) <= t->cfg.off_path_m;
 	if (!near) {
-		/* rejoin anywhere ahead (or a little behind) of the progress */
+		/* rejoin ahead (or a little behind) of the progress, but no
+		 * farther ahead than the cart has moved since the progress last
+		 * advanced: a closed loop's end lies beside its start, and a cart
+		 * back from an excursion near the start must not be taken to be
+		 * at the end, with every stop between missed */
+		double reach = fmin(t->path_len + 1,
+				    t->progress + t->cfg.path_window_m + t->odo_m + step_m);
 		double c2, a2 = locate_window(t, t->pos, t->progress - 2 * t->cfg.path_window_m,
-					      t->path_len + 1, &c2);
+					      reach, &c2);
 		/* ... but only going the path's way: a cart driving a loop the
 		 * wrong way round is near the path's far end at once, and
 		 * must not be taken to have skipped the whole tour */
-		double path_hd = 0;
-		geo_polyline_point(t->path, t->cum, t->n_path, a2, &path_hd);
-		bool same_way = !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
-		if (fabs(c2) <= t->cfg.off_path_m && same_way) {
+		if (fabs(c2) <= t->cfg.off_path_m && same_way(t, a2) && a2 <= reach) {
 			along = a2;
 			cross = c2;
 			near = true;
@@ -352,17 +386,49 @@ update_progress(struct trigger *t, int64_t now, double step_m)
 		t->off_count = 0;
 		if (!t->on_path) {
 			if (++t->on_count >= t->cfg.off_path_fixes) {
-				t->progress = fmax(t->progress, along);
+				advance_progress(t, along);
 				set_on_path(t, true, now);
 			}
-		} else if (along > t->progress) {
-			t->progress = along;
+		} else {
+			advance_progress(t, along);
 		}
 	} else {
 		t->on_count = 0;
 		if (t->on_path && ++t->off_count >= t->cfg.off_path_fixes)
 			set_on_path(t, false, now);
 	}
+}
+
+/* The gate gave up its prediction and restarted the estimate at a fix far
+ * from it (a receiver restart, a long loss): find the cart on the path
+ * again, near the progress first, then behind it (the prediction had run
+ * ahead of a cart that stopped), ahead no farther than a cart gets at
+ * max_speed since the last accepted fix.  The progress may go back; the
+ * jump itself does not count as distance driven.  False when the fix is
+ * not on the path. */
+static bool
+reanchor(struct trigger *t, int64_t now, double off, int64_t since_ms)
+{
+	if (t->n_path < 2)
+		return false;
+	t->odo_pos = t->pos;
+	t->odo_m += fmin(off, t->cfg.max_speed * (double)since_ms / 1000.0);
+	double w = t->cfg.path_window_m;
+	double reach = fmin(t->path_len + 1, t->progress + w + t->odo_m);
+	const double from[2][2] = {{t->progress - w, reach}, {0, fmax(0, t->progress - w)}};
+	for (int k = 0; k < 2; k++) {
+		double cross, along = locate_window(t, t->pos, from[k][0], from[k][1], &cross);
+		if (!(fabs(cross) <= t->cfg.off_path_m) || along > reach || !same_way(t, along))
+			continue;
+		t->along = along;
+		t->cross = cross;
+		t->progress = along;
+		t->odo_m = 0;
+		t->off_count = t->on_count = 0;
+		set_on_path(t, true, now);
+		return true;
+	}
+	return false;
 }
 
 static double
@@ -488,9 +554,42 @@ dead_reckon(struct trigger *t, int64_t now)
 	t->progress = fmin(t->path_len, t->progress + v * dt);
 	double hd;
 	t->pos = geo_polyline_point(t->path, t->cum, t->n_path, t->progress, &hd);
+	t->odo_pos = t->pos;
+	t->odo_m = 0;
 	t->along = t->progress;
 	t->cross = 0;
 	t->vel = velocity(v, hd);
+}
+
+/* No fix for this long is a loss: lost_ms, or 2.5 times the receiver's
+ * usual interval (the median of the last RHYTHM_N) when it reports more
+ * rarely: a fix every 1-5 s is its rhythm, not a loss to dead-reckon
+ * through; a 1 Hz receiver's dropouts do not move the median. */
+static int64_t
+lost_after(const struct trigger *t)
+{
+	if (t->n_intervals < RHYTHM_N)
+		return t->cfg.lost_ms;
+	int64_t v[RHYTHM_N];
+	memcpy(v, t->intervals, sizeof(v));
+	for (unsigned i = 1; i < RHYTHM_N; i++) /* insertion sort of 9 */
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int64_t x = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	int64_t rhythm = v[RHYTHM_N / 2];
+	return rhythm * 5 / 2 > t->cfg.lost_ms ? rhythm * 5 / 2 : t->cfg.lost_ms;
+}
+
+/* A fix with a position arrived: learn the receiver's rhythm. */
+static void
+seen(struct trigger *t, int64_t now)
+{
+	int64_t iv = now - t->last_seen_ms;
+	if (t->have && iv > 0)
+		t->intervals[t->n_intervals++ % RHYTHM_N] = iv;
+	t->last_seen_ms = now;
 }
 
 void
@@ -499,12 +598,13 @@ trigger_tick(struct trigger *t, int64_t now_ms)
 	if (!t->have)
 		return;
 	int64_t since = now_ms - t->last_seen_ms;
-	if (!t->lost && since >= t->cfg.lost_ms) {
+	int64_t lost_ms = lost_after(t);
+	if (!t->lost && since >= lost_ms) {
 		t->lost = true;
 		struct trigger_event ev = {.kind = TRIGGER_GPS_LOST};
 		emit(t, &ev);
 	}
-	if (now_ms - t->last_fix_ms >= t->cfg.lost_ms)
+	if (now_ms - t->last_fix_ms >= lost_ms)
 		dead_reckon(t, now_ms);
 	check_due(t);
 }
@@ -529,6 +629,8 @@ start_estimate(struct trigger *t, const struct hal_fix *fix, struct geo_xy p, in
 		t->vel = velocity(fix->speed, fix->track);
 	t->last_fix_ms = t->last_step_ms = now;
 	t->progress = 0;
+	t->odo_pos = p;
+	t->odo_m = 0;
 	if (t->n_path < 2)
 		return;
 	/* the tour starts at the path's beginning: look there first */
@@ -637,7 +739,7 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 	}
 	enum fix_filter_reason why = fix_filter_gate_accuracy(&t->gate, fix);
 	if (why != FIX_FILTER_ACCEPT) {
-		t->last_seen_ms = now_ms;
+		seen(t, now_ms);
 		reject(t, fix, why);
 		trigger_tick(t, now_ms);
 		return;
@@ -645,7 +747,7 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 	struct geo_xy p = geo_project(&t->proj, fix->lat, fix->lon);
 	bool was_lost = t->lost;
 	t->lost = false;
-	t->last_seen_ms = now_ms;
+	seen(t, now_ms);
 	if (!t->have) {
 		start_estimate(t, fix, p, now_ms);
 		accepted(t, fix, now_ms);
@@ -669,9 +771,11 @@ trigger_on_fix(struct trigger *t, const struct hal_fix *fix, int64_t now_ms)
 		return;
 	}
 	bool reset = why == FIX_FILTER_RESET;
+	int64_t since_fix = now_ms - t->last_fix_ms;
 	follow_fix(t, fix, p, pred, dt, reset);
 	t->last_fix_ms = t->last_step_ms = now_ms;
-	update_progress(t, now_ms, speed_of(t) * dt + (reset ? off : 0));
+	if (!reset || !reanchor(t, now_ms, off, since_fix))
+		update_progress(t, now_ms, speed_of(t) * dt);
 	accepted(t, fix, now_ms);
 }
 

@@ -17,6 +17,21 @@
  *    (route progress), dead-reckons through short losses and reports, per
  *    tour entry (tour->stops[i]), when its clip is due.
  *
+ * Progress along the path: the estimate is located near the last progress
+ * first.  Off the path, it rejoins ahead of the progress no farther than
+ * the estimate has moved since the progress last advanced (plus the search
+ * window): on a closed loop the end runs beside the start, and a cart back
+ * from an excursion near the start is not at the end (with every stop
+ * between missed).  An entry is missed only when the progress passes its
+ * exit.  When the gate (fix_filter.h, stage 2) gives up its prediction and
+ * restarts at a fix (a receiver restart), the engine re-anchors: it finds
+ * the fix on the path near the progress, else behind it (the prediction had
+ * run ahead of a cart that stopped), ahead no farther than max_speed since
+ * the last accepted fix, and the progress goes back there.  A loss
+ * (gps_lost, dead reckoning) is lost_ms without a fix, or 2.5 times the
+ * receiver's usual interval (the median of its last 9) when longer: a fix
+ * every 1-5 s is a sparse receiver's rhythm, not a loss.
+ *
  * Where "the stop" is along the path (its anchor, stop_along): the first
  * along-distance, at or after the previous entry's anchor, where the path
  * enters the stop's geofence while heading inside the stop's heading window
@@ -155,6 +170,7 @@ struct trigger_config {
 	int64_t dead_reckon_ms;             /* advance along the path at the last speed this long */
 	double max_early_m;                 /* most a clip may start early to fit its languages */
 	unsigned lookahead;                 /* entries considered ahead of the next pending */
+	double max_speed; /* m/s: the farthest a cart gets between fixes, for re-anchoring */
 };
 
 void trigger_config_defaults(struct trigger_config *cfg);

@@ -440,6 +440,79 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 	free(tr);
 }
 
+/* The opening announcements' length in the tour's languages (welcome, then
+ * safety, every language of each, as the tour plays them); -1 when a clip's
+ * length is unknown. */
+static int64_t
+opening_ms(const struct route_tour *t)
+{
+	const enum route_announcement_kind kinds[] = {ROUTE_ANNOUNCE_WELCOME,
+						      ROUTE_ANNOUNCE_SAFETY};
+	int64_t total = 0;
+	for (unsigned a = 0; a < 2; a++)
+		for (unsigned l = 0; l < t->n_langs; l++)
+			for (unsigned k = 0; k < t->n_announcements[kinds[a]]; k++) {
+				const struct route_clip *clip = &t->announcements[kinds[a]][k];
+				if (!clip->lang || strcmp(clip->lang, t->langs[l]) != 0)
+					continue;
+				if (clip->duration_ms < 0)
+					return -1;
+				total += clip->duration_ms;
+			}
+	return total;
+}
+
+/* The stop a tour starts in (its path begins inside the first stop's
+ * geofence) is told once the welcome and safety announcements end, even
+ * when the cart has left it meanwhile, unless the next stop has come up by
+ * then (guide/tour.h).  For a cart that leaves at once at the tour's speed,
+ * warn with the numbers when it cannot be: the announcements outlast the
+ * drive to the next stop's trigger point (the start stop is dropped), or
+ * they and the start stop's story outlast the next stop's transit (the
+ * next one is dropped in its turn). */
+static void
+check_start_zone(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
+		 unsigned ti)
+{
+	if (t->n_stops < 2 || !(t->speed_kmh > 0))
+		return;
+	struct route_transit *tr = calloc(t->n_stops, sizeof(*tr));
+	if (!tr || route_tour_transits(r, t, tr) < 0 || !tr[0].found || tr[0].enter_m > 0 ||
+	    !tr[1].found || tr[0].narration_ms < 0) {
+		free(tr);
+		return;
+	}
+	int64_t open_ms = opening_ms(t);
+	double v = t->speed_kmh / 3.6;
+	double zone_s = tr[0].exit_m / v;
+	double next_s = (tr[1].enter_m - tr[1].approach_m) / v;
+	double open_s = (double)open_ms / 1000.0;
+	double story_s = (double)tr[0].narration_ms / 1000.0;
+	const struct route_stop *s = &r->stops[t->stops[0]];
+	const struct route_stop *n = &r->stops[t->stops[1]];
+	struct route_loc loc = or_loc(route_index_loc(c->ix, "tours[%u].stops", ti), t->loc);
+	if (open_ms > 0 && open_s > next_s)
+		route_diag_add(c->diags, WARN, r->file, loc,
+			       "tour '%s' starts in stop '%s', but its welcome and safety "
+			       "announcements (%.1f s) outlast a cart leaving at once at %g km/h "
+			       "(out of the geofence after %.1f s, at the next stop '%s' after "
+			       "%.1f s): the story of '%s' is not told unless the cart waits "
+			       "%.0f s before leaving",
+			       t->id, s->id, open_s, t->speed_kmh, zone_s, n->id, next_s, s->id,
+			       ceil(open_s - next_s));
+	else if (open_ms > 0 && open_s + story_s > next_s + tr[1].seconds)
+		route_diag_add(c->diags, WARN, r->file, loc,
+			       "tour '%s' starts in stop '%s': its welcome and safety "
+			       "announcements (%.1f s) and its story (%.1f s) outlast a cart "
+			       "leaving at once at %g km/h through the next stop '%s' (%.1f s "
+			       "from the start): '%s' is not told unless the cart waits %.0f s "
+			       "before leaving",
+			       t->id, s->id, open_s, story_s, t->speed_kmh, n->id,
+			       next_s + tr[1].seconds, n->id,
+			       ceil(open_s + story_s - next_s - tr[1].seconds));
+	free(tr);
+}
+
 static void
 check_overlaps(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
 {
@@ -585,5 +658,6 @@ route_check(struct route *r, struct route_check_ctx *c)
 	for (unsigned i = 0; i < r->n_tours; i++) {
 		check_transits(c, r, &r->tours[i], i);
 		check_overlaps(c, r, &r->tours[i]);
+		check_start_zone(c, r, &r->tours[i], i);
 	}
 }

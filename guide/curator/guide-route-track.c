@@ -15,7 +15,8 @@
 const char cmd_track_usage[] =
 	"Usage: guide-route track FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]\n"
 	"                         [--jumps PER_MIN] [--dropouts PER_MIN] [--halt S] [--park S]\n"
-	"                         [--wait S] [--reverse] [--gpx]\n"
+	"                         [--wait S] [--reverse] [--detour M --detour-at M [--detour-deg D]]\n"
+	"                         [--fix-gap S] [--gpx]\n"
 	"  A synthetic GPS drive (NMEA RMC+GGA) along a tour's path on stdout.\n"
 	"  FILE may be --synthetic for the built-in test route.\n\n"
 	"  --tour ID           the tour to drive (default: the route's first)\n"
@@ -33,6 +34,12 @@ const char cmd_track_usage[] =
 	"                      (default 60, time for the welcome and safety announcements)\n"
 	"  --park S            parked at the end this long, the receiver drifting (default 0)\n"
 	"  --reverse           drive the tour's path the wrong way round\n"
+	"  --detour M          an excursion: leave the path at --detour-at metres along it,\n"
+	"                      at --detour-deg to its heading (default 90, to the right),\n"
+	"                      drive M metres out and come back\n"
+	"  --detour-at M       where along the path the excursion leaves it, metres\n"
+	"  --detour-deg D      the excursion's angle to the path's heading (default 90)\n"
+	"  --fix-gap S         sparse fixes: each 1/hz to S seconds after the last\n"
 	"  --gpx               write GPX 1.1 instead of NMEA\n";
 struct track_args {
 	struct track_options o;
@@ -74,6 +81,14 @@ set_number(struct track_args *a, const char *name, double d)
 		o->park_end_s = d;
 	else if (strcmp(name, "--wait") == 0 && d >= 0)
 		o->park_start_s = d;
+	else if (strcmp(name, "--detour") == 0 && d >= 0)
+		o->detour_m = d;
+	else if (strcmp(name, "--detour-at") == 0 && d >= 0)
+		o->detour_at_m = d;
+	else if (strcmp(name, "--detour-deg") == 0 && d >= -360 && d <= 360)
+		o->detour_deg = d;
+	else if (strcmp(name, "--fix-gap") == 0 && d >= 0 && d <= 60)
+		o->fix_gap_max_s = d;
 	else
 		return false;
 	return true;

@@ -111,6 +111,7 @@ track_options_defaults(struct track_options *o)
 		.park_start_s = 0,
 		.park_end_s = 0,
 		.park_drift_m = 8,
+		.detour_deg = 90,
 		.seed = 1,
 		.start_ms = 1714528800000LL, /* 2024-05-01T02:00:00Z */
 	};
@@ -141,6 +142,11 @@ struct drive {
 	/* receiver errors */
 	double bias_x, bias_y, park_x, park_y;
 	double jump_left, jump_dx, jump_dy, drop_left;
+	/* the excursion: 0 before, 1 out, 2 back, 3 done */
+	int det_state;
+	double det_pos, det_heading;
+	struct geo_xy det_origin;
+	int64_t next_fix_ms; /* sparse fixes: the next one reported */
 };
 
 static void
@@ -214,11 +220,35 @@ drive_capacity(const struct drive *d)
 	const struct track_options *o = &d->o;
 	double drive_s = d->cum[d->np - 1] / d->cruise +
 			 d->n_halts * (o->halt_s + 2 * d->cruise / d->accel) + 60;
+	if (o->detour_m > 0)
+		drive_s += 2 * o->detour_m / d->cruise + 2 * d->cruise / d->accel;
 	return (size_t)((drive_s + o->park_start_s + o->park_end_s) * o->hz) + 16;
 }
 
-/* One time step of the cart: parked, halted or driving towards the next
- * halt within its acceleration.  false once the drive is over. */
+/* The excursion's step: out at cruising speed, a U-turn, back to where
+ * the cart left the path. */
+static void
+drive_detour(struct drive *d)
+{
+	d->v = fmax(0.3, fmin(d->v + d->accel * d->dt, d->cruise));
+	if (d->det_state == 1) {
+		d->det_pos += d->v * d->dt;
+		if (d->det_pos >= d->o.detour_m) {
+			d->det_pos = d->o.detour_m;
+			d->det_state = 2;
+		}
+	} else {
+		d->det_pos -= d->v * d->dt;
+		if (d->det_pos <= 0) {
+			d->det_pos = 0;
+			d->det_state = 3;
+		}
+	}
+}
+
+/* One time step of the cart: parked, halted, on its excursion or driving
+ * towards the next halt within its acceleration.  false once the drive is
+ * over. */
 static bool
 drive_move(struct drive *d, bool *parked)
 {
@@ -240,6 +270,8 @@ drive_move(struct drive *d, bool *parked)
 	} else if (d->halt_left > 0) {
 		d->halt_left -= d->dt;
 		d->v = 0;
+	} else if (d->det_state == 1 || d->det_state == 2) {
+		drive_detour(d);
 	} else {
 		double target = d->halts[d->next_halt];
 		double dist = target - d->along;
@@ -256,6 +288,12 @@ drive_move(struct drive *d, bool *parked)
 		} else {
 			d->v = fmax(d->v, 0.3);
 			d->along = fmin(target, d->along + d->v * d->dt);
+		}
+		if (o->detour_m > 0 && d->det_state == 0 && d->along >= o->detour_at_m) {
+			double hd;
+			d->det_origin = geo_polyline_point(d->pts, d->cum, d->np, d->along, &hd);
+			d->det_heading = hd + o->detour_deg;
+			d->det_state = 1;
 		}
 	}
 	return true;
@@ -341,12 +379,31 @@ drive_run(struct drive *d, struct track_sample *s, size_t cap)
 {
 	size_t n = 0;
 	bool parked;
-	while (n < cap && drive_move(d, &parked)) {
+	bool sparse = d->o.fix_gap_max_s > d->dt;
+	d->next_fix_ms = d->o.start_ms;
+	for (int64_t step = 0; n < cap && drive_move(d, &parked); step++) {
 		struct track_sample *sm = &s[n];
 		double heading;
 		struct geo_xy p = geo_polyline_point(d->pts, d->cum, d->np, d->along, &heading);
+		sm->detour = d->det_state == 1 || d->det_state == 2;
+		if (sm->detour) {
+			double hd = d->det_heading * DEG;
+			p.x = d->det_origin.x + d->det_pos * sin(hd);
+			p.y = d->det_origin.y + d->det_pos * cos(hd);
+			heading = fmod(d->det_heading + (d->det_state == 2 ? 180.0 : 0.0) + 720.0,
+				       360.0);
+		}
 		struct geo_xy m = drive_measure(d, p, parked, &sm->jumping);
-		sm->t_ms = d->o.start_ms + (int64_t)llround((double)n * 1000.0 / d->o.hz);
+		sm->t_ms = d->o.start_ms + (int64_t)llround((double)step * 1000.0 / d->o.hz);
+		if (sparse) {
+			if (sm->t_ms < d->next_fix_ms) {
+				memset(sm, 0, sizeof(*sm));
+				continue;
+			}
+			double gap = rng_range(&d->rng, d->dt, d->o.fix_gap_max_s);
+			d->next_fix_ms = sm->t_ms + (int64_t)llround(gap * d->o.hz) * 1000 /
+							    (int64_t)llround(d->o.hz);
+		}
 		sm->true_along = d->along;
 		sm->true_speed = d->v;
 		sm->parked = parked;

@@ -31,6 +31,15 @@ struct track_options {
 	double park_end_s;   /* parked at the end of the path */
 	double park_drift_m; /* how far a parked position wanders */
 	bool reverse;        /* drive the tour's path the wrong way round */
+	/* an excursion off the path and back (a rider's errand, a blocked lane):
+	 * at detour_at_m along the path the cart leaves it at detour_deg to its
+	 * heading (90: to the right), drives detour_m straight out, turns and
+	 * comes back to the same point; detour_m <= 0: none */
+	double detour_at_m, detour_m, detour_deg;
+	/* > 1/hz: sparse fixes, each 1/hz to fix_gap_max_s after the last (a
+	 * receiver that reports every few seconds); the samples between are
+	 * left out of the drive, not dropouts */
+	double fix_gap_max_s;
 	uint64_t seed;
 	int64_t start_ms; /* UTC of the first fix */
 };
@@ -43,6 +52,7 @@ struct track_sample {
 	bool dropped;
 	bool jumping; /* inside a multipath jump */
 	bool parked;
+	bool detour; /* off the path on the excursion */
 	double true_lat, true_lon;
 	double true_along; /* metres along the tour path */
 	double true_speed; /* m/s */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guide/curator/track.h"
 #include "guide/fix_filter.h"
 #include "tests/test.h"
 
@@ -60,7 +61,7 @@ struct rcase {
 static void
 test_rules(void)
 {
-	const struct rcase cases[] = {
+	static const struct rcase cases[] = {
 		{"no position",
 		 2,
 		 {{0, 0, 0, X, X, X, X, true}, {1000, 0, 0, 0, X, X, X, false}},
@@ -88,35 +89,61 @@ test_rules(void)
 		  {500, 0, 0, 0, X, X, X, false},
 		  {2000, 0, 0, 0, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_TIME, FIX_FILTER_TIME, FIX_FILTER_ACCEPT}},
-		/* 10 m/s north, then 40 m in 1 s: more than 15 m/s + 8 m slack */
+		/* The motion rules allow what the cart can do since the last
+		 * accepted fix plus 4 sigma of the two fixes' errors: eph 4 m is
+		 * sigma 2 m, 4 * hypot(2, 2) = 11.3 m.  10 m/s north, then 40 m
+		 * in 1 s: more than 15 m/s + 11.3 m */
 		{"jump",
 		 3,
-		 {{0, 0, 0, 10, 0, X, X, false},
-		  {1000, 10, 0, 10, 0, X, X, false},
-		  {2000, 50, 0, 10, 0, X, X, false}},
+		 {{0, 0, 0, 10, 0, X, 4, false},
+		  {1000, 10, 0, 10, 0, X, 4, false},
+		  {2000, 50, 0, 10, 0, X, 4, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_JUMP}},
-		/* standing, then 15 m in 1 s: possible at 15 m/s but not from rest */
+		/* standing, then 18 m in 1 s with no speed: possible at 15 m/s,
+		 * not from rest (1.5 m at 3 m/s^2 + 2 m/s of unknown velocity
+		 * + 11.3 m) */
 		{"accel from rest",
 		 3,
-		 {{0, 0, 0, 0, X, X, X, false},
-		  {1000, 0, 0, 0, X, X, X, false},
-		  {2000, 0, 15, X, X, X, X, false}},
+		 {{0, 0, 0, 0, X, X, 4, false},
+		  {1000, 0, 0, 0, X, X, 4, false},
+		  {2000, 0, 18, X, X, X, 4, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEL}},
-		/* 10 m/s north, then 12 m sideways: the classic 20 m position jump */
+		/* 10 m/s north, then 16 m sideways: more than 1.5 m + 0.5 m/s
+		 * of Doppler error + 11.3 m */
 		{"accel sideways",
 		 3,
-		 {{0, 0, 0, 10, 0, X, X, false},
-		  {1000, 10, 0, 10, 0, X, X, false},
-		  {2000, 20, 12, 10, 0, X, X, false}},
+		 {{0, 0, 0, 10, 0, X, 4, false},
+		  {1000, 10, 0, 10, 0, X, 4, false},
+		  {2000, 20, 16, 10, 0, X, 4, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEL}},
-		/* the receiver is really elsewhere: after 3 rejections, restart there */
+		/* the same 16 m from a receiver that says it is that bad (hdop 3:
+		 * sigma 12 m), or says nothing (sigma 5 m): within its noise */
+		{"sideways within the fix's error",
+		 4,
+		 {{0, 0, 0, 10, 0, 3, X, false},
+		  {1000, 10, 0, 10, 0, 3, X, false},
+		  {2000, 20, 16, 10, 0, 3, X, false},
+		  {3000, 30, 0, 10, 0, X, X, false}},
+		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEPT}},
+		/* judged by the time since the last accepted fix: 15 m sideways
+		 * 1 s on is rejected, the cart 2 s further on where it would be
+		 * is not */
+		{"time since the last accepted",
+		 4,
+		 {{0, 0, 0, 10, 0, X, 4, false},
+		  {1000, 10, 0, 10, 0, X, 4, false},
+		  {2000, 20, 16, 10, 0, X, 4, false},
+		  {3000, 30, 0, 10, 0, X, 4, false}},
+		 {FIX_FILTER_RESET, FIX_FILTER_ACCEPT, FIX_FILTER_ACCEL, FIX_FILTER_ACCEPT}},
+		/* the receiver really is elsewhere: after 3 rejections over 6 s,
+		 * restart there */
 		{"reset after rejections",
 		 5,
 		 {{0, 0, 0, 0, X, X, X, false},
-		  {1000, 0, 100, 0, X, X, X, false},
-		  {2000, 0, 100, 0, X, X, X, false},
-		  {3000, 0, 100, 0, X, X, X, false},
-		  {4000, 0, 100, 0, X, X, X, false}},
+		  {2000, 0, 1000, 0, X, X, X, false},
+		  {4000, 0, 1000, 0, X, X, X, false},
+		  {6000, 0, 1000, 0, X, X, X, false},
+		  {8000, 0, 1000, 0, X, X, X, false}},
 		 {FIX_FILTER_RESET, FIX_FILTER_JUMP, FIX_FILTER_JUMP, FIX_FILTER_JUMP,
 		  FIX_FILTER_RESET}},
 		/* a gap longer than 10 s restarts; a shorter one allows more distance */
@@ -205,6 +232,95 @@ test_noise(void)
 	fix_filter_destroy(ff);
 }
 
+/* Issue 14.3: a parked cart with 3 m of noise (sigma per axis) and the
+ * receiver's near-zero Doppler speed at a random course, 1 Hz, hdop 0.9:
+ * nearly every fix is accepted (the old rules rejected a third as accel);
+ * the same without speed or hdop (a GGA-only receiver). */
+static void
+test_parked(void)
+{
+	for (int doppler = 1; doppler >= 0; doppler--) {
+		struct fix_filter *ff;
+		CHECK_INT(fix_filter_create(NULL, &ff), 0);
+		int rejected = 0;
+		for (int k = 0; k < 1800; k++) {
+			struct in i = {k * 1000, 3 * noise(), 3 * noise(), X, X, X, X, false};
+			if (doppler) {
+				i.speed = fabs(0.05 * noise());
+				i.track = fmod(fabs(noise()) * 360, 360);
+				i.hdop = 0.9;
+			}
+			struct hal_fix in = mk(&i);
+			rejected += !fix_filter_reason_accepted(fix_filter_push(ff, &in));
+		}
+		fprintf(stderr, "parked, 3 m noise, %s: %d/1800 rejected\n",
+			doppler ? "speed and hdop" : "position only", rejected);
+		CHECK(rejected <= 2);
+		fix_filter_destroy(ff);
+	}
+}
+
+/* Issue 14.3: synthetic drives of the test route (guide/curator/track.h),
+ * 3 m noise, 2 m drifting bias, multipath jumps of 20-60 m for 2-5 s,
+ * dropouts, halts and parking, at 1 and 10 Hz.  No good fix (outside a
+ * jump) is rejected unless a jump ended less than 6 s before it (a jump of
+ * 20 m is 4 sigma of 3.6 m: the tracker may follow it, and the first fixes
+ * back then look like the jump), and at most 1 % all told; the old rules
+ * rejected 5 % at 1 Hz and 11 % at 10 Hz. */
+static void
+test_drive(void)
+{
+	struct route *r = track_synthetic_route();
+	CHECK(r != NULL);
+	const double hzs[] = {1, 10};
+	for (unsigned h = 0; h < 2; h++)
+		for (uint64_t seed = 1; seed <= 3; seed++) {
+			struct track_options o;
+			track_options_defaults(&o);
+			o.hz = hzs[h];
+			o.seed = seed;
+			o.halt_s = 10;
+			o.park_start_s = 60;
+			o.park_end_s = 120;
+			struct track_sample *sm;
+			size_t n;
+			CHECK_INT(track_generate(r, 0, &o, &sm, &n), 0);
+			struct fix_filter *ff;
+			CHECK_INT(fix_filter_create(NULL, &ff), 0);
+			unsigned good_rejected = 0, far_rejected = 0, jumping = 0,
+				 jump_rejected = 0;
+			unsigned fixes = 0;
+			int64_t jump_end = INT64_MIN / 2;
+			for (size_t k = 0; k < n; k++) {
+				if (sm[k].dropped) {
+					fix_filter_reset(ff);
+					continue;
+				}
+				fixes++;
+				bool ok =
+					fix_filter_reason_accepted(fix_filter_push(ff, &sm[k].fix));
+				if (sm[k].jumping) {
+					jumping++;
+					jump_rejected += !ok;
+					jump_end = sm[k].t_ms;
+				} else if (!ok) {
+					good_rejected++;
+					far_rejected += sm[k].t_ms - jump_end > 6000;
+				}
+			}
+			fprintf(stderr,
+				"drive %.0f Hz seed %llu: %u fixes, %u good ones rejected (%u "
+				"more than 6 s after a jump), %u/%u in jumps rejected\n",
+				hzs[h], (unsigned long long)seed, fixes, good_rejected,
+				far_rejected, jump_rejected, jumping);
+			CHECK_INT(far_rejected, 0);
+			CHECK(good_rejected * 100 <= fixes);
+			fix_filter_destroy(ff);
+			free(sm);
+		}
+	route_destroy(r);
+}
+
 /* The one list: a distinct string for every code, the documented ones. */
 static void
 test_reasons(void)
@@ -277,6 +393,8 @@ main(void)
 	test_rules();
 	test_reasons();
 	test_noise();
+	test_parked();
+	test_drive();
 	test_gate();
 	TEST_EXIT();
 }

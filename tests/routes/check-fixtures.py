@@ -152,7 +152,8 @@ def group_cli_say(env):
     r = env.guide_route("track", ROUTE, "--help")
     lines = r.stdout.splitlines()
     for opt in ("--tour", "--speed", "--noise", "--hz", "--seed", "--jumps", "--dropouts",
-                "--halt", "--park", "--wait", "--reverse", "--gpx"):
+                "--halt", "--park", "--wait", "--reverse", "--detour", "--detour-at",
+                "--detour-deg", "--fix-gap", "--gpx"):
         told = [ln for ln in lines if ln.lstrip().startswith(opt + " ")]
         check(r.returncode == 0 and len(told) == 1 and len(told[0].split()) > 3,
               f"track --help explains {opt}: exit {r.returncode}\n{r.stdout}{r.stderr}")

@@ -13,6 +13,10 @@ Cases:
   wrong-way  the loop driven backwards: no burst of 'missed' stops as the
              cart leaves the gate, the chimney (heading window) never fires
   idle       ten minutes at the terminal: nothing fires twice
+  quick-departure  the driver presses start at the gate and drives off at
+             once: the gate is still told, right after welcome and safety
+  loop-excursion  100 m off the loop and back just after the gate, a fix
+             every 1-5 s, 5 m noise: nothing marked missed, every stop told
   render     the curator's map of the drive: valid SVG with every stop and
              every clip segment
   report     the curator's report says where a story began: before, inside
@@ -160,6 +164,33 @@ def case_idle(env):
     g = run_tour(env, "nmea:" + track("idle.nmea"))
     told_once(g.events)
     check("stops told: 12 of 12" in g.stdout(), g.stdout())
+
+
+def case_quick_departure(env):
+    # issue 14.2: welcome and safety (~47 s) outlast the cart's time in the
+    # gate's geofence when it leaves at once; the gate used to be dropped
+    # as left_zone
+    drive = env.make_track("quick.nmea", "--seed", 1, "--noise", 1, "--jumps", 0,
+                           "--dropouts", 0, "--wait", 0)
+    evs = run_tour(env, "nmea:" + drive).events
+    check(starts(evs)[:6] == [("welcome", "zh"), ("welcome", "en"), ("safety", "zh"),
+                              ("safety", "en"), ("gate", "zh"), ("gate", "en")],
+          f"the gate right after the opening announcements: {starts(evs)[:6]}")
+    skips = [(e["poi"], e["reason"]) for e in evs if e["event"] == "clip_skip"]
+    check(not skips, f"no stop skipped: {skips}")
+    told_once(evs)
+
+
+def case_loop_excursion(env):
+    # issue 14.1: back from an excursion near the start of the closed loop,
+    # the cart heads south 30-40 m beside the loop's last leg, southbound too;
+    # every later stop used to be marked missed at once
+    drive = env.make_track("excursion.nmea", "--seed", 3, "--noise", 5, "--fix-gap", 5,
+                           "--detour", 100, "--detour-at", 40, "--detour-deg", -90)
+    evs = run_tour(env, "nmea:" + drive).events
+    missed = [e["poi"] for e in evs if e["event"] == "clip_skip"]
+    check(not missed, f"no stop skipped: {missed}")
+    told_once(evs)
 
 
 def case_render(env):

@@ -637,6 +637,87 @@ case_trigger_stage(void)
 	sim_finish(&s);
 }
 
+static struct route_point path_many[31];
+
+/* The path as 31 points 50 m apart (0 to 1500 m): the engine searches the
+ * path by its vertices near the progress. */
+static void
+many_points(void)
+{
+	for (unsigned k = 0; k < 31; k++)
+		path_many[k] = pt(50.0 * k, 0);
+	tour.path = path_many;
+	tour.n_path = 31;
+}
+
+static void
+case_reanchor(void)
+{
+	/* issue 13.9: the receiver stops reporting at x = 400 while the cart
+	 * waits there; the engine dead-reckons on at 10 m/s, then carries its
+	 * prediction on through 8 s of fixes back at x = 400 (trigger_jump),
+	 * and finally accepts them: it must re-anchor there, on the path,
+	 * and tell b (x = 1200) where the cart reaches it */
+	struct stopdef d[] = {{"a", 300, 30, 0, 0, 0, 0, 0, 0}, {"b", 1200, 30, 0, 0, 0, 0, 0, 0}};
+	build(d, 2, true);
+	many_points();
+	struct sim s;
+	sim_init(&s, ZH, 1);
+	int64_t t = sim_drive(&s, T0, 0, 400, 10);
+	for (int64_t end = t + 15000; t < end; t += 1000) {
+		sim_advance(&s, t);
+		tour_tick(s.tour, t);
+	}
+	for (int64_t end = t + 12000; t < end; t += 1000)
+		sim_fix(&s, t, 400, 0, 0, 90);
+	struct tour_status st;
+	tour_get_status(s.tour, &st);
+	if (!st.pos.on_path || fabs(st.pos.progress_m - 400) > 15) {
+		fprintf(stderr,
+			"re-anchor: on_path %d progress %.1f, expected on the path at 400\n",
+			st.pos.on_path, st.pos.progress_m);
+		test_failures++;
+	}
+	sim_drive(&s, t, 400, 1500, 10);
+	check_log(&s, "clip_start clip_skip", "clip_start:a:zh clip_start:b:zh", "re-anchor");
+	CHECK_NEAR(s.fake.x, 1170, 10);
+	sim_finish(&s);
+}
+
+static void
+case_start_zone(void)
+{
+	/* issue 14.2: the tour starts in stop a (r 30 m around x = 0); 20 s of
+	 * welcome; the cart leaves at once at 5 m/s and is out of a's zone
+	 * after ~8 s.  a is told right after the welcome (b, at x = 400, comes
+	 * up only at x ~ 370, 74 s on); with b at x = 110 it is b's turn when
+	 * the welcome ends and a is dropped (route_check warns of that) */
+	static const struct {
+		double b_x;
+		const char *expect;
+	} rows[] = {
+		{400, "clip_start:welcome:zh clip_end:welcome:zh:true clip_start:a:zh "
+		      "clip_end:a:zh:true clip_start:b:zh clip_end:b:zh:true"},
+		{110, "clip_start:welcome:zh clip_end:welcome:zh:true clip_skip:a:left_zone "
+		      "clip_start:b:zh clip_end:b:zh:true"},
+	};
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		struct stopdef d[] = {{"a", 0, 30, 0, 0, 0, 0, 0, 0},
+				      {"b", rows[i].b_x, 20, 0, 0, 0, 0, 0, 0}};
+		build(d, 2, true);
+		struct route_clip welcome = {.lang = "zh", .file = "w.opus", .duration_ms = 20000};
+		tour.announcements[ROUTE_ANNOUNCE_WELCOME] = &welcome;
+		tour.n_announcements[ROUTE_ANNOUNCE_WELCOME] = 1;
+		struct sim s;
+		sim_init(&s, ZH, 1);
+		sim_drive(&s, T0, 0, 700, 5);
+		check_log(&s, "clip_start clip_end clip_skip", rows[i].expect, "start zone");
+		sim_finish(&s);
+		tour.announcements[ROUTE_ANNOUNCE_WELCOME] = NULL;
+		tour.n_announcements[ROUTE_ANNOUNCE_WELCOME] = 0;
+	}
+}
+
 int
 main(void)
 {
@@ -652,5 +733,7 @@ main(void)
 	case_actions();
 	case_replay_pause();
 	case_trigger_stage();
+	case_start_zone();
+	case_reanchor();
 	TEST_EXIT();
 }
