@@ -174,62 +174,170 @@ fence_usable(const struct route_fence *f)
 
 /* ---- transit along a tour path -------------------------------------------- */
 
-int
-route_tour_transits(const struct route *r, const struct route_tour *t, struct route_transit *out)
+/* The path sampled every `step` metres (walking the segments with a cursor),
+ * with the heading of travel at each sample and the bounding box of every
+ * SAMPLE_CHUNK consecutive samples, so that looking for a fence skips the
+ * parts of a long path that are nowhere near it. */
+#define SAMPLE_CHUNK 64
+#define SAMPLE_STEP_MAX_M 2.0 /* fine enough for the smallest sensible fence */
+
+struct samples {
+	struct geo_proj p;
+	double len, step;
+	size_t n;
+	struct geo_xy *xy;
+	double *heading;
+	struct geo_xy *box; /* box[2c] min corner, box[2c + 1] max corner of chunk c */
+};
+
+static void
+samples_free(struct samples *sm)
 {
+	free(sm->xy);
+	free(sm->heading);
+	free(sm->box);
+}
+
+static int
+samples_init(struct samples *sm, const struct route_tour *t)
+{
+	memset(sm, 0, sizeof(*sm));
 	if (!t->path || t->n_path < 2 || !(t->speed_kmh > 0))
 		return -EINVAL;
 	for (unsigned i = 0; i < t->n_path; i++)
 		if (!(fabs(t->path[i].lat) <= 90 && fabs(t->path[i].lon) <= 180))
 			return -EINVAL;
-	struct geo_proj p;
-	geo_proj_init(&p, t->path[0].lat, t->path[0].lon);
+	geo_proj_init(&sm->p, t->path[0].lat, t->path[0].lon);
 	struct geo_xy *pts = calloc(t->n_path, sizeof(*pts));
 	double *cum = calloc(t->n_path, sizeof(*cum));
-	if (!pts || !cum) {
-		free(pts);
-		free(cum);
-		return -ENOMEM;
-	}
+	if (!pts || !cum)
+		goto nomem;
 	for (unsigned i = 0; i < t->n_path; i++)
-		pts[i] = geo_project(&p, t->path[i].lat, t->path[i].lon);
+		pts[i] = geo_project(&sm->p, t->path[i].lat, t->path[i].lon);
 	geo_polyline_lengths(pts, t->n_path, cum);
-	double len = cum[t->n_path - 1];
-	double step = fmax(1.0, len / 20000.0);
-	double v = t->speed_kmh / 3.6;
-	double prev_exit = 0;
-
-	/* samples along the path every `step` metres, taken once, walking the
-	 * segments with a cursor (at most 20001, whatever the path's size) */
-	size_t n_samples = (size_t)(len / step) + 1, from = 0;
-	struct geo_xy *sp = calloc(n_samples, sizeof(*sp));
-	double *sh = calloc(n_samples, sizeof(*sh));
-	if (!sp || !sh) {
-		free(sp);
-		free(sh);
-		free(pts);
-		free(cum);
-		return -ENOMEM;
-	}
-	for (size_t i = 0, seg = 0; i < n_samples; i++) {
-		double d = fmin(len, (double)i * step);
+	sm->len = cum[t->n_path - 1];
+	/* 1 m on a short path, at most 2 m on a city-wide one (a 10,000-stop
+	 * route drives hundreds of kilometres: len / 20000 would step over a
+	 * 25 m geofence) */
+	sm->step = fmax(1.0, fmin(sm->len / 20000.0, SAMPLE_STEP_MAX_M));
+	sm->n = (size_t)(sm->len / sm->step) + 1;
+	size_t n_chunks = (sm->n + SAMPLE_CHUNK - 1) / SAMPLE_CHUNK;
+	sm->xy = calloc(sm->n, sizeof(*sm->xy));
+	sm->heading = calloc(sm->n, sizeof(*sm->heading));
+	sm->box = calloc(2 * n_chunks, sizeof(*sm->box));
+	if (!sm->xy || !sm->heading || !sm->box)
+		goto nomem;
+	for (size_t i = 0, seg = 0; i < sm->n; i++) {
+		double d = fmin(sm->len, (double)i * sm->step);
 		while (seg + 2 < t->n_path && cum[seg + 1] < d)
 			seg++;
 		double sl = cum[seg + 1] - cum[seg];
 		double u = sl > 0 ? (d - cum[seg]) / sl : 0;
-		sp[i] = (struct geo_xy){pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
-					pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
-		sh[i] = fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
+		struct geo_xy q = {pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
+				   pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
+		sm->xy[i] = q;
+		sm->heading[i] =
+			fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
 					     M_PI +
 				     360.0,
 			     360.0);
+		struct geo_xy *b = &sm->box[2 * (i / SAMPLE_CHUNK)];
+		if (i % SAMPLE_CHUNK == 0) {
+			b[0] = b[1] = q;
+		} else {
+			b[0] = (struct geo_xy){fmin(b[0].x, q.x), fmin(b[0].y, q.y)};
+			b[1] = (struct geo_xy){fmax(b[1].x, q.x), fmax(b[1].y, q.y)};
+		}
 	}
+	free(pts);
+	free(cum);
+	return 0;
+nomem:
+	free(pts);
+	free(cum);
+	samples_free(sm);
+	return -ENOMEM;
+}
+
+/* Distance from point c to the box of chunk k (0 inside). */
+static double
+chunk_distance(const struct samples *sm, size_t k, struct geo_xy c)
+{
+	const struct geo_xy *b = &sm->box[2 * k];
+	double dx = fmax(0, fmax(b[0].x - c.x, c.x - b[1].x));
+	double dy = fmax(0, fmax(b[0].y - c.y, c.y - b[1].y));
+	return hypot(dx, dy);
+}
+
+static bool
+heading_ok(const struct route_stop *s, double heading)
+{
+	return !s->heading.set ||
+	       geo_heading_diff(heading, s->heading.deg) <= s->heading.tolerance_deg;
+}
+
+/* The first sample at or after `from` inside fence f (and in the stop's
+ * heading window when `window`); sm->n when there is none. */
+static size_t
+find_entry(const struct samples *sm, const struct fence_xy *f, const struct route_stop *s,
+	   size_t from, bool window)
+{
+	double reach = f->r + 1e-6;
+	for (size_t k = from / SAMPLE_CHUNK; k * SAMPLE_CHUNK < sm->n; k++) {
+		if (chunk_distance(sm, k, f->c) > reach)
+			continue;
+		size_t end = fmin(sm->n, (k + 1) * SAMPLE_CHUNK);
+		for (size_t i = fmax(from, k * SAMPLE_CHUNK); i < end; i++) {
+			if (hypot(sm->xy[i].x - f->c.x, sm->xy[i].y - f->c.y) > reach ||
+			    !fence_xy_contains(f, sm->xy[i]))
+				continue;
+			if (!window || heading_ok(s, sm->heading[i]))
+				return i;
+		}
+	}
+	return sm->n;
+}
+
+/* The nearest the path comes to fence f (0 when it enters it), and where. */
+static double
+nearest_approach(const struct samples *sm, const struct fence_xy *f, size_t *at)
+{
+	double best = INFINITY;
+	*at = 0;
+	for (size_t k = 0; k * SAMPLE_CHUNK < sm->n; k++) {
+		if (chunk_distance(sm, k, f->c) - f->r >= best)
+			continue;
+		size_t end = fmin(sm->n, (k + 1) * SAMPLE_CHUNK);
+		for (size_t i = k * SAMPLE_CHUNK; i < end; i++) {
+			struct geo_xy q = sm->xy[i];
+			double d = f->circle ? hypot(q.x - f->c.x, q.y - f->c.y) - f->r
+				   : fence_xy_contains(f, q)
+					   ? 0
+					   : geo_polygon_edge_distance(f->ring, f->n, q);
+			if (d < best) {
+				best = fmax(0, d);
+				*at = i;
+			}
+		}
+	}
+	return best;
+}
+
+static int
+transits(const struct route *r, const struct route_tour *t, const struct samples *sm,
+	 struct route_transit *out, size_t *from_out)
+{
+	double v = t->speed_kmh / 3.6;
+	double prev_exit = 0;
+	size_t from = 0;
 
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
 		struct route_transit *o = &out[k];
 		struct fence_xy f;
 		memset(o, 0, sizeof(*o));
+		if (from_out)
+			from_out[k] = from;
 		o->narration_ms = 0;
 		for (unsigned l = 0; l < t->n_langs; l++) {
 			const struct route_clip *clip = route_stop_clip(s, t->langs[l]);
@@ -238,25 +346,19 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 			else
 				o->narration_ms += clip->duration_ms;
 		}
-		if (!fence_usable(&s->fence) || fence_xy_init(&f, &p, &s->fence, 0) < 0)
+		if (!fence_usable(&s->fence))
 			continue;
-		/* the bounding circle first: the exact test only near the fence */
-		double reach = f.r + 1e-6;
-		for (size_t i = from; i < n_samples; i++) {
-			if (hypot(sp[i].x - f.c.x, sp[i].y - f.c.y) > reach ||
-			    !fence_xy_contains(&f, sp[i]))
-				continue;
-			if (s->heading.set &&
-			    geo_heading_diff(sh[i], s->heading.deg) > s->heading.tolerance_deg)
-				continue;
+		if (fence_xy_init(&f, &sm->p, &s->fence, 0) < 0)
+			return -ENOMEM;
+		size_t i = find_entry(sm, &f, s, from, true);
+		if (i < sm->n) {
 			size_t e = i;
-			while (e + 1 < n_samples && fence_xy_contains(&f, sp[e + 1]))
+			while (e + 1 < sm->n && fence_xy_contains(&f, sm->xy[e + 1]))
 				e++;
 			o->found = true;
-			o->enter_m = fmin(len, (double)i * step);
-			o->exit_m = fmin(len, (double)e * step);
+			o->enter_m = fmin(sm->len, (double)i * sm->step);
+			o->exit_m = fmin(sm->len, (double)e * sm->step);
 			from = e;
-			break;
 		}
 		free(f.ring);
 		if (!o->found)
@@ -266,11 +368,19 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 		o->seconds = (o->exit_m - o->enter_m + o->approach_m) / v;
 		prev_exit = o->exit_m;
 	}
-	free(sp);
-	free(sh);
-	free(pts);
-	free(cum);
 	return 0;
+}
+
+int
+route_tour_transits(const struct route *r, const struct route_tour *t, struct route_transit *out)
+{
+	struct samples sm;
+	int rc = samples_init(&sm, t);
+	if (rc < 0)
+		return rc;
+	rc = transits(r, t, &sm, out, NULL);
+	samples_free(&sm);
+	return rc;
 }
 
 /* ---- the pass ------------------------------------------------------------- */
@@ -390,15 +500,80 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
 		check_clip(c, r, &s->clips[k]);
 }
 
+/* Metres along a path for a message: "850 m", "12.4 km". */
 static void
-check_transits(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
-	       unsigned ti)
+fmt_along(char *buf, size_t len, double m)
 {
+	if (m < 10000)
+		snprintf(buf, len, "%.0f m", m);
+	else
+		snprintf(buf, len, "%.1f km", m / 1000);
+}
+
+/* Why stop k of tour t was not found on the path after sample `from`:
+ * the path misses the fence (by how much, where), reaches it only before
+ * the previous stop (wrong order), or only outside its heading window. */
+static void
+explain_miss(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
+	     const struct samples *sm, const struct route_transit *tr, unsigned k, size_t from)
+{
+	const struct route_stop *s = &r->stops[t->stops[k]];
+	char why[256], at[32], at2[32], after[96] = "";
+	struct fence_xy f;
+	int prev = -1; /* the last stop found before k: the search began at its exit */
+
+	for (unsigned j = 0; j < k; j++)
+		if (tr[j].found)
+			prev = (int)j;
+	if (prev >= 0)
+		snprintf(after, sizeof(after), " after stop '%s'", r->stops[t->stops[prev]].id);
+	if (fence_xy_init(&f, &sm->p, &s->fence, 0) < 0)
+		return;
+	size_t before = find_entry(sm, &f, s, 0, true);
+	size_t wrong = find_entry(sm, &f, s, from, false);
+	if (wrong == sm->n)
+		wrong = find_entry(sm, &f, s, 0, false);
+	if (before < from && prev >= 0) {
+		fmt_along(at, sizeof(at), (double)before * sm->step);
+		fmt_along(at2, sizeof(at2), tr[prev].enter_m);
+		snprintf(why, sizeof(why),
+			 "it passes through it only before, at %s along the path (stop '%s' at "
+			 "%s): the stops are in the wrong order",
+			 at, r->stops[t->stops[prev]].id, at2);
+	} else if (wrong < sm->n) {
+		fmt_along(at, sizeof(at), (double)wrong * sm->step);
+		snprintf(why, sizeof(why),
+			 "it passes through it only heading %.0f deg, at %s along the path, "
+			 "outside the stop's heading window of %g +/- %g deg",
+			 sm->heading[wrong], at, s->heading.deg, s->heading.tolerance_deg);
+	} else {
+		size_t i;
+		double d = nearest_approach(sm, &f, &i);
+		fmt_along(at, sizeof(at), (double)i * sm->step);
+		snprintf(why, sizeof(why),
+			 "it misses it by %.0f m at the nearest approach (%s along the path)",
+			 fmax(1, round(d)), at);
+	}
+	free(f.ring);
+	route_diag_add(c->diags, ERR, r->file, s->loc,
+		       "the path of tour '%s' does not pass through the geofence of stop '%s'%s: "
+		       "%s",
+		       t->id, s->id, after, why);
+}
+
+static void
+check_transits(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
+{
+	struct samples sm;
 	struct route_transit *tr = calloc(t->n_stops ? t->n_stops : 1, sizeof(*tr));
-	if (!tr || route_tour_transits(r, t, tr) < 0) {
+	size_t *from = calloc(t->n_stops ? t->n_stops : 1, sizeof(*from));
+	if (!tr || !from || samples_init(&sm, t) < 0) {
 		free(tr);
+		free(from);
 		return;
 	}
+	if (transits(r, t, &sm, tr, from) < 0)
+		goto out;
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
 		unsigned si = t->stops[k];
@@ -408,13 +583,7 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 		       s->heading.tolerance_deg > 0 && s->heading.tolerance_deg <= 180)))
 			continue; /* already reported */
 		if (!tr[k].found) {
-			route_diag_add(
-				c->diags, ERR, r->file,
-				route_index_loc(c->ix, "tours[%u].path", ti),
-				"the path of tour '%s' does not pass through the geofence of "
-				"stop '%s'%s%s%s",
-				t->id, s->id, k ? " after stop '" : "",
-				k ? r->stops[t->stops[k - 1]].id : "", k ? "'" : "");
+			explain_miss(c, r, t, &sm, tr, k, from[k]);
 			continue;
 		}
 		if (tr[k].narration_ms > tr[k].seconds * 1000.0) {
@@ -437,7 +606,10 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 				t->speed_kmh, t->id);
 		}
 	}
+out:
+	samples_free(&sm);
 	free(tr);
+	free(from);
 }
 
 static void
@@ -583,7 +755,7 @@ route_check(struct route *r, struct route_check_ctx *c)
 		check_tour(c, r, i);
 	/* geometry of tours last: it needs fences and clip durations */
 	for (unsigned i = 0; i < r->n_tours; i++) {
-		check_transits(c, r, &r->tours[i], i);
+		check_transits(c, r, &r->tours[i]);
 		check_overlaps(c, r, &r->tours[i]);
 	}
 }
