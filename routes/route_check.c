@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,19 +467,33 @@ check_nonneg(struct route_check_ctx *c, const struct route *r, double v, const c
 			       "%s must be 0 or more (got %g)", key, v);
 }
 
+/* first[i]: the first of the n items (ids at `offset`, `stride` bytes
+ * apart) with item i's id; i when it is the first.  NULL on OOM. */
+static unsigned *
+first_with_id(const void *items, size_t stride, size_t offset, unsigned n)
+{
+	struct route_id_entry *e = route_ids_sorted(items, stride, offset, n);
+	unsigned *first = calloc(n ? n : 1, sizeof(*first));
+	if (!e || !first) {
+		free(e);
+		free(first);
+		return NULL;
+	}
+	for (unsigned k = 0; k < n; k++)
+		first[e[k].i] = k && strcmp(e[k].id, e[k - 1].id) == 0 ? first[e[k - 1].i] : e[k].i;
+	free(e);
+	return first;
+}
+
 static void
-check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
+check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned first)
 {
 	struct route_stop *s = &r->stops[i];
 
-	for (unsigned j = 0; j < i; j++)
-		if (strcmp(r->stops[j].id, s->id) == 0) {
-			route_diag_add(c->diags, ERR, r->file,
-				       route_index_loc(c->ix, "stops[%u].id", i),
-				       "duplicate stop id '%s' (first used on line %u)", s->id,
-				       route_index_loc(c->ix, "stops[%u].id", j).line);
-			break;
-		}
+	if (first != i)
+		route_diag_add(c->diags, ERR, r->file, route_index_loc(c->ix, "stops[%u].id", i),
+			       "duplicate stop id '%s' (first used on line %u)", s->id,
+			       route_index_loc(c->ix, "stops[%u].id", first).line);
 	check_fence(c, r, s, i);
 	if (s->heading.set) {
 		if (!(s->heading.deg >= 0 && s->heading.deg <= 360))
@@ -612,77 +627,133 @@ out:
 	free(from);
 }
 
+/* A stop of a tour for the overlap sweep. */
+struct sweep_item {
+	unsigned k; /* position in the tour */
+	double lat;
+};
+
+static int
+sweep_cmp(const void *a, const void *b)
+{
+	const struct sweep_item *x = a, *y = b;
+	return (x->lat > y->lat) - (x->lat < y->lat);
+}
+
+struct overlap_pair {
+	unsigned a, b; /* tour positions, a < b */
+};
+
+static int
+pair_cmp(const void *p, const void *q)
+{
+	const struct overlap_pair *x = p, *y = q;
+	if (x->a != y->a)
+		return (x->a > y->a) - (x->a < y->a);
+	return (x->b > y->b) - (x->b < y->b);
+}
+
+static bool
+stops_overlap(const struct route_stop *sa, const struct route_stop *sb)
+{
+	if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon, sb->fence.center.lat,
+			   sb->fence.center.lon) >= sa->fence.radius_m + sb->fence.radius_m)
+		return false; /* bounding circles apart */
+	struct geo_proj p;
+	struct fence_xy fa, fb;
+	bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE && sb->fence.kind == ROUTE_FENCE_CIRCLE;
+	geo_proj_init(&p, sa->fence.center.lat, sa->fence.center.lon);
+	if (fence_xy_init(&fa, &p, &sa->fence, circles ? 0 : 64) < 0)
+		return false;
+	if (fence_xy_init(&fb, &p, &sb->fence, circles ? 0 : 64) < 0) {
+		free(fa.ring);
+		return false;
+	}
+	bool overlap = fences_overlap(&fa, &fb);
+	free(fa.ring);
+	free(fb.ring);
+	return overlap;
+}
+
+/* Pairs of geofences of one tour that overlap, by a sweep over the stops
+ * sorted by latitude: only stops whose bounding circles could meet north to
+ * south are compared (every pair of a 10,000-stop tour would be 50 million). */
 static void
 check_overlaps(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
 {
-	bool *first = calloc(t->n_stops + 1, sizeof(bool));
+	/* metres per degree of latitude on the sphere of geo_distance_m, a
+	 * little less: a lower bound of the distance between two latitudes */
+	const double m_per_deg = GEO_EARTH_RADIUS_M * M_PI / 180 * 0.999;
+	struct sweep_item *it = calloc(t->n_stops + 1, sizeof(*it));
 	bool *seen = calloc(r->n_stops + 1, sizeof(bool));
-	if (!first || !seen) {
-		free(first);
-		free(seen);
-		return;
-	}
+	struct overlap_pair *pairs = NULL;
+	size_t n_pairs = 0, cap = 0;
+	unsigned n = 0;
+	double r_max = 0;
+
+	if (!it || !seen)
+		goto out;
+	/* a stop visited twice is compared once, at its first visit */
 	for (unsigned k = 0; k < t->n_stops; k++) {
-		first[k] = !seen[t->stops[k]];
+		const struct route_stop *s = &r->stops[t->stops[k]];
+		if (seen[t->stops[k]] || !fence_usable(&s->fence))
+			continue;
 		seen[t->stops[k]] = true;
+		it[n++] = (struct sweep_item){k, s->fence.center.lat};
+		r_max = fmax(r_max, s->fence.radius_m);
 	}
-	for (unsigned a = 0; a < t->n_stops; a++)
-		for (unsigned b = a + 1; b < t->n_stops; b++) {
-			const struct route_stop *sa = &r->stops[t->stops[a]];
-			const struct route_stop *sb = &r->stops[t->stops[b]];
-			if (sa == sb || !fence_usable(&sa->fence) || !fence_usable(&sb->fence))
+	qsort(it, n, sizeof(*it), sweep_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		const struct route_stop *si = &r->stops[t->stops[it[i].k]];
+		for (unsigned j = i + 1; j < n; j++) {
+			if ((it[j].lat - it[i].lat) * m_per_deg >= si->fence.radius_m + r_max)
+				break;
+			const struct route_stop *sj = &r->stops[t->stops[it[j].k]];
+			if (!stops_overlap(si, sj))
 				continue;
-			/* a stop visited twice is compared once, at its first visit */
-			if (!first[a] || !first[b])
-				continue;
-			if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon,
-					   sb->fence.center.lat, sb->fence.center.lon) >=
-			    sa->fence.radius_m + sb->fence.radius_m)
-				continue; /* bounding circles apart */
-			struct geo_proj p;
-			struct fence_xy fa, fb;
-			bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE &&
-				       sb->fence.kind == ROUTE_FENCE_CIRCLE;
-			geo_proj_init(&p, sa->fence.center.lat, sa->fence.center.lon);
-			if (fence_xy_init(&fa, &p, &sa->fence, circles ? 0 : 64) < 0)
-				continue;
-			if (fence_xy_init(&fb, &p, &sb->fence, circles ? 0 : 64) < 0) {
-				free(fa.ring);
-				continue;
+			if (n_pairs == cap) {
+				cap = cap ? 2 * cap : 16;
+				struct overlap_pair *np = realloc(pairs, cap * sizeof(*np));
+				if (!np)
+					goto out;
+				pairs = np;
 			}
-			if (fences_overlap(&fa, &fb)) {
-				unsigned si = t->stops[b];
-				struct route_loc loc = route_index_loc(
-					c->ix, "stops[%u].%s", si,
-					sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle"
-									     : "polygon");
-				route_diag_add(
-					c->diags, WARN, r->file, or_loc(loc, sb->loc),
-					"geofences of stops '%s' and '%s' overlap (both on tour "
-					"'%s'): the later one may cut the earlier",
-					sa->id, sb->id, t->id);
-			}
-			free(fa.ring);
-			free(fb.ring);
+			unsigned a = it[i].k, b = it[j].k;
+			pairs[n_pairs++] =
+				a < b ? (struct overlap_pair){a, b} : (struct overlap_pair){b, a};
 		}
-	free(first);
+	}
+	/* in tour order, the later stop named second */
+	if (n_pairs)
+		qsort(pairs, n_pairs, sizeof(*pairs), pair_cmp);
+	for (size_t p = 0; p < n_pairs; p++) {
+		const struct route_stop *sa = &r->stops[t->stops[pairs[p].a]];
+		const struct route_stop *sb = &r->stops[t->stops[pairs[p].b]];
+		unsigned si = t->stops[pairs[p].b];
+		struct route_loc loc = route_index_loc(
+			c->ix, "stops[%u].%s", si,
+			sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle" : "polygon");
+		route_diag_add(c->diags, WARN, r->file, or_loc(loc, sb->loc),
+			       "geofences of stops '%s' and '%s' overlap (both on tour '%s'): the "
+			       "later one may cut the earlier",
+			       sa->id, sb->id, t->id);
+	}
+out:
+	free(it);
 	free(seen);
+	free(pairs);
 }
 
 static void
-check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
+check_tour(struct route_check_ctx *c, struct route *r, unsigned i, unsigned first, bool *seen)
 {
 	struct route_tour *t = &r->tours[i];
 	char prefix[64];
 
-	for (unsigned j = 0; j < i; j++)
-		if (strcmp(r->tours[j].id, t->id) == 0) {
-			route_diag_add(c->diags, ERR, r->file,
-				       route_index_loc(c->ix, "tours[%u].id", i),
-				       "duplicate tour id '%s' (first used on line %u)", t->id,
-				       route_index_loc(c->ix, "tours[%u].id", j).line);
-			break;
-		}
+	if (first != i)
+		route_diag_add(c->diags, ERR, r->file, route_index_loc(c->ix, "tours[%u].id", i),
+			       "duplicate tour id '%s' (first used on line %u)", t->id,
+			       route_index_loc(c->ix, "tours[%u].id", first).line);
 	bool langs_ok = true;
 	for (unsigned l = 0; l < t->n_langs; l++) {
 		if (!route_lang_supported(t->langs[l])) {
@@ -707,13 +778,14 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 		check_point(c, r->file, t->path[k].lat, t->path[k].lon, prefix);
 	}
 	/* every language of the tour at every stop and in every announcement */
-	for (unsigned l = 0; langs_ok && l < t->n_langs; l++) {
+	for (unsigned l = 0; langs_ok && seen && l < t->n_langs; l++) {
+		/* seen[]: stops of this tour already looked at, for this language */
+		memset(seen, 0, r->n_stops * sizeof(*seen));
 		for (unsigned k = 0; k < t->n_stops; k++) {
 			unsigned si = t->stops[k];
 			const struct route_stop *s = &r->stops[si];
-			bool dup = false;
-			for (unsigned j = 0; j < k; j++)
-				dup = dup || t->stops[j] == si;
+			bool dup = seen[si];
+			seen[si] = true;
 			if (dup || route_stop_clip(s, t->langs[l]))
 				continue;
 			route_diag_add(
@@ -749,13 +821,22 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 void
 route_check(struct route *r, struct route_check_ctx *c)
 {
+	unsigned *first_stop = first_with_id(r->stops, sizeof(*r->stops),
+					     offsetof(struct route_stop, id), r->n_stops);
+	unsigned *first_tour = first_with_id(r->tours, sizeof(*r->tours),
+					     offsetof(struct route_tour, id), r->n_tours);
+	bool *seen = calloc(r->n_stops ? r->n_stops : 1, sizeof(*seen));
+
 	for (unsigned i = 0; i < r->n_stops; i++)
-		check_stop(c, r, i);
+		check_stop(c, r, i, first_stop ? first_stop[i] : i);
 	for (unsigned i = 0; i < r->n_tours; i++)
-		check_tour(c, r, i);
+		check_tour(c, r, i, first_tour ? first_tour[i] : i, seen);
 	/* geometry of tours last: it needs fences and clip durations */
 	for (unsigned i = 0; i < r->n_tours; i++) {
 		check_transits(c, r, &r->tours[i]);
 		check_overlaps(c, r, &r->tours[i]);
 	}
+	free(first_stop);
+	free(first_tour);
+	free(seen);
 }
