@@ -166,8 +166,16 @@ const char *route_diag_severity_to_str(enum route_diag_severity s);
 typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duration_ms, char *err,
 				   size_t errlen);
 
-#define ROUTE_MAX_FILE_BYTES (4u << 20) /* a route YAML is a few tens of kB */
-#define ROUTE_MAX_DEPTH 32              /* YAML nesting beyond this is refused */
+/* Sizes a route may have.  A city-wide route of 10,000 stops narrated in two
+ * languages is about 8 MB of YAML (the shipped route: 800 bytes a stop) with
+ * 10,000-50,000 path points; the limits leave room for several times that,
+ * and refuse only what is not a route (a runaway generator, a wrong file). */
+#define ROUTE_MAX_FILE_BYTES (32u << 20) /* bytes of YAML */
+#define ROUTE_MAX_DEPTH 32               /* YAML nesting beyond this is refused */
+#define ROUTE_MAX_STOPS 100000           /* stops of the route, and of one tour */
+#define ROUTE_MAX_TOURS 10000            /* tours of the route */
+#define ROUTE_MAX_PATH 1000000           /* points of one tour's path */
+#define ROUTE_MAX_POLYGON 1000           /* corners of one geofence: an area, not a city */
 
 struct route_load_options {
 	route_clip_probe_fn probe; /* NULL: only check that each clip file exists */

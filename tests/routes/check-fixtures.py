@@ -10,12 +10,13 @@ diagnostics, each as FIXTURE:LINE:COL: ..., no more, no fewer.  Files that
 cannot hold comments (empty, binary, a directory, a 50 MB file) are in the
 SPECIAL table below.
 
-usage: check-fixtures.py GUIDED GUIDECTL GUIDE_ROUTE GROUP   (GROUP: fixtures|cli|geojson)
+usage: check-fixtures.py GUIDED GUIDECTL GUIDE_ROUTE GROUP   (GROUP: fixtures|cli|geojson|large)
 """
 import glob
 import json
 import os
 import re
+import shutil
 
 from testlib import ROOT, ROUTE, TOUR, check, distance_m, main
 
@@ -182,5 +183,23 @@ def group_geojson(env):
             print(f"ok   {datum} export within {worst:.3f} m of WGS-84")
 
 
+def group_large(env):
+    """A city-wide route (issue 12): 10,000 stops on one tour, then the same
+    stops shared by 20 tours; each checks clean (before: 'Excessive entries
+    (1000 max) in sequence', and the path sampled too coarsely for a 25 m
+    geofence on 800 km)."""
+    import bigroute
+    for tours in (1, 20):
+        path = bigroute.write(env.path(f"city{tours}"), 10000, tours)
+        r = env.guide_route("check", path, timeout=600)
+        want = f"route city-10000: 10000 stops, {tours} tour{'s' if tours > 1 else ''}, datum wgs84"
+        if check(r.returncode == 0 and want in r.stdout and not r.stderr
+                 and "valid, 0 warnings" in r.stdout,
+                 f"10,000 stops on {tours} tours: exit {r.returncode}\n{r.stdout}"
+                 f"{r.stderr[:2000]}"):
+            print(f"ok   10,000 stops on {tours} tour(s)")
+        shutil.rmtree(os.path.dirname(path))
+
+
 main(lambda env: {"fixtures": group_fixtures, "cli": group_cli,
-                  "geojson": group_geojson}[env.args[0]](env))
+                  "geojson": group_geojson, "large": group_large}[env.args[0]](env))
