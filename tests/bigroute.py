@@ -9,12 +9,14 @@ travel), narrated in zh and en with texts about as long as the shipped
 route's (its file is about 800 bytes a stop, like routes/798-751/route.yaml).
 The stops are split into TOURS tours of consecutive streets, each with its
 own path.  Every clip is its own file in clips/, a hard link to one 2 s
-Opus file, so that a check opens as many files as a real route would.
+Opus file (a copy of tests/routes/fixtures/clips/two.opus), so that a check
+opens as many files as a real route would.
 
 usage: bigroute.py DIR N [TOURS]   (writes DIR/route.yaml and DIR/clips/)
 """
 import math
 import os
+import shutil
 import sys
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -45,6 +47,8 @@ def stop_xy(i):
 
 def write(folder, n, tours=1):
     os.makedirs(os.path.join(folder, "clips"), exist_ok=True)
+    src = os.path.join(folder, "clips", "source.opus")  # links to a copy, not to the tree
+    shutil.copyfile(CLIP, src)
     out = ["# a synthetic city-wide route (tests/bigroute.py)",
            f"id: city-{n}", 'title: {zh: "全城", en: "City-wide"}', "datum: wgs84",
            "clips: clips", "", "stops:"]
@@ -69,7 +73,10 @@ def write(folder, n, tours=1):
                     f'        text: "{text.format(n=i)}"']
             dst = os.path.join(folder, "clips", name)
             if not os.path.exists(dst):
-                os.link(CLIP, dst)
+                try:
+                    os.link(src, dst)
+                except OSError:  # a file system without hard links
+                    shutil.copyfile(src, dst)
     out += ["", "tours:"]
     per = -(-n // tours)
     for t in range(tours):
