@@ -50,8 +50,26 @@ check_point(struct route_check_ctx *c, const char *file, double lat, double lon,
 			       "longitude %g is out of range (-180 to 180)", lon);
 }
 
+/* At most n characters (not bytes) of a UTF-8 text, "..." after a cut. */
 static void
-check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *clip)
+fmt_excerpt(char *buf, size_t len, const char *text, unsigned n)
+{
+	size_t b = 0;
+	unsigned chars = 0;
+	while (text[b] && chars < n) {
+		b++;
+		while ((text[b] & 0xc0) == 0x80)
+			b++;
+		chars++;
+	}
+	snprintf(buf, len, "%.*s%s", (int)b, text, text[b] ? "..." : "");
+}
+
+/* text_loc: where the clip's `text:` is written (the warning about a clip
+ * made from an older text points there). */
+static void
+check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *clip,
+	   struct route_loc text_loc)
 {
 	char err[512] = "";
 
@@ -65,6 +83,28 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 	}
 	if (c->opts->no_clip_check || !clip->path)
 		return;
+	if (c->opts->probe_text) {
+		int64_t ms = -1;
+		char *spoken = NULL;
+		if (c->opts->probe_text(c->opts->probe_ctx, clip->path, &ms, &spoken, err,
+					sizeof(err)) < 0) {
+			route_diag_add(c->diags, ERR, r->file, clip->loc,
+				       "clip file '%s' cannot be played: %s", clip->file,
+				       err[0] ? err : "undecodable");
+			return;
+		}
+		clip->duration_ms = ms;
+		if (spoken && clip->transcript && strcmp(spoken, clip->transcript) != 0) {
+			char was[256];
+			fmt_excerpt(was, sizeof(was), spoken, 40);
+			route_diag_add(c->diags, WARN, r->file, or_loc(text_loc, clip->loc),
+				       "clip '%s' was made from an older text (\"%s\"): make it "
+				       "again from this one, or record it anew",
+				       clip->file, was);
+		}
+		free(spoken);
+		return;
+	}
 	if (c->opts->probe) {
 		int64_t ms = -1;
 		if (c->opts->probe(c->opts->probe_ctx, clip->path, &ms, err, sizeof(err)) < 0) {
@@ -512,7 +552,8 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 	check_nonneg(c, r, s->lead_m, "lead_m", i);
 	check_nonneg(c, r, s->cooldown_s, "cooldown_s", i);
 	for (unsigned k = 0; k < s->n_clips; k++)
-		check_clip(c, r, &s->clips[k]);
+		check_clip(c, r, &s->clips[k],
+			   route_index_loc(c->ix, "stops[%u].clips.%s.text", i, s->clips[k].lang));
 }
 
 /* Metres along a path for a message: "850 m", "12.4 km". */
@@ -813,9 +854,13 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 	}
 	for (int a = 0; a < ROUTE_ANNOUNCE_COUNT; a++)
 		for (unsigned k = 0; k < t->n_announcements[a]; k++)
-			check_clip(c, r, &t->announcements[a][k]);
+			check_clip(c, r, &t->announcements[a][k],
+				   route_index_loc(c->ix, "tours[%u].announcements.%s.%s.text", i,
+						   route_announcement_to_str(
+							   (enum route_announcement_kind)a),
+						   t->announcements[a][k].lang));
 	if (t->music)
-		check_clip(c, r, t->music);
+		check_clip(c, r, t->music, route_index_loc(c->ix, "tours[%u].music.text", i));
 }
 
 void
@@ -831,6 +876,20 @@ route_check(struct route *r, struct route_check_ctx *c)
 		check_stop(c, r, i, first_stop ? first_stop[i] : i);
 	for (unsigned i = 0; i < r->n_tours; i++)
 		check_tour(c, r, i, first_tour ? first_tour[i] : i, seen);
+	/* a stop no tour names is never told (a duplicate id is an error already) */
+	if (seen) {
+		memset(seen, 0, r->n_stops * sizeof(*seen));
+		for (unsigned i = 0; i < r->n_tours; i++)
+			for (unsigned k = 0; k < r->tours[i].n_stops; k++)
+				seen[r->tours[i].stops[k]] = true;
+		for (unsigned i = 0; i < r->n_stops; i++)
+			if (!seen[i] && (!first_stop || first_stop[i] == i))
+				route_diag_add(
+					c->diags, WARN, r->file, r->stops[i].loc,
+					"stop '%s' is on no tour: it is never told (add it to "
+					"a tour's stops:, or remove it)",
+					r->stops[i].id);
+	}
 	/* geometry of tours last: it needs fences and clip durations */
 	for (unsigned i = 0; i < r->n_tours; i++) {
 		check_transits(c, r, &r->tours[i]);
