@@ -5,6 +5,7 @@ one tour, every clip its own file), and the offline tour of the 1,000-stop
 route.  Prints key=value lines (tests/bench/run reads them):
 
     check_<N>_s, check_<N>_rss_mb       check, best of 3 wall seconds; peak RSS
+    check_<N>_cpu_s, startup_<N>_cpu_s  CPU seconds of that best run
     startup_<N>_s, startup_<N>_rss_mb   guided --offline on the drive's first
                                         fix (load, check, trigger set-up, one fix)
     tour_1000_speed, tour_1000_rss_mb   the whole 1,000-stop drive, x real time
@@ -63,7 +64,8 @@ def main():
             route = bigroute.write(os.path.join(tmp, str(n)), n)
             r = best([guide_route, "check", route])
             if r:
-                print(f"check_{n}_s={r[0]:.3f}\ncheck_{n}_rss_mb={r[1]:.1f}", flush=True)
+                print(f"check_{n}_s={r[0]:.3f}\ncheck_{n}_cpu_s={r[3]:.3f}\n"
+                      f"check_{n}_rss_mb={r[1]:.1f}", flush=True)
             track = subprocess.run([guide_route, "track", route, "--seed", "1"],
                                    stdout=subprocess.PIPE, text=True, check=True).stdout
             lines = track.splitlines()
@@ -73,7 +75,8 @@ def main():
             r = best([guided, "--route", route, "--gps", "nmea:" + first, "--offline",
                       "--audio", "null", "--start"])
             if r:
-                print(f"startup_{n}_s={r[0]:.3f}\nstartup_{n}_rss_mb={r[1]:.1f}", flush=True)
+                print(f"startup_{n}_s={r[0]:.3f}\nstartup_{n}_cpu_s={r[3]:.3f}\n"
+                      f"startup_{n}_rss_mb={r[1]:.1f}", flush=True)
             if n == 1000:
                 drive = os.path.join(tmp, "drive1000.nmea")
                 with open(drive, "w") as f:
