@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <opusfile.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,150 @@ clip_probe(const char *path, int64_t *frames, char *err, size_t errlen)
 		return r;
 	*frames = c->frames;
 	clip_close(c);
+	return 0;
+}
+
+#define PROBE_WINDOW 65536 /* bytes read at each end of the file */
+
+/* Feeds n bytes of f from offset `at` into a fresh sync state. */
+static bool
+sync_read(ogg_sync_state *oy, FILE *f, long at, size_t n)
+{
+	ogg_sync_reset(oy);
+	char *buf = ogg_sync_buffer(oy, (long)n);
+	if (!buf || fseek(f, at, SEEK_SET) != 0)
+		return false;
+	size_t got = fread(buf, 1, n, f);
+	return ogg_sync_wrote(oy, (long)got) == 0 && got == n;
+}
+
+/* Samples (48 kHz) of the packets that end on page og; -1 when one is not
+ * a valid Opus packet or the page continues a packet from the one before. */
+static int64_t
+page_samples(const ogg_page *og)
+{
+	if (ogg_page_continued(og))
+		return -1;
+	int nseg = og->header[26];
+	long off = 0, len = 0;
+	int64_t n = 0;
+	for (int i = 0; i < nseg; i++) {
+		len += og->header[27 + i];
+		if (og->header[27 + i] == 255)
+			continue;
+		if (off + len > og->body_len)
+			return -1;
+		int k = opus_packet_get_nb_samples(og->body + off, (opus_int32)len, HAL_AUDIO_RATE);
+		if (k < 0)
+			return -1;
+		n += k;
+		off += len;
+		len = 0;
+	}
+	return n;
+}
+
+/* The clip's length from its granule positions when the file is one plain
+ * Opus stream of serial number `serial` starting at granule 0: the last
+ * page's granule minus the pre-skip, as op_pcm_total() computes it then.
+ * -1 when that is not certain (the caller opens the file fully). */
+static int64_t
+fast_frames(const char *path, const OpusHead *head, opus_uint32 serial)
+{
+	ogg_sync_state oy;
+	ogg_page og;
+	struct stat st;
+	int64_t frames = -1, last = -1;
+	bool first_seen = false;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -1;
+	ogg_sync_init(&oy);
+	if (fstat(fileno(f), &st) < 0 || st.st_size <= 0)
+		goto out;
+	/* the first audio page: its granule must be the samples it ends */
+	size_t n = (size_t)(st.st_size < PROBE_WINDOW ? st.st_size : PROBE_WINDOW);
+	if (!sync_read(&oy, f, 0, n))
+		goto out;
+	while (!first_seen) {
+		int r = ogg_sync_pageout(&oy, &og);
+		if (r == 0)
+			goto out; /* not within the window */
+		if (r < 0)
+			continue;
+		if ((opus_uint32)ogg_page_serialno(&og) != serial)
+			goto out;
+		ogg_int64_t g = ogg_page_granulepos(&og);
+		if (g == 0)
+			continue; /* the headers */
+		if (g < 0 || ogg_page_eos(&og) || page_samples(&og) != g)
+			goto out;
+		first_seen = true;
+	}
+	/* the last page's granule */
+	long at = st.st_size > PROBE_WINDOW ? (long)(st.st_size - PROBE_WINDOW) : 0;
+	if (!sync_read(&oy, f, at, (size_t)(st.st_size - at)))
+		goto out;
+	for (;;) {
+		int r = ogg_sync_pageseek(&oy, &og);
+		if (r == 0)
+			break;
+		if (r < 0)
+			continue;
+		if ((opus_uint32)ogg_page_serialno(&og) != serial)
+			goto out; /* chained or multiplexed */
+		if (ogg_page_granulepos(&og) >= 0)
+			last = ogg_page_granulepos(&og);
+	}
+	if (last > (int64_t)head->pre_skip)
+		frames = last - head->pre_skip;
+out:
+	ogg_sync_clear(&oy);
+	fclose(f);
+	return frames;
+}
+
+int
+clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
+	       size_t errlen)
+{
+	int e = 0;
+	int r = check_file(path, err, errlen);
+
+	if (value)
+		*value = NULL;
+	if (r < 0)
+		return r;
+	OggOpusFile *of = op_test_file(path, &e);
+	if (!of) {
+		snprintf(err, errlen, "clip '%s': %s", path, op_error_str(e));
+		return -EINVAL;
+	}
+	const OpusHead *head = op_head(of, -1);
+	int64_t n = head ? fast_frames(path, head, op_serialno(of, -1)) : -1;
+	if (n < 0) {
+		e = op_test_open(of);
+		ogg_int64_t total = e < 0 ? e : op_pcm_total(of, -1);
+		if (total <= 0) {
+			snprintf(err, errlen, "clip '%s': %s", path,
+				 total < 0 ? op_error_str((int)total)
+					   : "no audio (truncated file?)");
+			op_free(of);
+			return -EINVAL;
+		}
+		n = total;
+	}
+	if (tag && value) {
+		const char *v = opus_tags_query(op_tags(of, -1), tag, 0);
+		if (v && !(*value = strdup(v))) {
+			op_free(of);
+			snprintf(err, errlen, "clip '%s': out of memory", path);
+			return -ENOMEM;
+		}
+	}
+	op_free(of);
+	*frames = n;
 	return 0;
 }
 

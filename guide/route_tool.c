@@ -15,7 +15,19 @@ int
 guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, size_t errlen)
 {
 	int64_t frames = 0;
-	int rc = clip_probe(path, &frames, err, errlen);
+	int rc = clip_probe_tag(path, &frames, NULL, NULL, err, errlen);
+	if (rc < 0)
+		return rc;
+	*duration_ms = frames * 1000 / HAL_AUDIO_RATE;
+	return 0;
+}
+
+int
+guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char **text, char *err,
+		       size_t errlen)
+{
+	int64_t frames = 0;
+	int rc = clip_probe_tag(path, &frames, GUIDE_CLIP_TEXT_TAG, text, err, errlen);
 	if (rc < 0)
 		return rc;
 	*duration_ms = frames * 1000 / HAL_AUDIO_RATE;
@@ -28,7 +40,7 @@ guide_route_load(const char *path, bool check_clips, FILE *err, struct route **o
 {
 	struct route_diag_list diags;
 	struct route_load_options opts = {
-		.probe = guide_route_probe,
+		.probe_text = guide_route_probe_text,
 		.no_clip_check = !check_clips,
 	};
 	char line[4096];

@@ -8,6 +8,11 @@
 
 /* A route_clip_probe_fn that decodes the clip's headers with audio/clip.h. */
 int guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *err, size_t errlen);
+/* A route_clip_probe_text_fn: the same, and the text the clip was made from
+ * (the Opus comment GUIDE_CLIP_TEXT_TAG that make-clips.sh writes). */
+#define GUIDE_CLIP_TEXT_TAG "GUIDE_TEXT"
+int guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char **text,
+			   char *err, size_t errlen);
 
 /* Loads path, printing every diagnostic to err as FILE:LINE:COL: ...
  * Returns 0 (*out set), 1 on a runtime failure, 2 on invalid input. */

@@ -105,14 +105,29 @@ velocity(double v, double course)
 	return (struct geo_xy){v * sin(course * DEG), v * cos(course * DEG)};
 }
 
-static bool
-fence_contains(const struct trigger *t, unsigned stop, struct geo_xy p)
+/* The first segment i (0 .. n_path - 2) with cum[i + 1] >= along: where
+ * geo_polyline_point's walk from the start would stop, by bisection (a
+ * city-wide path has tens of thousands of points). */
+static size_t
+path_segment(const struct trigger *t, double along)
 {
-	/* the entries' zones live in t->ix; find any entry of this stop */
-	for (unsigned i = 0; i < t->n_entries; i++)
-		if (t->entries[i].stop == stop)
-			return trigger_index_zone_contains(t->ix, t->entries[i].zone, p, 0, NULL);
-	return false;
+	size_t lo = 0, hi = t->n_path - 2;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->cum[mid + 1] >= along)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* geo_polyline_point on the tour's path (n_path >= 2), the same answer. */
+static struct geo_xy
+path_point(const struct trigger *t, double along, double *heading_deg)
+{
+	size_t i = along > 0 && along < t->path_len ? path_segment(t, along) : 0;
+	return geo_polyline_point(t->path + i, t->cum + i, t->n_path - i, along, heading_deg);
 }
 
 static bool
@@ -134,18 +149,18 @@ anchor_entry(struct trigger *t, struct entry *e, double from)
 	if (t->n_path >= 2) {
 		for (double a = from; a <= len + step / 2; a += step) {
 			double aa = fmin(a, len), hd;
-			struct geo_xy p = geo_polyline_point(t->path, t->cum, t->n_path, aa, &hd);
-			bool in =
-				fence_contains(t, e->stop, p) && heading_in_window(&s->heading, hd);
+			struct geo_xy p = path_point(t, aa, &hd);
+			bool in = trigger_index_zone_contains(t->ix, e->zone, p, 0, NULL) &&
+				  heading_in_window(&s->heading, hd);
 			if (in && !prev_in && isnan(e->stop_along)) {
 				/* refine the crossing by bisection */
 				double lo = fmax(from, aa - step), hi = aa;
 				if (aa > from) {
 					for (int k = 0; k < 20; k++) {
 						double mid = (lo + hi) / 2;
-						struct geo_xy q = geo_polyline_point(
-							t->path, t->cum, t->n_path, mid, &hd);
-						if (fence_contains(t, e->stop, q) &&
+						struct geo_xy q = path_point(t, mid, &hd);
+						if (trigger_index_zone_contains(t->ix, e->zone, q,
+										0, NULL) &&
 						    heading_in_window(&s->heading, hd))
 							hi = mid;
 						else
@@ -168,7 +183,7 @@ anchor_entry(struct trigger *t, struct entry *e, double from)
 		double best = INFINITY, best_a = from;
 		for (double a = from; t->n_path >= 2 && a <= len; a += step) {
 			double hd;
-			struct geo_xy p = geo_polyline_point(t->path, t->cum, t->n_path, a, &hd);
+			struct geo_xy p = path_point(t, a, &hd);
 			double d = hypot(p.x - c.x, p.y - c.y);
 			if (d < best && heading_in_window(&s->heading, hd)) {
 				best = d;
@@ -220,25 +235,32 @@ add_entries(struct trigger *t)
 	t->zone_stop = calloc(t->n_entries ? t->n_entries : 1, sizeof(*t->zone_stop));
 	if (!t->ix || !t->entries || !t->zone_stop)
 		return -ENOMEM;
+	/* zone_of[stop] + 1: the zone of a stop the tour visits again */
+	uint32_t *zone_of = calloc(t->route->n_stops ? t->route->n_stops : 1, sizeof(*zone_of));
+	if (!zone_of)
+		return -ENOMEM;
 	for (unsigned i = 0; i < t->n_entries; i++) {
 		unsigned si = tour->stops[i];
-		if (si >= t->route->n_stops)
+		if (si >= t->route->n_stops) {
+			free(zone_of);
 			return -EINVAL;
+		}
 		struct entry *e = &t->entries[i];
 		e->stop = si;
-		unsigned j = 0;
-		while (j < i && t->entries[j].stop != si)
-			j++;
-		if (j < i) {
-			e->zone = t->entries[j].zone;
+		if (zone_of[si]) {
+			e->zone = zone_of[si] - 1;
 			continue;
 		}
 		int id = trigger_index_add_fence(t->ix, &t->proj, &t->route->stops[si].fence);
-		if (id < 0)
+		if (id < 0) {
+			free(zone_of);
 			return id;
+		}
 		e->zone = (uint32_t)id;
+		zone_of[si] = (uint32_t)id + 1;
 		t->zone_stop[id] = si;
 	}
+	free(zone_of);
 	return trigger_index_build(t->ix);
 }
 
@@ -295,9 +317,7 @@ trigger_destroy(struct trigger *t)
 static double
 locate_window(const struct trigger *t, struct geo_xy p, double lo, double hi, double *cross)
 {
-	size_t a = 0, b = t->n_path - 1;
-	while (a + 1 < t->n_path && t->cum[a + 1] < lo)
-		a++;
+	size_t a = lo > t->path_len ? t->n_path - 1 : path_segment(t, lo), b;
 	b = a;
 	while (b + 1 < t->n_path && t->cum[b] < hi)
 		b++;
@@ -334,7 +354,7 @@ static bool
 same_way(const struct trigger *t, double along)
 {
 	double path_hd = 0;
-	geo_polyline_point(t->path, t->cum, t->n_path, along, &path_hd);
+	path_point(t, along, &path_hd);
 	return !t->heading_ok || geo_heading_diff(path_hd, t->heading) <= 90;
 }
 
@@ -553,7 +573,7 @@ dead_reckon(struct trigger *t, int64_t now)
 	double v = speed_of(t);
 	t->progress = fmin(t->path_len, t->progress + v * dt);
 	double hd;
-	t->pos = geo_polyline_point(t->path, t->cum, t->n_path, t->progress, &hd);
+	t->pos = path_point(t, t->progress, &hd);
 	t->odo_pos = t->pos;
 	t->odo_m = 0;
 	t->along = t->progress;

@@ -166,14 +166,30 @@ const char *route_diag_severity_to_str(enum route_diag_severity s);
 typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duration_ms, char *err,
 				   size_t errlen);
 
-#define ROUTE_MAX_FILE_BYTES (4u << 20) /* a route YAML is a few tens of kB */
-#define ROUTE_MAX_DEPTH 32              /* YAML nesting beyond this is refused */
+/* The same, and the text the clip was spoken from when it keeps a record of
+ * it (make-clips.sh writes it in the Opus comment GUIDE_TEXT): malloc'd in
+ * *text, NULL when the clip keeps none.  A clip whose record differs from
+ * its `text:` in the YAML was made from an older text: a warning. */
+typedef int (*route_clip_probe_text_fn)(void *ctx, const char *path, int64_t *duration_ms,
+					char **text, char *err, size_t errlen);
+
+/* Sizes a route may have.  A city-wide route of 10,000 stops narrated in two
+ * languages is about 8 MB of YAML (the shipped route: 800 bytes a stop) with
+ * 10,000-50,000 path points; the limits leave room for several times that,
+ * and refuse only what is not a route (a runaway generator, a wrong file). */
+#define ROUTE_MAX_FILE_BYTES (32u << 20) /* bytes of YAML */
+#define ROUTE_MAX_DEPTH 32               /* YAML nesting beyond this is refused */
+#define ROUTE_MAX_STOPS 100000           /* stops of the route, and of one tour */
+#define ROUTE_MAX_TOURS 10000            /* tours of the route */
+#define ROUTE_MAX_PATH 1000000           /* points of one tour's path */
+#define ROUTE_MAX_POLYGON 1000           /* corners of one geofence: an area, not a city */
 
 struct route_load_options {
 	route_clip_probe_fn probe; /* NULL: only check that each clip file exists */
 	void *probe_ctx;
-	bool no_clip_check; /* skip clip files entirely (durations stay -1) */
-	size_t max_bytes;   /* 0: ROUTE_MAX_FILE_BYTES */
+	bool no_clip_check;                  /* skip clip files entirely (durations stay -1) */
+	size_t max_bytes;                    /* 0: ROUTE_MAX_FILE_BYTES */
+	route_clip_probe_text_fn probe_text; /* instead of probe when set (probe_ctx) */
 };
 
 /* Reads, parses (libcyaml schema), converts to WGS-84 and validates the

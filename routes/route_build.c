@@ -8,6 +8,7 @@
 
 #include <cyaml/cyaml.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,28 +287,71 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 	}
 }
 
+static int
+id_entry_cmp(const void *a, const void *b)
+{
+	const struct route_id_entry *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+struct route_id_entry *
+route_ids_sorted(const void *items, size_t stride, size_t offset, unsigned n)
+{
+	struct route_id_entry *e = calloc(n ? n : 1, sizeof(*e));
+	if (!e)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		const char *id = *(char *const *)((const char *)items + i * stride + offset);
+		e[i] = (struct route_id_entry){id ? id : "", i};
+	}
+	qsort(e, n, sizeof(*e), id_entry_cmp);
+	return e;
+}
+
+long
+route_ids_find(const struct route_id_entry *e, unsigned n, const char *id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) { /* the first entry not less than id */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(e[mid].id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && strcmp(e[lo].id, id) == 0 ? (long)e[lo].i : -1;
+}
+
 /* Resolves the tours' stop ids; unknown ones are reported here since the
  * model keeps indices only. */
 static void
 resolve_tour_stops(struct conv *c, const struct y_route *y)
 {
 	struct route *r = c->r;
+	struct route_id_entry *ids = route_ids_sorted(r->stops, sizeof(*r->stops),
+						      offsetof(struct route_stop, id), r->n_stops);
+	if (!ids) {
+		c->oom = true;
+		return;
+	}
 	for (unsigned i = 0; i < r->n_tours; i++) {
 		struct route_tour *t = &r->tours[i];
 		if (!t->stops)
 			continue;
 		for (unsigned k = 0; k < y->tours[i].stops_count; k++) {
 			const char *id = y->tours[i].stops[k];
-			const struct route_stop *s = route_find_stop(r, id);
-			if (!s) {
+			long s = route_ids_find(ids, r->n_stops, id);
+			if (s < 0) {
 				route_diag_add(c->diags, ROUTE_DIAG_ERROR, r->file,
 					       route_index_loc(c->ix, "tours[%u].stops[%u]", i, k),
 					       "tour '%s' names unknown stop '%s'", t->id, id);
 				continue;
 			}
-			t->stops[t->n_stops++] = (unsigned)(s - r->stops);
+			t->stops[t->n_stops++] = (unsigned)s;
 		}
 	}
+	free(ids);
 }
 
 static struct route *

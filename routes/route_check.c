@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,26 @@ check_point(struct route_check_ctx *c, const char *file, double lat, double lon,
 			       "longitude %g is out of range (-180 to 180)", lon);
 }
 
+/* At most n characters (not bytes) of a UTF-8 text, "..." after a cut. */
 static void
-check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *clip)
+fmt_excerpt(char *buf, size_t len, const char *text, unsigned n)
+{
+	size_t b = 0;
+	unsigned chars = 0;
+	while (text[b] && chars < n) {
+		b++;
+		while ((text[b] & 0xc0) == 0x80)
+			b++;
+		chars++;
+	}
+	snprintf(buf, len, "%.*s%s", (int)b, text, text[b] ? "..." : "");
+}
+
+/* text_loc: where the clip's `text:` is written (the warning about a clip
+ * made from an older text points there). */
+static void
+check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *clip,
+	   struct route_loc text_loc)
 {
 	char err[512] = "";
 
@@ -64,6 +83,28 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 	}
 	if (c->opts->no_clip_check || !clip->path)
 		return;
+	if (c->opts->probe_text) {
+		int64_t ms = -1;
+		char *spoken = NULL;
+		if (c->opts->probe_text(c->opts->probe_ctx, clip->path, &ms, &spoken, err,
+					sizeof(err)) < 0) {
+			route_diag_add(c->diags, ERR, r->file, clip->loc,
+				       "clip file '%s' cannot be played: %s", clip->file,
+				       err[0] ? err : "undecodable");
+			return;
+		}
+		clip->duration_ms = ms;
+		if (spoken && clip->transcript && strcmp(spoken, clip->transcript) != 0) {
+			char was[256];
+			fmt_excerpt(was, sizeof(was), spoken, 40);
+			route_diag_add(c->diags, WARN, r->file, or_loc(text_loc, clip->loc),
+				       "clip '%s' was made from an older text (\"%s\"): make it "
+				       "again from this one, or record it anew",
+				       clip->file, was);
+		}
+		free(spoken);
+		return;
+	}
 	if (c->opts->probe) {
 		int64_t ms = -1;
 		if (c->opts->probe(c->opts->probe_ctx, clip->path, &ms, err, sizeof(err)) < 0) {
@@ -174,62 +215,170 @@ fence_usable(const struct route_fence *f)
 
 /* ---- transit along a tour path -------------------------------------------- */
 
-int
-route_tour_transits(const struct route *r, const struct route_tour *t, struct route_transit *out)
+/* The path sampled every `step` metres (walking the segments with a cursor),
+ * with the heading of travel at each sample and the bounding box of every
+ * SAMPLE_CHUNK consecutive samples, so that looking for a fence skips the
+ * parts of a long path that are nowhere near it. */
+#define SAMPLE_CHUNK 64
+#define SAMPLE_STEP_MAX_M 2.0 /* fine enough for the smallest sensible fence */
+
+struct samples {
+	struct geo_proj p;
+	double len, step;
+	size_t n;
+	struct geo_xy *xy;
+	double *heading;
+	struct geo_xy *box; /* box[2c] min corner, box[2c + 1] max corner of chunk c */
+};
+
+static void
+samples_free(struct samples *sm)
 {
+	free(sm->xy);
+	free(sm->heading);
+	free(sm->box);
+}
+
+static int
+samples_init(struct samples *sm, const struct route_tour *t)
+{
+	memset(sm, 0, sizeof(*sm));
 	if (!t->path || t->n_path < 2 || !(t->speed_kmh > 0))
 		return -EINVAL;
 	for (unsigned i = 0; i < t->n_path; i++)
 		if (!(fabs(t->path[i].lat) <= 90 && fabs(t->path[i].lon) <= 180))
 			return -EINVAL;
-	struct geo_proj p;
-	geo_proj_init(&p, t->path[0].lat, t->path[0].lon);
+	geo_proj_init(&sm->p, t->path[0].lat, t->path[0].lon);
 	struct geo_xy *pts = calloc(t->n_path, sizeof(*pts));
 	double *cum = calloc(t->n_path, sizeof(*cum));
-	if (!pts || !cum) {
-		free(pts);
-		free(cum);
-		return -ENOMEM;
-	}
+	if (!pts || !cum)
+		goto nomem;
 	for (unsigned i = 0; i < t->n_path; i++)
-		pts[i] = geo_project(&p, t->path[i].lat, t->path[i].lon);
+		pts[i] = geo_project(&sm->p, t->path[i].lat, t->path[i].lon);
 	geo_polyline_lengths(pts, t->n_path, cum);
-	double len = cum[t->n_path - 1];
-	double step = fmax(1.0, len / 20000.0);
-	double v = t->speed_kmh / 3.6;
-	double prev_exit = 0;
-
-	/* samples along the path every `step` metres, taken once, walking the
-	 * segments with a cursor (at most 20001, whatever the path's size) */
-	size_t n_samples = (size_t)(len / step) + 1, from = 0;
-	struct geo_xy *sp = calloc(n_samples, sizeof(*sp));
-	double *sh = calloc(n_samples, sizeof(*sh));
-	if (!sp || !sh) {
-		free(sp);
-		free(sh);
-		free(pts);
-		free(cum);
-		return -ENOMEM;
-	}
-	for (size_t i = 0, seg = 0; i < n_samples; i++) {
-		double d = fmin(len, (double)i * step);
+	sm->len = cum[t->n_path - 1];
+	/* 1 m on a short path, at most 2 m on a city-wide one (a 10,000-stop
+	 * route drives hundreds of kilometres: len / 20000 would step over a
+	 * 25 m geofence) */
+	sm->step = fmax(1.0, fmin(sm->len / 20000.0, SAMPLE_STEP_MAX_M));
+	sm->n = (size_t)(sm->len / sm->step) + 1;
+	size_t n_chunks = (sm->n + SAMPLE_CHUNK - 1) / SAMPLE_CHUNK;
+	sm->xy = calloc(sm->n, sizeof(*sm->xy));
+	sm->heading = calloc(sm->n, sizeof(*sm->heading));
+	sm->box = calloc(2 * n_chunks, sizeof(*sm->box));
+	if (!sm->xy || !sm->heading || !sm->box)
+		goto nomem;
+	for (size_t i = 0, seg = 0; i < sm->n; i++) {
+		double d = fmin(sm->len, (double)i * sm->step);
 		while (seg + 2 < t->n_path && cum[seg + 1] < d)
 			seg++;
 		double sl = cum[seg + 1] - cum[seg];
 		double u = sl > 0 ? (d - cum[seg]) / sl : 0;
-		sp[i] = (struct geo_xy){pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
-					pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
-		sh[i] = fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
+		struct geo_xy q = {pts[seg].x + u * (pts[seg + 1].x - pts[seg].x),
+				   pts[seg].y + u * (pts[seg + 1].y - pts[seg].y)};
+		sm->xy[i] = q;
+		sm->heading[i] =
+			fmod(atan2(pts[seg + 1].x - pts[seg].x, pts[seg + 1].y - pts[seg].y) * 180 /
 					     M_PI +
 				     360.0,
 			     360.0);
+		struct geo_xy *b = &sm->box[2 * (i / SAMPLE_CHUNK)];
+		if (i % SAMPLE_CHUNK == 0) {
+			b[0] = b[1] = q;
+		} else {
+			b[0] = (struct geo_xy){fmin(b[0].x, q.x), fmin(b[0].y, q.y)};
+			b[1] = (struct geo_xy){fmax(b[1].x, q.x), fmax(b[1].y, q.y)};
+		}
 	}
+	free(pts);
+	free(cum);
+	return 0;
+nomem:
+	free(pts);
+	free(cum);
+	samples_free(sm);
+	return -ENOMEM;
+}
+
+/* Distance from point c to the box of chunk k (0 inside). */
+static double
+chunk_distance(const struct samples *sm, size_t k, struct geo_xy c)
+{
+	const struct geo_xy *b = &sm->box[2 * k];
+	double dx = fmax(0, fmax(b[0].x - c.x, c.x - b[1].x));
+	double dy = fmax(0, fmax(b[0].y - c.y, c.y - b[1].y));
+	return hypot(dx, dy);
+}
+
+static bool
+heading_ok(const struct route_stop *s, double heading)
+{
+	return !s->heading.set ||
+	       geo_heading_diff(heading, s->heading.deg) <= s->heading.tolerance_deg;
+}
+
+/* The first sample at or after `from` inside fence f (and in the stop's
+ * heading window when `window`); sm->n when there is none. */
+static size_t
+find_entry(const struct samples *sm, const struct fence_xy *f, const struct route_stop *s,
+	   size_t from, bool window)
+{
+	double reach = f->r + 1e-6;
+	for (size_t k = from / SAMPLE_CHUNK; k * SAMPLE_CHUNK < sm->n; k++) {
+		if (chunk_distance(sm, k, f->c) > reach)
+			continue;
+		size_t end = fmin(sm->n, (k + 1) * SAMPLE_CHUNK);
+		for (size_t i = fmax(from, k * SAMPLE_CHUNK); i < end; i++) {
+			if (hypot(sm->xy[i].x - f->c.x, sm->xy[i].y - f->c.y) > reach ||
+			    !fence_xy_contains(f, sm->xy[i]))
+				continue;
+			if (!window || heading_ok(s, sm->heading[i]))
+				return i;
+		}
+	}
+	return sm->n;
+}
+
+/* The nearest the path comes to fence f (0 when it enters it), and where. */
+static double
+nearest_approach(const struct samples *sm, const struct fence_xy *f, size_t *at)
+{
+	double best = INFINITY;
+	*at = 0;
+	for (size_t k = 0; k * SAMPLE_CHUNK < sm->n; k++) {
+		if (chunk_distance(sm, k, f->c) - f->r >= best)
+			continue;
+		size_t end = fmin(sm->n, (k + 1) * SAMPLE_CHUNK);
+		for (size_t i = k * SAMPLE_CHUNK; i < end; i++) {
+			struct geo_xy q = sm->xy[i];
+			double d = f->circle ? hypot(q.x - f->c.x, q.y - f->c.y) - f->r
+				   : fence_xy_contains(f, q)
+					   ? 0
+					   : geo_polygon_edge_distance(f->ring, f->n, q);
+			if (d < best) {
+				best = fmax(0, d);
+				*at = i;
+			}
+		}
+	}
+	return best;
+}
+
+static int
+transits(const struct route *r, const struct route_tour *t, const struct samples *sm,
+	 struct route_transit *out, size_t *from_out)
+{
+	double v = t->speed_kmh / 3.6;
+	double prev_exit = 0;
+	size_t from = 0;
 
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
 		struct route_transit *o = &out[k];
 		struct fence_xy f;
 		memset(o, 0, sizeof(*o));
+		if (from_out)
+			from_out[k] = from;
 		o->narration_ms = 0;
 		for (unsigned l = 0; l < t->n_langs; l++) {
 			const struct route_clip *clip = route_stop_clip(s, t->langs[l]);
@@ -238,25 +387,19 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 			else
 				o->narration_ms += clip->duration_ms;
 		}
-		if (!fence_usable(&s->fence) || fence_xy_init(&f, &p, &s->fence, 0) < 0)
+		if (!fence_usable(&s->fence))
 			continue;
-		/* the bounding circle first: the exact test only near the fence */
-		double reach = f.r + 1e-6;
-		for (size_t i = from; i < n_samples; i++) {
-			if (hypot(sp[i].x - f.c.x, sp[i].y - f.c.y) > reach ||
-			    !fence_xy_contains(&f, sp[i]))
-				continue;
-			if (s->heading.set &&
-			    geo_heading_diff(sh[i], s->heading.deg) > s->heading.tolerance_deg)
-				continue;
+		if (fence_xy_init(&f, &sm->p, &s->fence, 0) < 0)
+			return -ENOMEM;
+		size_t i = find_entry(sm, &f, s, from, true);
+		if (i < sm->n) {
 			size_t e = i;
-			while (e + 1 < n_samples && fence_xy_contains(&f, sp[e + 1]))
+			while (e + 1 < sm->n && fence_xy_contains(&f, sm->xy[e + 1]))
 				e++;
 			o->found = true;
-			o->enter_m = fmin(len, (double)i * step);
-			o->exit_m = fmin(len, (double)e * step);
+			o->enter_m = fmin(sm->len, (double)i * sm->step);
+			o->exit_m = fmin(sm->len, (double)e * sm->step);
 			from = e;
-			break;
 		}
 		free(f.ring);
 		if (!o->found)
@@ -266,11 +409,19 @@ route_tour_transits(const struct route *r, const struct route_tour *t, struct ro
 		o->seconds = (o->exit_m - o->enter_m + o->approach_m) / v;
 		prev_exit = o->exit_m;
 	}
-	free(sp);
-	free(sh);
-	free(pts);
-	free(cum);
 	return 0;
+}
+
+int
+route_tour_transits(const struct route *r, const struct route_tour *t, struct route_transit *out)
+{
+	struct samples sm;
+	int rc = samples_init(&sm, t);
+	if (rc < 0)
+		return rc;
+	rc = transits(r, t, &sm, out, NULL);
+	samples_free(&sm);
+	return rc;
 }
 
 /* ---- the pass ------------------------------------------------------------- */
@@ -356,19 +507,33 @@ check_nonneg(struct route_check_ctx *c, const struct route *r, double v, const c
 			       "%s must be 0 or more (got %g)", key, v);
 }
 
+/* first[i]: the first of the n items (ids at `offset`, `stride` bytes
+ * apart) with item i's id; i when it is the first.  NULL on OOM. */
+static unsigned *
+first_with_id(const void *items, size_t stride, size_t offset, unsigned n)
+{
+	struct route_id_entry *e = route_ids_sorted(items, stride, offset, n);
+	unsigned *first = calloc(n ? n : 1, sizeof(*first));
+	if (!e || !first) {
+		free(e);
+		free(first);
+		return NULL;
+	}
+	for (unsigned k = 0; k < n; k++)
+		first[e[k].i] = k && strcmp(e[k].id, e[k - 1].id) == 0 ? first[e[k - 1].i] : e[k].i;
+	free(e);
+	return first;
+}
+
 static void
-check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
+check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned first)
 {
 	struct route_stop *s = &r->stops[i];
 
-	for (unsigned j = 0; j < i; j++)
-		if (strcmp(r->stops[j].id, s->id) == 0) {
-			route_diag_add(c->diags, ERR, r->file,
-				       route_index_loc(c->ix, "stops[%u].id", i),
-				       "duplicate stop id '%s' (first used on line %u)", s->id,
-				       route_index_loc(c->ix, "stops[%u].id", j).line);
-			break;
-		}
+	if (first != i)
+		route_diag_add(c->diags, ERR, r->file, route_index_loc(c->ix, "stops[%u].id", i),
+			       "duplicate stop id '%s' (first used on line %u)", s->id,
+			       route_index_loc(c->ix, "stops[%u].id", first).line);
 	check_fence(c, r, s, i);
 	if (s->heading.set) {
 		if (!(s->heading.deg >= 0 && s->heading.deg <= 360))
@@ -387,18 +552,84 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i)
 	check_nonneg(c, r, s->lead_m, "lead_m", i);
 	check_nonneg(c, r, s->cooldown_s, "cooldown_s", i);
 	for (unsigned k = 0; k < s->n_clips; k++)
-		check_clip(c, r, &s->clips[k]);
+		check_clip(c, r, &s->clips[k],
+			   route_index_loc(c->ix, "stops[%u].clips.%s.text", i, s->clips[k].lang));
+}
+
+/* Metres along a path for a message: "850 m", "12.4 km". */
+static void
+fmt_along(char *buf, size_t len, double m)
+{
+	if (m < 10000)
+		snprintf(buf, len, "%.0f m", m);
+	else
+		snprintf(buf, len, "%.1f km", m / 1000);
+}
+
+/* Why stop k of tour t was not found on the path after sample `from`:
+ * the path misses the fence (by how much, where), reaches it only before
+ * the previous stop (wrong order), or only outside its heading window. */
+static void
+explain_miss(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
+	     const struct samples *sm, const struct route_transit *tr, unsigned k, size_t from)
+{
+	const struct route_stop *s = &r->stops[t->stops[k]];
+	char why[256], at[32], at2[32], after[96] = "";
+	struct fence_xy f;
+	int prev = -1; /* the last stop found before k: the search began at its exit */
+
+	for (unsigned j = 0; j < k; j++)
+		if (tr[j].found)
+			prev = (int)j;
+	if (prev >= 0)
+		snprintf(after, sizeof(after), " after stop '%s'", r->stops[t->stops[prev]].id);
+	if (fence_xy_init(&f, &sm->p, &s->fence, 0) < 0)
+		return;
+	size_t before = find_entry(sm, &f, s, 0, true);
+	size_t wrong = find_entry(sm, &f, s, from, false);
+	if (wrong == sm->n)
+		wrong = find_entry(sm, &f, s, 0, false);
+	if (before < from && prev >= 0) {
+		fmt_along(at, sizeof(at), (double)before * sm->step);
+		fmt_along(at2, sizeof(at2), tr[prev].enter_m);
+		snprintf(why, sizeof(why),
+			 "it passes through it only before, at %s along the path (stop '%s' at "
+			 "%s): the stops are in the wrong order",
+			 at, r->stops[t->stops[prev]].id, at2);
+	} else if (wrong < sm->n) {
+		fmt_along(at, sizeof(at), (double)wrong * sm->step);
+		snprintf(why, sizeof(why),
+			 "it passes through it only heading %.0f deg, at %s along the path, "
+			 "outside the stop's heading window of %g +/- %g deg",
+			 sm->heading[wrong], at, s->heading.deg, s->heading.tolerance_deg);
+	} else {
+		size_t i;
+		double d = nearest_approach(sm, &f, &i);
+		fmt_along(at, sizeof(at), (double)i * sm->step);
+		snprintf(why, sizeof(why),
+			 "it misses it by %.0f m at the nearest approach (%s along the path)",
+			 fmax(1, round(d)), at);
+	}
+	free(f.ring);
+	route_diag_add(c->diags, ERR, r->file, s->loc,
+		       "the path of tour '%s' does not pass through the geofence of stop '%s'%s: "
+		       "%s",
+		       t->id, s->id, after, why);
 }
 
 static void
-check_transits(struct route_check_ctx *c, const struct route *r, const struct route_tour *t,
-	       unsigned ti)
+check_transits(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
 {
+	struct samples sm;
 	struct route_transit *tr = calloc(t->n_stops ? t->n_stops : 1, sizeof(*tr));
-	if (!tr || route_tour_transits(r, t, tr) < 0) {
+	size_t *from = calloc(t->n_stops ? t->n_stops : 1, sizeof(*from));
+	if (!tr || !from || samples_init(&sm, t) < 0) {
 		free(tr);
+		free(from);
 		return;
 	}
+	if (transits(r, t, &sm, tr, from) < 0)
+		goto out;
 	for (unsigned k = 0; k < t->n_stops; k++) {
 		const struct route_stop *s = &r->stops[t->stops[k]];
 		unsigned si = t->stops[k];
@@ -408,13 +639,7 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 		       s->heading.tolerance_deg > 0 && s->heading.tolerance_deg <= 180)))
 			continue; /* already reported */
 		if (!tr[k].found) {
-			route_diag_add(
-				c->diags, ERR, r->file,
-				route_index_loc(c->ix, "tours[%u].path", ti),
-				"the path of tour '%s' does not pass through the geofence of "
-				"stop '%s'%s%s%s",
-				t->id, s->id, k ? " after stop '" : "",
-				k ? r->stops[t->stops[k - 1]].id : "", k ? "'" : "");
+			explain_miss(c, r, t, &sm, tr, k, from[k]);
 			continue;
 		}
 		if (tr[k].narration_ms > tr[k].seconds * 1000.0) {
@@ -437,7 +662,10 @@ check_transits(struct route_check_ctx *c, const struct route *r, const struct ro
 				t->speed_kmh, t->id);
 		}
 	}
+out:
+	samples_free(&sm);
 	free(tr);
+	free(from);
 }
 
 /* The opening announcements' length in the tour's languages (welcome, then
@@ -513,77 +741,133 @@ check_start_zone(struct route_check_ctx *c, const struct route *r, const struct 
 	free(tr);
 }
 
+/* A stop of a tour for the overlap sweep. */
+struct sweep_item {
+	unsigned k; /* position in the tour */
+	double lat;
+};
+
+static int
+sweep_cmp(const void *a, const void *b)
+{
+	const struct sweep_item *x = a, *y = b;
+	return (x->lat > y->lat) - (x->lat < y->lat);
+}
+
+struct overlap_pair {
+	unsigned a, b; /* tour positions, a < b */
+};
+
+static int
+pair_cmp(const void *p, const void *q)
+{
+	const struct overlap_pair *x = p, *y = q;
+	if (x->a != y->a)
+		return (x->a > y->a) - (x->a < y->a);
+	return (x->b > y->b) - (x->b < y->b);
+}
+
+static bool
+stops_overlap(const struct route_stop *sa, const struct route_stop *sb)
+{
+	if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon, sb->fence.center.lat,
+			   sb->fence.center.lon) >= sa->fence.radius_m + sb->fence.radius_m)
+		return false; /* bounding circles apart */
+	struct geo_proj p;
+	struct fence_xy fa, fb;
+	bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE && sb->fence.kind == ROUTE_FENCE_CIRCLE;
+	geo_proj_init(&p, sa->fence.center.lat, sa->fence.center.lon);
+	if (fence_xy_init(&fa, &p, &sa->fence, circles ? 0 : 64) < 0)
+		return false;
+	if (fence_xy_init(&fb, &p, &sb->fence, circles ? 0 : 64) < 0) {
+		free(fa.ring);
+		return false;
+	}
+	bool overlap = fences_overlap(&fa, &fb);
+	free(fa.ring);
+	free(fb.ring);
+	return overlap;
+}
+
+/* Pairs of geofences of one tour that overlap, by a sweep over the stops
+ * sorted by latitude: only stops whose bounding circles could meet north to
+ * south are compared (every pair of a 10,000-stop tour would be 50 million). */
 static void
 check_overlaps(struct route_check_ctx *c, const struct route *r, const struct route_tour *t)
 {
-	bool *first = calloc(t->n_stops + 1, sizeof(bool));
+	/* metres per degree of latitude on the sphere of geo_distance_m, a
+	 * little less: a lower bound of the distance between two latitudes */
+	const double m_per_deg = GEO_EARTH_RADIUS_M * M_PI / 180 * 0.999;
+	struct sweep_item *it = calloc(t->n_stops + 1, sizeof(*it));
 	bool *seen = calloc(r->n_stops + 1, sizeof(bool));
-	if (!first || !seen) {
-		free(first);
-		free(seen);
-		return;
-	}
+	struct overlap_pair *pairs = NULL;
+	size_t n_pairs = 0, cap = 0;
+	unsigned n = 0;
+	double r_max = 0;
+
+	if (!it || !seen)
+		goto out;
+	/* a stop visited twice is compared once, at its first visit */
 	for (unsigned k = 0; k < t->n_stops; k++) {
-		first[k] = !seen[t->stops[k]];
+		const struct route_stop *s = &r->stops[t->stops[k]];
+		if (seen[t->stops[k]] || !fence_usable(&s->fence))
+			continue;
 		seen[t->stops[k]] = true;
+		it[n++] = (struct sweep_item){k, s->fence.center.lat};
+		r_max = fmax(r_max, s->fence.radius_m);
 	}
-	for (unsigned a = 0; a < t->n_stops; a++)
-		for (unsigned b = a + 1; b < t->n_stops; b++) {
-			const struct route_stop *sa = &r->stops[t->stops[a]];
-			const struct route_stop *sb = &r->stops[t->stops[b]];
-			if (sa == sb || !fence_usable(&sa->fence) || !fence_usable(&sb->fence))
+	qsort(it, n, sizeof(*it), sweep_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		const struct route_stop *si = &r->stops[t->stops[it[i].k]];
+		for (unsigned j = i + 1; j < n; j++) {
+			if ((it[j].lat - it[i].lat) * m_per_deg >= si->fence.radius_m + r_max)
+				break;
+			const struct route_stop *sj = &r->stops[t->stops[it[j].k]];
+			if (!stops_overlap(si, sj))
 				continue;
-			/* a stop visited twice is compared once, at its first visit */
-			if (!first[a] || !first[b])
-				continue;
-			if (geo_distance_m(sa->fence.center.lat, sa->fence.center.lon,
-					   sb->fence.center.lat, sb->fence.center.lon) >=
-			    sa->fence.radius_m + sb->fence.radius_m)
-				continue; /* bounding circles apart */
-			struct geo_proj p;
-			struct fence_xy fa, fb;
-			bool circles = sa->fence.kind == ROUTE_FENCE_CIRCLE &&
-				       sb->fence.kind == ROUTE_FENCE_CIRCLE;
-			geo_proj_init(&p, sa->fence.center.lat, sa->fence.center.lon);
-			if (fence_xy_init(&fa, &p, &sa->fence, circles ? 0 : 64) < 0)
-				continue;
-			if (fence_xy_init(&fb, &p, &sb->fence, circles ? 0 : 64) < 0) {
-				free(fa.ring);
-				continue;
+			if (n_pairs == cap) {
+				cap = cap ? 2 * cap : 16;
+				struct overlap_pair *np = realloc(pairs, cap * sizeof(*np));
+				if (!np)
+					goto out;
+				pairs = np;
 			}
-			if (fences_overlap(&fa, &fb)) {
-				unsigned si = t->stops[b];
-				struct route_loc loc = route_index_loc(
-					c->ix, "stops[%u].%s", si,
-					sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle"
-									     : "polygon");
-				route_diag_add(
-					c->diags, WARN, r->file, or_loc(loc, sb->loc),
-					"geofences of stops '%s' and '%s' overlap (both on tour "
-					"'%s'): the later one may cut the earlier",
-					sa->id, sb->id, t->id);
-			}
-			free(fa.ring);
-			free(fb.ring);
+			unsigned a = it[i].k, b = it[j].k;
+			pairs[n_pairs++] =
+				a < b ? (struct overlap_pair){a, b} : (struct overlap_pair){b, a};
 		}
-	free(first);
+	}
+	/* in tour order, the later stop named second */
+	if (n_pairs)
+		qsort(pairs, n_pairs, sizeof(*pairs), pair_cmp);
+	for (size_t p = 0; p < n_pairs; p++) {
+		const struct route_stop *sa = &r->stops[t->stops[pairs[p].a]];
+		const struct route_stop *sb = &r->stops[t->stops[pairs[p].b]];
+		unsigned si = t->stops[pairs[p].b];
+		struct route_loc loc = route_index_loc(
+			c->ix, "stops[%u].%s", si,
+			sb->fence.kind == ROUTE_FENCE_CIRCLE ? "circle" : "polygon");
+		route_diag_add(c->diags, WARN, r->file, or_loc(loc, sb->loc),
+			       "geofences of stops '%s' and '%s' overlap (both on tour '%s'): the "
+			       "later one may cut the earlier",
+			       sa->id, sb->id, t->id);
+	}
+out:
+	free(it);
 	free(seen);
+	free(pairs);
 }
 
 static void
-check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
+check_tour(struct route_check_ctx *c, struct route *r, unsigned i, unsigned first, bool *seen)
 {
 	struct route_tour *t = &r->tours[i];
 	char prefix[64];
 
-	for (unsigned j = 0; j < i; j++)
-		if (strcmp(r->tours[j].id, t->id) == 0) {
-			route_diag_add(c->diags, ERR, r->file,
-				       route_index_loc(c->ix, "tours[%u].id", i),
-				       "duplicate tour id '%s' (first used on line %u)", t->id,
-				       route_index_loc(c->ix, "tours[%u].id", j).line);
-			break;
-		}
+	if (first != i)
+		route_diag_add(c->diags, ERR, r->file, route_index_loc(c->ix, "tours[%u].id", i),
+			       "duplicate tour id '%s' (first used on line %u)", t->id,
+			       route_index_loc(c->ix, "tours[%u].id", first).line);
 	bool langs_ok = true;
 	for (unsigned l = 0; l < t->n_langs; l++) {
 		if (!route_lang_supported(t->langs[l])) {
@@ -608,13 +892,14 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 		check_point(c, r->file, t->path[k].lat, t->path[k].lon, prefix);
 	}
 	/* every language of the tour at every stop and in every announcement */
-	for (unsigned l = 0; langs_ok && l < t->n_langs; l++) {
+	for (unsigned l = 0; langs_ok && seen && l < t->n_langs; l++) {
+		/* seen[]: stops of this tour already looked at, for this language */
+		memset(seen, 0, r->n_stops * sizeof(*seen));
 		for (unsigned k = 0; k < t->n_stops; k++) {
 			unsigned si = t->stops[k];
 			const struct route_stop *s = &r->stops[si];
-			bool dup = false;
-			for (unsigned j = 0; j < k; j++)
-				dup = dup || t->stops[j] == si;
+			bool dup = seen[si];
+			seen[si] = true;
 			if (dup || route_stop_clip(s, t->langs[l]))
 				continue;
 			route_diag_add(
@@ -642,22 +927,49 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i)
 	}
 	for (int a = 0; a < ROUTE_ANNOUNCE_COUNT; a++)
 		for (unsigned k = 0; k < t->n_announcements[a]; k++)
-			check_clip(c, r, &t->announcements[a][k]);
+			check_clip(c, r, &t->announcements[a][k],
+				   route_index_loc(c->ix, "tours[%u].announcements.%s.%s.text", i,
+						   route_announcement_to_str(
+							   (enum route_announcement_kind)a),
+						   t->announcements[a][k].lang));
 	if (t->music)
-		check_clip(c, r, t->music);
+		check_clip(c, r, t->music, route_index_loc(c->ix, "tours[%u].music.text", i));
 }
 
 void
 route_check(struct route *r, struct route_check_ctx *c)
 {
+	unsigned *first_stop = first_with_id(r->stops, sizeof(*r->stops),
+					     offsetof(struct route_stop, id), r->n_stops);
+	unsigned *first_tour = first_with_id(r->tours, sizeof(*r->tours),
+					     offsetof(struct route_tour, id), r->n_tours);
+	bool *seen = calloc(r->n_stops ? r->n_stops : 1, sizeof(*seen));
+
 	for (unsigned i = 0; i < r->n_stops; i++)
-		check_stop(c, r, i);
+		check_stop(c, r, i, first_stop ? first_stop[i] : i);
 	for (unsigned i = 0; i < r->n_tours; i++)
-		check_tour(c, r, i);
+		check_tour(c, r, i, first_tour ? first_tour[i] : i, seen);
+	/* a stop no tour names is never told (a duplicate id is an error already) */
+	if (seen) {
+		memset(seen, 0, r->n_stops * sizeof(*seen));
+		for (unsigned i = 0; i < r->n_tours; i++)
+			for (unsigned k = 0; k < r->tours[i].n_stops; k++)
+				seen[r->tours[i].stops[k]] = true;
+		for (unsigned i = 0; i < r->n_stops; i++)
+			if (!seen[i] && (!first_stop || first_stop[i] == i))
+				route_diag_add(
+					c->diags, WARN, r->file, r->stops[i].loc,
+					"stop '%s' is on no tour: it is never told (add it to "
+					"a tour's stops:, or remove it)",
+					r->stops[i].id);
+	}
 	/* geometry of tours last: it needs fences and clip durations */
 	for (unsigned i = 0; i < r->n_tours; i++) {
-		check_transits(c, r, &r->tours[i], i);
+		check_transits(c, r, &r->tours[i]);
 		check_overlaps(c, r, &r->tours[i]);
 		check_start_zone(c, r, &r->tours[i], i);
 	}
+	free(first_stop);
+	free(first_tour);
+	free(seen);
 }

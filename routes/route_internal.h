@@ -163,6 +163,19 @@ void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, co
 int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
 		    struct route_diag_list *diags);
 
+/* Ids looked up by bisection (route_build.c): a route of 10,000 stops is
+ * too many for a linear search per tour stop. */
+struct route_id_entry {
+	const char *id;
+	unsigned i; /* position in the list */
+};
+/* The ids of n items (the char * at items + i * stride + offset), sorted by
+ * id, then by position; NULL on OOM. */
+struct route_id_entry *route_ids_sorted(const void *items, size_t stride, size_t offset,
+					unsigned n);
+/* The position of the first item with this id, or -1. */
+long route_ids_find(const struct route_id_entry *e, unsigned n, const char *id);
+
 /* The semantic checks (route_check.c), on a converted route. */
 struct route_check_ctx {
 	const struct route_index *ix;
