@@ -6,7 +6,13 @@
  * device, the default device, the "dummy" driver (silence at real-time
  * pace: the tour goes on without a sound card).  hal_sink_poll notices a
  * removed device (SDL_AUDIODEVICEREMOVED or a stopped device) and reopens
- * by the same order; on "dummy" it looks for a real device every 30 s.
+ * by the same order.  On "dummy" it looks for a real device again after an
+ * eighth of the time since the fallback began, between 0.25 and 5 s: a
+ * loose cable put back 2 s after the removal plays again within 0.25 s
+ * (0.25 s steps for the first 2 s, 1 s steps at 8 s), a speaker missing for
+ * good costs one look every 5 s (a few ms: SDL's driver init and an open
+ * that fails).  Issue 13: it was every 30 s, and a replug 2 s after the
+ * removal played again 27.9 s later.
  *
  * Active and inactive: an inactive sink has no device open.  A paused SDL 2
  * device keeps its thread, which wakes every period (47 times a second at
@@ -34,10 +40,24 @@ struct sink_sdl {
 	char *device;          /* requested name, NULL = default */
 	bool active;           /* main thread only: open and unpaused by hal_sink_set_active */
 	bool dummy;            /* fell back to the dummy driver */
+	Uint64 dummy_since;    /* when the fallback began (SDL ticks, ms) */
 	Uint64 retry_at;       /* when to look for a real device again (SDL ticks, ms) */
 };
 
-#define SDL_SINK_RETRY_MS 30000
+/* On "dummy": look again after an eighth of the time since the fallback
+ * began, no sooner than this ... */
+#define SDL_SINK_RETRY_MIN_MS 250
+/* ... and no later than this */
+#define SDL_SINK_RETRY_MAX_MS 5000
+
+static Uint64
+retry_delay_ms(const struct sink_sdl *d, Uint64 now)
+{
+	Uint64 wait = (now - d->dummy_since) / 8;
+	if (wait < SDL_SINK_RETRY_MIN_MS)
+		return SDL_SINK_RETRY_MIN_MS;
+	return wait > SDL_SINK_RETRY_MAX_MS ? SDL_SINK_RETRY_MAX_MS : wait;
+}
 
 /* SDL's audio thread. */
 static void
@@ -69,7 +89,8 @@ try_open(struct sink_sdl *d, const char *name)
 }
 
 /* Switches SDL to its dummy driver and opens that (silence at real-time
- * pace).  Returns whether it opened. */
+ * pace), and sets the next look for a real device.  Returns whether it
+ * opened. */
 static bool
 open_dummy(struct sink_sdl *d)
 {
@@ -77,8 +98,11 @@ open_dummy(struct sink_sdl *d)
 		d->dev = try_open(d, NULL);
 	if (!d->dev)
 		return false;
+	Uint64 now = SDL_GetTicks64();
+	if (!d->dummy) /* a new fallback: look again soon */
+		d->dummy_since = now;
 	d->dummy = true;
-	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
+	d->retry_at = now + retry_delay_ms(d, now);
 	return true;
 }
 
@@ -128,7 +152,6 @@ retry_real_device(struct sink_sdl *d)
 {
 	struct hal_sink *s = &d->base;
 
-	d->retry_at = SDL_GetTicks64() + SDL_SINK_RETRY_MS;
 	SDL_CloseAudioDevice(d->dev);
 	d->dev = 0;
 	if (SDL_AudioInit(NULL) == 0) {
@@ -154,9 +177,9 @@ retry_real_device(struct sink_sdl *d)
 }
 
 /* Opens the device again after set_active(false): the requested device,
- * else the default one, silently; "dummy" at once on the fallback (poll
- * looks for a real device every 30 s while active); the warnings and the
- * fallback of open_device() only when none of those opens. */
+ * else the default one, silently; "dummy" at once on the fallback (then
+ * sdl_set_active looks for a real device if a look is due); the warnings
+ * and the fallback of open_device() only when none of those opens. */
 static int
 reopen_device(struct sink_sdl *d)
 {
@@ -180,6 +203,11 @@ sdl_set_active(struct hal_sink *s, bool active)
 	struct sink_sdl *d = (struct sink_sdl *)s;
 	if (active) {
 		if (!d->dev && reopen_device(d) < 0)
+			return -EIO;
+		d->active = true;
+		/* a story starts: on the fallback, a look for the speaker now
+		 * if one is due (not at the next poll) */
+		if (d->dummy && SDL_GetTicks64() >= d->retry_at && retry_real_device(d) < 0)
 			return -EIO;
 		SDL_PauseAudioDevice(d->dev, 0);
 	} else if (d->dev) {
@@ -223,6 +251,17 @@ sdl_poll(struct hal_sink *s)
 	}
 	resume_state(d);
 	return 1;
+}
+
+static int
+sdl_poll_due_ms(const struct hal_sink *s)
+{
+	const struct sink_sdl *d = (const struct sink_sdl *)s;
+
+	if (!d->dev || !d->dummy)
+		return -1; /* inactive, or on a real device: the caller's pace */
+	Uint64 now = SDL_GetTicks64();
+	return now >= d->retry_at ? 0 : (int)(d->retry_at - now);
 }
 
 /* Also undoes a half-done sdl_open: SDL_QuitSubSystem balances its init. */
@@ -280,4 +319,5 @@ const struct hal_sink_impl hal_sink_sdl_impl = {
 	.close = sdl_close,
 	.set_active = sdl_set_active,
 	.poll = sdl_poll,
+	.poll_due_ms = sdl_poll_due_ms,
 };
