@@ -25,11 +25,26 @@
  * "dummy" straight away on the fallback, without a warning each time.
  * Measured on the dummy driver: opening takes at most 0.2 ms and the first
  * callback follows within one period (tests/bench/audio-bench.c idle).
+ *
+ * alsa-lib's own messages: with no sound card, SDL's ALSA driver opening
+ * "default" made alsa-lib print eight lines to stderr ("ALSA lib
+ * confmisc.c:855:(parse_card) cannot find card '0'" ...) before our one
+ * clear warning, and again at every look for a device on the fallback.
+ * They go to the sink's log at debug level instead (guided --verbose shows
+ * them): a process-wide snd_lib_error_set_handler, installed before SDL
+ * first initialises its audio.  libasound is found with dlopen, not linked:
+ * SDL links it (Debian) or loads it itself (other builds); the handle we
+ * keep holds the same library in memory, so the handler stays set when SDL
+ * unloads and reloads it.  No libasound: nothing to quiet.  (Probing for a
+ * card ourselves instead would not cover a card that is there but fails,
+ * nor alsa-lib's other messages.)
  */
 #include "hal/sink_impl.h"
 
 #include <SDL.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +72,51 @@ retry_delay_ms(const struct sink_sdl *d, Uint64 now)
 	if (wait < SDL_SINK_RETRY_MIN_MS)
 		return SDL_SINK_RETRY_MIN_MS;
 	return wait > SDL_SINK_RETRY_MAX_MS ? SDL_SINK_RETRY_MAX_MS : wait;
+}
+
+/* Where alsa-lib's messages go: the log of the newest sdl sink (they are
+ * process-wide, like alsa-lib's handler).  Read on whichever thread calls
+ * alsa-lib (SDL's audio and hot-plug threads too), hence atomics. */
+static hal_log_fn alsa_log_fn;
+static void *alsa_log_user;
+
+/* alsa-lib's snd_lib_error_handler_t */
+static void
+alsa_error(const char *file, int line, const char *function, int err, const char *fmt, ...)
+{
+	hal_log_fn fn = __atomic_load_n(&alsa_log_fn, __ATOMIC_ACQUIRE);
+	void *user = __atomic_load_n(&alsa_log_user, __ATOMIC_ACQUIRE);
+	char msg[256];
+	va_list ap;
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hal_logf(fn, user, HAL_LOG_DEBUG, "alsa-lib: %s:%d:(%s) %s%s%s", file, line, function, msg,
+		 err ? ": " : "", err ? strerror(err < 0 ? -err : err) : "");
+}
+
+/* Sends alsa-lib's messages to this sink's log (main thread, before SDL
+ * initialises its audio). */
+static void
+quiet_alsa(struct sink_sdl *d)
+{
+	static bool tried;
+	typedef int (*set_handler_fn)(
+		void (*)(const char *, int, const char *, int, const char *, ...));
+
+	__atomic_store_n(&alsa_log_user, d->base.opts.log_user, __ATOMIC_RELEASE);
+	__atomic_store_n(&alsa_log_fn, d->base.opts.log, __ATOMIC_RELEASE);
+	if (tried)
+		return;
+	tried = true;
+	/* kept open for the life of the process (see the top of the file) */
+	void *lib = dlopen("libasound.so.2", RTLD_NOW | RTLD_LOCAL);
+	set_handler_fn set = lib ? (set_handler_fn)dlsym(lib, "snd_lib_error_set_handler") : NULL;
+	if (set)
+		set(alsa_error);
 }
 
 /* SDL's audio thread. */
@@ -273,6 +333,10 @@ sdl_close(struct hal_sink *s)
 	if (d->dev)
 		SDL_CloseAudioDevice(d->dev);
 	SDL_QuitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS);
+	/* alsa-lib's messages no longer go to this sink's log */
+	if (__atomic_load_n(&alsa_log_fn, __ATOMIC_ACQUIRE) == d->base.opts.log &&
+	    __atomic_load_n(&alsa_log_user, __ATOMIC_ACQUIRE) == d->base.opts.log_user)
+		__atomic_store_n(&alsa_log_fn, NULL, __ATOMIC_RELEASE);
 	free(d->device);
 	free(d);
 }
@@ -291,6 +355,7 @@ sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_f
 	}
 	/* the callback may run as soon as the device is unpaused: set it now */
 	hal_sink_base_init(&d->base, &hal_sink_sdl_impl, opts, render, userdata);
+	quiet_alsa(d);
 	if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
 		hal_sink_log(&d->base, HAL_LOG_WARNING,
 			     "sdl sink: audio init failed (%s); trying 'dummy'", SDL_GetError());
