@@ -38,6 +38,17 @@
  * unloads and reloads it.  No libasound: nothing to quiet.  (Probing for a
  * card ourselves instead would not cover a card that is there but fails,
  * nor alsa-lib's other messages.)
+ *
+ * A PulseAudio server without any sink: SDL 2.26's pulseaudio driver
+ * crashes while it initialises (SDL_strdup of the server's default sink
+ * name, which is NULL then), so the fallback's looks for a device, and a
+ * start, would kill the guide while a loose cable is out on a server that
+ * keeps no other sink.  Before SDL initialises a driver that may be
+ * pulseaudio (SDL_AUDIODRIVER unset or naming it), a playback stream is
+ * opened and closed with libpulse-simple (dlopen, headers only at build
+ * time; a few ms): "no such entity" means a server with no sink, and the
+ * sink stays on "dummy" (the next look comes as usual).  The cart's server
+ * always has a sink (README: On the cart); this is for the others.
  */
 #include "hal/sink_impl.h"
 
@@ -45,6 +56,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#if __has_include(<pulse/simple.h>)
+#include <pulse/error.h>
+#include <pulse/simple.h>
+#define HAVE_PULSE_PROBE 1
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +133,44 @@ quiet_alsa(struct sink_sdl *d)
 	set_handler_fn set = lib ? (set_handler_fn)dlsym(lib, "snd_lib_error_set_handler") : NULL;
 	if (set)
 		set(alsa_error);
+}
+
+/* Is a PulseAudio server there that has no sink (SDL's pulseaudio driver
+ * would crash initialising)?  false when SDL will not try pulseaudio, when
+ * libpulse-simple is not there, when no server answers, or when a stream
+ * opens.  Main thread. */
+static bool
+pulse_without_sink(void)
+{
+#ifdef HAVE_PULSE_PROBE
+	static void *lib;
+	static __typeof__(pa_simple_new) *open_fn;
+	static __typeof__(pa_simple_free) *free_fn;
+	const char *drv = getenv("SDL_AUDIODRIVER");
+	int error = 0;
+
+	if (drv && *drv && !strstr(drv, "pulse"))
+		return false;
+	if (!lib) {
+		/* kept open for the life of the process */
+		if (!(lib = dlopen("libpulse-simple.so.0", RTLD_NOW | RTLD_LOCAL)))
+			return false;
+		open_fn = (__typeof__(pa_simple_new) *)dlsym(lib, "pa_simple_new");
+		free_fn = (__typeof__(pa_simple_free) *)dlsym(lib, "pa_simple_free");
+	}
+	if (!open_fn || !free_fn)
+		return false;
+	const pa_sample_spec ss = {PA_SAMPLE_FLOAT32NE, HAL_AUDIO_RATE, HAL_AUDIO_CHANNELS};
+	pa_simple *p =
+		open_fn(NULL, "guide", PA_STREAM_PLAYBACK, NULL, "probe", &ss, NULL, NULL, &error);
+	if (p) {
+		free_fn(p);
+		return false;
+	}
+	return error == PA_ERR_NOENTITY;
+#else
+	return false;
+#endif
 }
 
 /* SDL's audio thread. */
@@ -214,7 +268,7 @@ retry_real_device(struct sink_sdl *d)
 
 	SDL_CloseAudioDevice(d->dev);
 	d->dev = 0;
-	if (SDL_AudioInit(NULL) == 0) {
+	if (!pulse_without_sink() && SDL_AudioInit(NULL) == 0) {
 		if (d->device)
 			d->dev = try_open(d, d->device);
 		if (!d->dev)
@@ -356,7 +410,17 @@ sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_f
 	/* the callback may run as soon as the device is unpaused: set it now */
 	hal_sink_base_init(&d->base, &hal_sink_sdl_impl, opts, render, userdata);
 	quiet_alsa(d);
-	if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
+	if (pulse_without_sink()) {
+		hal_sink_log(
+			&d->base, HAL_LOG_WARNING,
+			"sdl sink: the PulseAudio server has no sink; falling back to 'dummy': "
+			"no sound will be heard");
+		if (SDL_InitSubSystem(SDL_INIT_EVENTS) < 0 || !open_dummy(d)) {
+			snprintf(err, errlen, "sdl sink: cannot open 'dummy': %s", SDL_GetError());
+			r = -EIO;
+			goto fail;
+		}
+	} else if (SDL_InitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS) < 0) {
 		hal_sink_log(&d->base, HAL_LOG_WARNING,
 			     "sdl sink: audio init failed (%s); trying 'dummy'", SDL_GetError());
 		if (SDL_InitSubSystem(SDL_INIT_EVENTS) < 0 || SDL_AudioInit("dummy") < 0) {
@@ -366,7 +430,7 @@ sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_f
 			goto fail;
 		}
 	}
-	if ((r = open_device(d, err, errlen)) < 0)
+	if (!d->dev && (r = open_device(d, err, errlen)) < 0)
 		goto fail;
 	/* created inactive: checked, then closed until set_active(true) */
 	SDL_CloseAudioDevice(d->dev);
