@@ -78,6 +78,10 @@ class Pulse:
         # for guided, pactl and parec
         os.environ.update(PULSE_SERVER="unix:" + self.socket, PULSE_CLIENTCONFIG=conf,
                           SDL_AUDIODRIVER="pulseaudio")
+        # the ASan build: SDL's pulseaudio driver leaks (see the file)
+        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan-pulse.supp")
+        lsan = os.environ.get("LSAN_OPTIONS", "")
+        os.environ["LSAN_OPTIONS"] = (lsan + ":" if lsan else "") + "suppressions=" + supp
         self.proc = None
         self.starts = 0
 
