@@ -121,6 +121,12 @@ hal_sink_poll(struct hal_sink *s)
 }
 
 int
+hal_sink_poll_due_ms(const struct hal_sink *s)
+{
+	return s->impl->poll_due_ms ? s->impl->poll_due_ms(s) : -1;
+}
+
+int
 hal_sink_flush(struct hal_sink *s)
 {
 	return s->impl->flush ? s->impl->flush(s) : 0;

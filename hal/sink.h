@@ -84,12 +84,19 @@ bool hal_sink_is_pulled(const struct hal_sink *s);
  * a negative errno (the first write error; frames still count after one). */
 int hal_sink_pull(struct hal_sink *s, uint32_t frames);
 
-/* Call from the main loop now and then (e.g. each second): sdl reopens a
- * removed device (SDL_AUDIODEVICEREMOVED / stopped status), falling back to
- * the default device and then to "dummy", and on "dummy" looks for a real
- * device again every 30 s.  Returns 1 if it reopened, 0, or a negative
- * errno.  Others: 0. */
+/* Call from the main loop now and then (e.g. each second), and when
+ * hal_sink_poll_due_ms says: sdl reopens a removed device
+ * (SDL_AUDIODEVICEREMOVED / stopped status), falling back to the default
+ * device and then to "dummy", and on "dummy" looks for a real device again,
+ * soon after the removal and less often as it lasts (an eighth of the time
+ * since the removal, between 0.25 and 5 s: hal/sink_sdl.c).  Returns 1 if
+ * it reopened, 0, or a negative errno.  Others: 0. */
 int hal_sink_poll(struct hal_sink *s);
+
+/* In how many ms the sink wants hal_sink_poll called (0: now), or -1 when it
+ * has no wish of its own (poll at the caller's pace).  sdl: while active on
+ * the "dummy" fallback, its next look for a real device. */
+int hal_sink_poll_due_ms(const struct hal_sink *s);
 
 /* wav: write buffered samples and fix the header so the file is valid as it
  * stands (call it on SIGINT/SIGTERM from the signalfd handler before exit;

@@ -27,7 +27,9 @@ struct hal_sink_impl {
 	 * hal_sink_pull rendered.  Returns 0 or a negative errno.  NULL: the
 	 * sink is pushed (not pullable). */
 	int (*write)(struct hal_sink *s, const float *buf, uint32_t frames);
-	int (*poll)(struct hal_sink *s);  /* NULL: 0 */
+	int (*poll)(struct hal_sink *s); /* NULL: 0 */
+	/* ms until the sink wants hal_sink_poll again, -1 no wish (NULL: -1) */
+	int (*poll_due_ms)(const struct hal_sink *s);
 	int (*flush)(struct hal_sink *s); /* NULL: 0 */
 };
 

@@ -90,6 +90,10 @@ next_due(struct daemon *d)
 		due = min_due(due, clk + DAEMON_BUSY_STEP_MS);
 	if (!virt) {
 		due = min_due(due, d->last_sink_poll_ms + SINK_POLL_MS);
+		/* on SDL's dummy fallback: its next look for the speaker */
+		int in = hal_sink_poll_due_ms(d->sink);
+		if (in >= 0)
+			due = min_due(due, clk + in);
 		if (d->watchdog_ms)
 			due = min_due(due, d->last_watchdog_ms + (int64_t)d->watchdog_ms);
 		if (d->o->on_status)
@@ -155,7 +159,7 @@ housekeeping(struct daemon *d)
 		return;
 	int64_t clk = hal_clock_now_ms(&d->time.clock);
 	daemon_audio_idle(d, clk);
-	if (clk - d->last_sink_poll_ms >= SINK_POLL_MS) {
+	if (clk - d->last_sink_poll_ms >= SINK_POLL_MS || hal_sink_poll_due_ms(d->sink) == 0) {
 		hal_sink_poll(d->sink);
 		d->last_sink_poll_ms = clk;
 	}
