@@ -220,8 +220,15 @@ events_file_scan(int fd, struct events_file_end *end)
 		    strcmp(json_object_get_string(ev), "log_open") == 0 &&
 		    json_object_object_get_ex(o, "log", &log) &&
 		    json_object_is_type(log, json_type_string) &&
-		    json_object_get_string_len(log) < EVENTS_LOG_ID_SIZE)
-			snprintf(end->log, sizeof(end->log), "%s", json_object_get_string(log));
+		    json_object_get_string_len(log) < EVENTS_LOG_ID_SIZE) {
+			const char *id = json_object_get_string(log);
+			bool word =
+				*id != '\0'; /* printable, no blanks: it goes in the state file */
+			for (const char *c = id; *c; c++)
+				word = word && (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
+			if (word)
+				snprintf(end->log, sizeof(end->log), "%s", id);
+		}
 		json_object_put(o);
 		if (tok)
 			json_tokener_free(tok);
