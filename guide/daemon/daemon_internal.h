@@ -157,6 +157,7 @@ struct daemon {
 	bool have_fix;
 	bool gps_ok; /* a gps_fix was logged since the last gps_lost */
 	int64_t last_fix_ms, last_fix_log_ms;
+	int64_t last_fix_log_time; /* the logged fix's own time; -1 none */
 	uint64_t fixes, rejected[FIX_FILTER_REASON_COUNT];
 	uint64_t clips_failed;
 
