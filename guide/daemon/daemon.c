@@ -5,8 +5,10 @@
 #include "guide/daemon/daemon_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guide/control.h"
@@ -47,14 +49,21 @@ open_events_file(struct daemon *d)
 	if (d->o->events && strcmp(d->o->events, "-") == 0) {
 		d->ev_file = stdout;
 	} else if (d->o->events) {
-		d->ev_file = fopen(d->o->events, "a+e");
+		d->ev_file = fopen(d->o->events, "ae");
 		if (!d->ev_file) {
 			int r = -errno;
 			guide_log(HAL_LOG_ERR, "cannot open event log %s: %s", d->o->events,
 				  strerror(errno));
 			return r;
 		}
-		int r = events_file_scan(fileno(d->ev_file), &d->ev_end);
+		/* read on a descriptor of its own: a pipe is only written to */
+		struct stat sb;
+		int rfd = fstat(fileno(d->ev_file), &sb) == 0 && S_ISREG(sb.st_mode)
+				  ? open(d->o->events, O_RDONLY | O_CLOEXEC)
+				  : -1;
+		int r = rfd >= 0 ? events_file_scan(rfd, &d->ev_end) : 0;
+		if (rfd >= 0)
+			close(rfd);
 		if (r < 0)
 			guide_log(HAL_LOG_WARNING, "event log %s: %s; starting a new log",
 				  d->o->events, strerror(-r));
