@@ -1,10 +1,15 @@
+#define _GNU_SOURCE
 #include "guide/events.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -12,6 +17,8 @@ struct events {
 	events_sink_fn sink;
 	void *ctx;
 	unsigned long count;
+	uint64_t seq;   /* of the last line */
+	bool have_t;    /* last_t holds a time */
 	int64_t last_t; /* of the last line: times never decrease */
 	/* memory sink */
 	char *buf;
@@ -92,6 +99,171 @@ events_count(const struct events *ev)
 	return ev ? ev->count : 0;
 }
 
+uint64_t
+events_seq(const struct events *ev)
+{
+	return ev ? ev->seq : 0;
+}
+
+void
+events_continue(struct events *ev, uint64_t seq, int64_t last_ms)
+{
+	if (!ev)
+		return;
+	ev->seq = seq;
+	if (last_ms >= 0 && (!ev->have_t || last_ms > ev->last_t)) {
+		ev->last_t = last_ms;
+		ev->have_t = true;
+	}
+}
+
+int
+events_new_log_id(char id[EVENTS_LOG_ID_SIZE])
+{
+	unsigned char b[16];
+	size_t got = 0;
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(id + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+void
+events_log_open(struct events *ev, int64_t t, const char *id)
+{
+	events_emit(ev, t, "log_open", "log", 's', id, NULL);
+}
+
+int64_t
+events_parse_time(const char *text)
+{
+	struct tm tm = {0};
+	int ms = 0;
+	const char *p = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits++ < 3)
+				ms = ms * 10 + (*p - '0');
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	if (*p != 'Z' || p[1] != '\0')
+		return -1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* seq and time of one line, if it is an event object with them */
+static bool
+scan_line(const char *line, size_t len, uint64_t *seq, int64_t *t)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
+	json_object *v;
+	bool ok = false;
+	if (o && json_object_is_type(o, json_type_object)) {
+		*seq = json_object_object_get_ex(o, "seq", &v) &&
+				       json_object_is_type(v, json_type_int)
+			       ? (uint64_t)json_object_get_int64(v)
+			       : 0;
+		*t = json_object_object_get_ex(o, "time", &v)
+			     ? events_parse_time(json_object_get_string(v))
+			     : -1;
+		ok = *seq > 0 || *t >= 0;
+	}
+	json_object_put(o);
+	if (tok)
+		json_tokener_free(tok);
+	return ok;
+}
+
+#define SCAN_TAIL 65536 /* event lines are far shorter: the last one is in here */
+#define SCAN_HEAD 4096
+
+int
+events_file_scan(int fd, struct events_file_end *end)
+{
+	memset(end, 0, sizeof(*end));
+	end->last_ms = -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		end->empty = true;
+		return 0;
+	}
+	char *buf = malloc(SCAN_TAIL + 1);
+	if (!buf)
+		return -ENOMEM;
+	/* the first line: the log's id */
+	ssize_t n = pread(fd, buf, SCAN_HEAD, 0);
+	if (n < 0) {
+		int r = -errno;
+		free(buf);
+		return r;
+	}
+	char *nl = memchr(buf, '\n', (size_t)n);
+	if (nl) {
+		json_tokener *tok = json_tokener_new();
+		json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)(nl - buf)) : NULL;
+		json_object *ev, *log;
+		if (o && json_object_object_get_ex(o, "event", &ev) &&
+		    strcmp(json_object_get_string(ev), "log_open") == 0 &&
+		    json_object_object_get_ex(o, "log", &log) &&
+		    json_object_is_type(log, json_type_string) &&
+		    json_object_get_string_len(log) < EVENTS_LOG_ID_SIZE) {
+			const char *id = json_object_get_string(log);
+			bool word =
+				*id != '\0'; /* printable, no blanks: it goes in the state file */
+			for (const char *c = id; *c; c++)
+				word = word && (unsigned char)*c > ' ' && (unsigned char)*c < 0x7f;
+			if (word)
+				snprintf(end->log, sizeof(end->log), "%s", id);
+		}
+		json_object_put(o);
+		if (tok)
+			json_tokener_free(tok);
+	}
+	/* the last complete line that is an event */
+	off_t from = st.st_size > SCAN_TAIL ? st.st_size - SCAN_TAIL : 0;
+	n = pread(fd, buf, (size_t)(st.st_size - from), from);
+	if (n < 0) {
+		int r = -errno;
+		free(buf);
+		return r;
+	}
+	end->torn = n > 0 && buf[n - 1] != '\n';
+	size_t stop = (size_t)n;
+	while (stop > 0 && buf[stop - 1] != '\n') /* a torn line is no event */
+		stop--;
+	while (stop > 0) {
+		size_t start = stop - 1; /* buf[stop - 1] is the line's '\n' */
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		if (start == 0 && from > 0)
+			break; /* the line began before what was read */
+		uint64_t seq;
+		int64_t t;
+		if (scan_line(buf + start, stop - 1 - start, &seq, &t)) {
+			end->last_seq = seq;
+			end->last_ms = t;
+			break;
+		}
+		stop = start;
+	}
+	free(buf);
+	return 0;
+}
+
 void
 events_format_time(int64_t time_ms, char buf[32])
 {
@@ -141,15 +313,17 @@ events_vemit(struct events *ev, int64_t t, const char *event, va_list ap)
 	if (!ev)
 		return;
 	/* the log's time never goes backwards, whatever the caller's clock did */
-	if (ev->count && t < ev->last_t)
+	if (ev->have_t && t < ev->last_t)
 		t = ev->last_t;
 	ev->last_t = t;
+	ev->have_t = true;
 
 	char ts[32];
 	events_format_time(t, ts);
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "time", json_object_new_string(ts));
 	json_object_object_add(o, "event", json_object_new_string(event));
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)(ev->seq + 1)));
 	for (;;) {
 		const char *key = va_arg(ap, const char *);
 		if (!key)
@@ -185,6 +359,7 @@ events_vemit(struct events *ev, int64_t t, const char *event, va_list ap)
 		if (ev->sink)
 			ev->sink(ev->ctx, line, len + 1);
 		ev->count++;
+		ev->seq++;
 		free(line);
 	}
 	json_object_put(o);

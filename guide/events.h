@@ -6,6 +6,13 @@
  * that steps back is held at the last time written.  Lines are formed with
  * json-c, the one JSON writer of the guide.
  *
+ * Event numbering (DESIGN.md): every line carries "seq", 1 for the first
+ * line of a log and +1 per line; a log begins with
+ * {"event":"log_open","log":ID} (events_log_open()).  A program that appends
+ * to an existing log after a restart reads where it ended
+ * (events_file_scan()) and continues it (events_continue()): the same log
+ * id, seq on from the last one, time not before the last line's.
+ *
  * The writer hands each finished line (with its '\n') to a sink callback;
  * events_create_file() and events_create_memory() are the two usual sinks.
  * Main thread only.
@@ -32,6 +39,30 @@ void events_destroy(struct events *ev);
 const char *events_buffer(const struct events *ev);
 /* Lines written so far. */
 unsigned long events_count(const struct events *ev);
+/* The seq of the last line written (or continued from); 0 before any. */
+uint64_t events_seq(const struct events *ev);
+/* The next line gets seq + 1 and a time not before last_ms (< 0: any). */
+void events_continue(struct events *ev, uint64_t seq, int64_t last_ms);
+
+/* A log id: 32 lowercase hex digits (128 random bits from getrandom()). */
+#define EVENTS_LOG_ID_SIZE 64 /* with the NUL; ids read from a file may be longer than ours */
+int events_new_log_id(char id[EVENTS_LOG_ID_SIZE]);
+/* The first line of a log: {"time":..,"event":"log_open","seq":..,"log":id}. */
+void events_log_open(struct events *ev, int64_t t, const char *id);
+
+/* Where an existing log file ended, for continuing it. */
+struct events_file_end {
+	bool empty;                   /* no bytes at all */
+	bool torn;                    /* the last line lacks its '\n' (a power cut) */
+	char log[EVENTS_LOG_ID_SIZE]; /* the id of its log_open first line, or "" */
+	uint64_t last_seq;            /* of the last complete line with one, or 0 */
+	int64_t last_ms;              /* its time, or -1 */
+};
+/* Reads the first line and the last complete lines of the regular file fd
+ * (position unchanged: pread).  0 or a negative errno. */
+int events_file_scan(int fd, struct events_file_end *end);
+/* Parses "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; -1 when it is not such a time. */
+int64_t events_parse_time(const char *text);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (25 bytes with the NUL) into buf. */
 void events_format_time(int64_t time_ms, char buf[32]);

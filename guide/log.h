@@ -7,7 +7,14 @@
 
 #include "hal/log.h"
 
+#include <stdbool.h>
+
 void guide_log_set_level(enum hal_log_level max);
+/* A program that keeps a line rewritten in place on stderr (guided
+ * --status) is called before each log line (before = true: clear it) and
+ * after it (before = false: draw it again).  NULL: none. */
+typedef void (*guide_log_around_fn)(void *user, bool before);
+void guide_log_set_around(guide_log_around_fn fn, void *user);
 void guide_log(enum hal_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The same, for a line that names its severity itself (a route diagnostic,

@@ -99,6 +99,14 @@ guide_state_load(const char *path, struct guide_state *st, char *err, size_t err
 				tmp.state = GUIDE_STATE_PAUSED;
 			else
 				ok = false;
+		} else if (strcmp(line, "log") == 0) {
+			ok = copy_word(tmp.log, val);
+		} else if (strcmp(line, "seq") == 0) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(val, &end, 10);
+			ok = *val >= '0' && *val <= '9' && *end == '\0' && errno == 0;
+			tmp.seq = n;
 		} else if (strcmp(line, "played") == 0) {
 			char id[GUIDE_STATE_MAX_ID];
 			ok = copy_word(id, val) && guide_state_mark_played(&tmp, id);
@@ -171,6 +179,8 @@ guide_state_save(const char *path, const struct guide_state *st)
 		fprintf(f, "langs %s\n", st->langs);
 	for (unsigned i = 0; i < st->n_played; i++)
 		fprintf(f, "played %s\n", st->played[i]);
+	if (st->log[0])
+		fprintf(f, "log %s\nseq %llu\n", st->log, (unsigned long long)st->seq);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		r = -errno;
 		goto out;

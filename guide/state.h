@@ -12,11 +12,17 @@
  *     langs zh,en
  *     played gate
  *     played bauhaus-hall
+ *     log 3f0c...e1
+ *     seq 1234
+ * log and seq are the event log's (guide/events.h): its id and the seq of
+ * the last line written when the state was saved, so that a restart goes on
+ * numbering the same log even when the log's tail was lost.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define GUIDE_STATE_MAX_ID 64
 #define GUIDE_STATE_MAX_PLAYED 512
@@ -34,6 +40,8 @@ struct guide_state {
 	char langs[GUIDE_STATE_MAX_ID]; /* comma-separated, in play order */
 	unsigned n_played;
 	char played[GUIDE_STATE_MAX_PLAYED][GUIDE_STATE_MAX_ID];
+	char log[GUIDE_STATE_MAX_ID]; /* the event log's id, "" none */
+	uint64_t seq;                 /* its last seq when saved */
 };
 
 void guide_state_init(struct guide_state *st);

@@ -37,6 +37,8 @@ main(void)
 	CHECK(guide_state_mark_played(&st, "ucca"));
 	CHECK(guide_state_mark_played(&st, "gate")); /* no duplicate */
 	CHECK_INT(st.n_played, 2);
+	strcpy(st.log, "0123456789abcdef0123456789abcdef");
+	st.seq = 12345678901ULL;
 	CHECK(!guide_state_mark_played(&st, "an-id-that-is-much-too-long-to-fit-into-the-fixed-"
 					    "size-field-of-the-state"));
 	CHECK_INT(guide_state_save(path, &st), 0);
@@ -50,6 +52,8 @@ main(void)
 	CHECK_INT(back.n_played, 2);
 	CHECK(guide_state_has_played(&back, "ucca"));
 	CHECK(!guide_state_has_played(&back, "tank-79"));
+	CHECK_STR(back.log, "0123456789abcdef0123456789abcdef"); /* the event log's numbering */
+	CHECK_INT(back.seq, 12345678901LL);
 
 	/* every truncation of a valid file either loads a prefix-consistent
 	 * state or is refused with a clean state: never garbage */
@@ -75,6 +79,9 @@ main(void)
 		"guide-state 1\nstate running\n", /* running without a tour */
 		"guide-state 1\nplayed \x01\x02\n",
 		"guide-state 1\nwhat ever\n",
+		"guide-state 1\nseq -1\n",
+		"guide-state 1\nseq 12x\n",
+		"guide-state 1\nseq 99999999999999999999999\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_file(path, bad[i], strlen(bad[i]) + (i == 0 ? 3 : 0));

@@ -5,8 +5,10 @@
 #include "guide/daemon/daemon_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guide/control.h"
@@ -38,9 +40,12 @@ sink_log(void *user, enum hal_log_level level, const char *msg)
 	guide_log(level, "audio: %s", msg);
 }
 
+/* The event log's file, opened before the clock starts: a log that goes
+ * on after a restart tells where it ended (its id, last seq and time). */
 static int
-open_events(struct daemon *d)
+open_events_file(struct daemon *d)
 {
+	d->ev_end = (struct events_file_end){.empty = true, .last_ms = -1};
 	if (d->o->events && strcmp(d->o->events, "-") == 0) {
 		d->ev_file = stdout;
 	} else if (d->o->events) {
@@ -51,12 +56,65 @@ open_events(struct daemon *d)
 				  strerror(errno));
 			return r;
 		}
+		/* read on a descriptor of its own: a pipe is only written to */
+		struct stat sb;
+		int rfd = fstat(fileno(d->ev_file), &sb) == 0 && S_ISREG(sb.st_mode)
+				  ? open(d->o->events, O_RDONLY | O_CLOEXEC)
+				  : -1;
+		int r = rfd >= 0 ? events_file_scan(rfd, &d->ev_end) : 0;
+		if (rfd >= 0)
+			close(rfd);
+		if (r < 0)
+			guide_log(HAL_LOG_WARNING, "event log %s: %s; starting a new log",
+				  d->o->events, strerror(-r));
+		if (d->ev_end.torn) {
+			/* a power cut mid-line: end it, so that the next line is whole
+			 * (what was written stays: the log is only ever appended to) */
+			guide_log(HAL_LOG_WARNING, "event log %s: its last line was cut short",
+				  d->o->events);
+			fputc('\n', d->ev_file);
+			fflush(d->ev_file);
+		}
 	}
+	return 0;
+}
+
+/* The writer, numbering on from where the file ended: the same log id and
+ * seq + 1 (the larger of the file's last seq and the one the state file
+ * kept, in case the file's tail was lost), time never before the last
+ * line's.  A new or empty file, stdout, or a file that does not begin with a
+ * log_open starts a new log: log_open with a fresh random id. */
+static int
+start_events(struct daemon *d)
+{
 	/* without --events the lines are still formed: the writer keeps time
 	 * and order the same way whether anyone reads them, and the summary
 	 * reads them (daemon_summary.c) */
 	d->ev = events_create(daemon_event_line, d);
-	return d->ev ? 0 : -ENOMEM;
+	if (!d->ev)
+		return -ENOMEM;
+	const struct events_file_end *end = &d->ev_end;
+	if (end->log[0]) {
+		uint64_t seq = end->last_seq;
+		struct guide_state st;
+		char err[256];
+		if (d->o->state && guide_state_load(d->o->state, &st, err, sizeof(err)) == 0 &&
+		    strcmp(st.log, end->log) == 0 && st.seq > seq)
+			seq = st.seq;
+		snprintf(d->log_id, sizeof(d->log_id), "%s", end->log);
+		events_continue(d->ev, seq, end->last_ms);
+		guide_log(HAL_LOG_INFO, "event log %s: log %s goes on from seq %llu", d->o->events,
+			  d->log_id, (unsigned long long)seq + 1);
+		return 0;
+	}
+	int r = events_new_log_id(d->log_id);
+	if (r < 0) {
+		guide_log(HAL_LOG_ERR, "no random log id: %s", strerror(-r));
+		return r;
+	}
+	events_continue(d->ev, 0, end->last_ms);
+	events_log_open(d->ev, daemon_now(d), d->log_id);
+	return 0;
 }
 
 static bool
@@ -121,6 +179,10 @@ start_clock(struct daemon *d)
 	const struct guided_options *o = d->o;
 	int64_t first = d->replay ? hal_gps_peek_time_ms(d->gps) : -1;
 	int64_t utc = first >= 0 ? first : o->offline ? 0 : daemon_time_utc_ms();
+	/* a board without a battery-backed clock may boot before the time the
+	 * event log it goes on with ended: the log's time does not go back */
+	if (!d->replay && d->ev_end.last_ms > utc)
+		utc = d->ev_end.last_ms;
 	daemon_time_init(&d->time, o->offline, utc, o->offline || !d->replay ? 1.0 : o->speed);
 	d->t0_ms = utc;
 	d->audio_clock0 = hal_clock_now_ms(&d->time.clock);
@@ -182,8 +244,10 @@ set_up(struct daemon *d)
 	daemon_time_init(&d->time, o->offline, 0, 1.0);
 	if ((r = open_gps(d)) != 0)
 		return r;
+	if (open_events_file(d) < 0)
+		return 1;
 	start_clock(d);
-	if (open_events(d) < 0)
+	if (start_events(d) < 0)
 		return 1;
 	d->tour = daemon_tour_create(d, d->route);
 	if (!d->tour || daemon_control_open(d) < 0)
@@ -275,6 +339,7 @@ guided_run(const struct guided_options *o, struct guided_summary *summary)
 		d->watchdog_ms = daemon_notify_watchdog_interval_ms();
 		d->sum.start_mono = daemon_time_mono_ms();
 		daemon_loop_run(d);
+		daemon_state_sync(d, true); /* the event log's last seq, too */
 		if (summary && d->gps_ended && d->exit_code == 0)
 			fill_summary(d, summary);
 		daemon_notify_stopping();

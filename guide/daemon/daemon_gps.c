@@ -10,15 +10,18 @@
 #include "hal/gps.h"
 #include "routes/geo.h"
 
-#define FIX_LOG_MS 1000   /* gps_fix at most this often */
+#define FIX_LOG_MS 1000   /* gps_fix at most this often (of the fixes' time) */
 #define DRIVE_STEP_M 10.0 /* the summary's distance adds steps this long, not jitter */
 
+/* why: the log line, or NULL when the source has said it already (gpsd's
+ * "connection lost ..., reconnecting"): one line for one loss. */
 static void
 set_lost(struct daemon *d, int64_t now, const char *why)
 {
 	if (d->gps_ok) {
 		events_gps_lost(d->ev, now);
-		guide_log(HAL_LOG_NOTICE, "gps: %s", why);
+		if (why)
+			guide_log(HAL_LOG_NOTICE, "gps: %s", why);
 	}
 	d->gps_ok = false;
 }
@@ -63,6 +66,27 @@ follow_receiver_clock(struct daemon *d, const struct hal_fix *fix)
 	}
 }
 
+/* The one rule for gps_fix, whatever the source: the first accepted fix
+ * after a loss, then at most one a second of the fixes' own time (the
+ * receiver's UTC).  A replay's fixes are due when the guide's clock reaches
+ * their time, so there the two clocks agree; under gpsd the guide's clock
+ * holds still for a late fix and follows a receiver that runs ahead, and
+ * pacing by it dropped fixes.  A fix without a time (gpsd's first report
+ * before it knows the date) is paced by the guide's clock; the first one
+ * with a time after it is logged. */
+static bool
+fix_log_due(struct daemon *d, const struct hal_fix *fix, int64_t now)
+{
+	if (!d->gps_ok)
+		return true;
+	if (!(fix->set & HAL_FIX_TIME))
+		return now - d->last_fix_log_ms >= FIX_LOG_MS;
+	if (d->last_fix_log_time < 0)
+		return true;
+	int64_t dt = fix->time_ms - d->last_fix_log_time;
+	return dt >= FIX_LOG_MS || dt < 0; /* < 0: the receiver's clock stepped back */
+}
+
 static void
 on_fix(struct daemon *d, struct hal_fix *fix)
 {
@@ -82,11 +106,12 @@ on_fix(struct daemon *d, struct hal_fix *fix)
 	d->last_fix = *fix;
 	d->have_fix = true;
 	d->last_fix_ms = now;
-	if (!d->gps_ok || now - d->last_fix_log_ms >= FIX_LOG_MS) {
+	if (fix_log_due(d, fix, now)) {
 		if (!d->gps_ok)
 			guide_log(HAL_LOG_NOTICE, "gps: position %.6f, %.6f", fix->lat, fix->lon);
 		events_gps_fix(d->ev, now, fix->lat, fix->lon);
 		d->last_fix_log_ms = now;
+		d->last_fix_log_time = fix->set & HAL_FIX_TIME ? fix->time_ms : -1;
 		d->gps_ok = true;
 	}
 	/* The trigger engine keeps its own estimate and applies the second
@@ -107,6 +132,8 @@ daemon_gps_read(struct daemon *d)
 			if (t >= 0 && t > daemon_now(d))
 				return; /* not due yet */
 		}
+		struct hal_gps_stats before, after;
+		hal_gps_get_stats(d->gps, &before);
 		int kind = hal_gps_read(d->gps, &fix);
 		if (kind < 0) {
 			guide_log(HAL_LOG_WARNING, "gps: %s", strerror(-kind));
@@ -121,8 +148,10 @@ daemon_gps_read(struct daemon *d)
 			return;
 		}
 		if (kind == HAL_GPS_LOST) {
+			hal_gps_get_stats(d->gps, &after);
 			fix_filter_reset(d->filter);
-			set_lost(d, daemon_now(d), "position lost");
+			set_lost(d, daemon_now(d),
+				 after.disconnects > before.disconnects ? NULL : "position lost");
 		} else if (kind == HAL_GPS_FIX) {
 			on_fix(d, &fix);
 		}

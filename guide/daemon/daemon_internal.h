@@ -20,6 +20,7 @@
 
 #include "audio/mixer.h"
 #include "guide/daemon/daemon.h"
+#include "guide/events.h"
 #include "guide/fix_filter.h"
 #include "guide/state.h"
 #include "guide/tour.h"
@@ -119,6 +120,8 @@ struct daemon {
 	struct route *pending; /* a reloaded route waiting for a quiet moment */
 	struct events *ev;
 	FILE *ev_file;
+	struct events_file_end ev_end;   /* where an existing event log ended */
+	char log_id[EVENTS_LOG_ID_SIZE]; /* the event log's id (log_open) */
 	struct mixer *mixer;
 	struct hal_sink *sink;
 	bool pulled;
@@ -154,6 +157,7 @@ struct daemon {
 	bool have_fix;
 	bool gps_ok; /* a gps_fix was logged since the last gps_lost */
 	int64_t last_fix_ms, last_fix_log_ms;
+	int64_t last_fix_log_time; /* the logged fix's own time; -1 none */
 	uint64_t fixes, rejected[FIX_FILTER_REASON_COUNT];
 	uint64_t clips_failed;
 

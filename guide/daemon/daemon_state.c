@@ -47,6 +47,9 @@ daemon_state_sync(struct daemon *d, bool force)
 			if (tour_stop_played(d->tour, i))
 				guide_state_mark_played(&st, d->route->stops[i].id);
 	}
+	/* the event log's numbering goes on from here after a restart */
+	snprintf(st.log, sizeof(st.log), "%s", d->log_id);
+	st.seq = events_seq(d->ev);
 	int r = guide_state_save(d->o->state, &st);
 	if (r < 0)
 		guide_log(HAL_LOG_WARNING, "cannot save state to %s: %s", d->o->state,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void
 usage(FILE *f)
@@ -42,18 +43,67 @@ usage(FILE *f)
 		"Exit status: 0 done, 1 runtime failure, 2 bad usage or invalid route.\n");
 }
 
-/* --status: one line on stderr, rewritten in place. */
+/* --status: on a terminal one line on stderr, rewritten in place; a log
+ * line clears it first and it is drawn again below (guide_log_set_around),
+ * so that the two never share a line.  When stderr is not a terminal (a
+ * file, the journal) no escape codes: a plain line when what it says
+ * changes, and every LIVE_PLAIN_MS (of the wall clock: a person reads it,
+ * whatever the replay's --speed). */
+#define LIVE_PLAIN_MS 10000
+
+struct live_line {
+	bool tty;
+	bool shown;      /* tty: the line is on the screen */
+	char text[256];  /* as last drawn, without \r or escapes */
+	char said[160];  /* not a tty: what the last line said, clock and metres aside */
+	int64_t said_ms; /* monotonic */
+};
+
+static struct live_line live_line;
+
+static void
+live_around(void *user, bool before)
+{
+	struct live_line *l = user;
+	if (!l->tty || !l->shown)
+		return;
+	fputs(before ? "\r\033[K" : l->text, stderr);
+	if (!before)
+		fflush(stderr);
+}
+
 static void
 print_live(void *user, const struct guided_live *l)
 {
+	struct live_line *ll = &live_line;
 	time_t secs = (time_t)(l->now_ms / 1000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	fprintf(stderr, "\r%02d:%02d:%02d  %-8s %5.0f/%-5.0f m  %-26s\033[K", tm.tm_hour, tm.tm_min,
-		tm.tm_sec, l->state, l->progress_m, l->path_m,
-		l->playing ? l->playing : (l->gps_ok ? "-" : "(no gps fix)"));
+	const char *what = l->playing ? l->playing : (l->gps_ok ? "-" : "(no gps fix)");
+	char lang[48] = "";
 	if (l->playing)
-		fprintf(stderr, " [%s]", l->lang ? l->lang : "");
+		snprintf(lang, sizeof(lang), " [%s]", l->lang ? l->lang : "");
+	snprintf(ll->text, sizeof(ll->text), "%02d:%02d:%02d  %-8s %5.0f/%-5.0f m  %-26s%s",
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, l->state, l->progress_m, l->path_m, what, lang);
+	if (ll->tty) {
+		fprintf(stderr, "\r%s\033[K", ll->text);
+		ll->shown = true;
+	} else {
+		char said[sizeof(ll->said)];
+		snprintf(said, sizeof(said), "%s %s%s", l->state, what, lang);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t mono = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (ll->said[0] && strcmp(said, ll->said) == 0 &&
+		    mono - ll->said_ms < LIVE_PLAIN_MS)
+			return;
+		snprintf(ll->said, sizeof(ll->said), "%s", said);
+		ll->said_ms = mono;
+		size_t n = strlen(ll->text);
+		while (n > 0 && ll->text[n - 1] == ' ')
+			n--;
+		fprintf(stderr, "%.*s\n", (int)n, ll->text);
+	}
 	fflush(stderr);
 }
 
@@ -83,6 +133,22 @@ print_summary_tour(FILE *f, unsigned n, const struct guided_summary_tour *t)
 	fprintf(f, "%s\n", k ? "" : "none");
 	fprintf(f, "    clips:      %u started, %u completed, %u cut\n", t->clips_started,
 		t->clips_completed, t->clips_cut);
+}
+
+static void
+live_start(void)
+{
+	live_line.tty = isatty(STDERR_FILENO);
+	guide_log_set_around(live_around, &live_line);
+}
+
+static void
+live_finish(void)
+{
+	guide_log_set_around(NULL, NULL);
+	if (live_line.shown)
+		fputc('\n', stderr);
+	live_line.shown = false;
 }
 
 static void
@@ -156,7 +222,10 @@ main(int argc, char **argv)
 		case 'e': o.events = optarg; break;
 		case 'c': o.control = optarg; break;
 		case 'p': o.state = optarg; break;
-		case 'L': o.on_status = print_live; break;
+		case 'L':
+			o.on_status = print_live;
+			live_start();
+			break;
 		case 'U': o.control_same_user = true; break;
 		case 'v': guide_log_set_level(HAL_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
@@ -183,7 +252,7 @@ main(int argc, char **argv)
 	struct guided_summary sum;
 	int rc = guided_run(&o, &sum);
 	if (o.on_status)
-		fputc('\n', stderr);
+		live_finish();
 	if (sum.valid) /* on stdout, unless the event log is there */
 		print_summary(o.events && strcmp(o.events, "-") == 0 ? stderr : stdout, &sum,
 			      o.offline);

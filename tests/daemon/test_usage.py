@@ -54,7 +54,7 @@ def body(env):
     # what works still works: --lang en alone, offline with --start
     rc, err, wav, lines = run(env, "ok", "--offline", "--start", "--audio", "wav:WAV",
                               "--lang", "en")
-    check(rc == 0 and wav and '"lang":["en"]' in lines[0],
+    check(rc == 0 and wav and '"lang":["en"]' in lines[1],  # after log_open
           f"--offline --start --lang en: exit {rc}\n{err[-600:]}")
 
 

@@ -54,6 +54,11 @@ def run_tour(env, source, audio="null", tag="run"):
     for e in evs:
         check("time" in e and "event" in e and e["time"].endswith("Z"), f"contract: {e}")
     check_time_order(evs, tag)
+    # DESIGN.md "Event numbering": log_open with a random id first, seq 1, 2, ...
+    check(evs and evs[0]["event"] == "log_open" and len(evs[0].get("log", "")) == 32,
+          f"{tag}: the log opens with log_open: {evs[:1]}")
+    check([e.get("seq") for e in evs] == list(range(1, len(evs) + 1)),
+          f"{tag}: every line numbered from 1")
     return g
 
 
@@ -108,7 +113,7 @@ def case_clean(env):
     check(len(ends) == len(expected) and all(e["completed"] for e in ends),
           "every clip completed")
     check(not [e for e in evs if e["event"] == "clip_skip"], "no skips on a clean drive")
-    check(evs[0]["event"] == "tour_start" and evs[0]["lang"] == ["zh", "en"], "tour_start")
+    check(evs[1]["event"] == "tour_start" and evs[1]["lang"] == ["zh", "en"], "tour_start")
     check(evs[-1]["event"] == "tour_end" and evs[-1]["reason"] == "completed", "tour_end")
     check_near_stops(env, evs)
     out = g.stdout()
