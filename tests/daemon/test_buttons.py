@@ -104,6 +104,9 @@ def session(env, drive):
               "talk 3 s holds the clip and rewinds 2 s: %.3f s, want %.3f" % (talked,
                                                                              plain + 5.0))
     # while the driver talks the passengers hear nothing of the guide
+    if not os.path.exists(wav):
+        check(False, "guided wrote %s" % wav)
+        return
     info = wav_info(wav)
     check(info["rate"] == 48000 and info["channels"] == 2, "WAV format: %s" % info)
     with open(wav, "rb") as f:
