@@ -276,6 +276,12 @@ mixer_resume(struct mixer *m)
 	return push_cmd(m, (struct mixer_cmd){.type = CMD_RESUME});
 }
 
+int
+mixer_set_talk(struct mixer *m, bool on)
+{
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_TALK, .arg = on});
+}
+
 bool
 mixer_next_event(struct mixer *m, struct mixer_event *ev)
 {

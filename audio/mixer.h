@@ -124,6 +124,13 @@ int mixer_set_volume(struct mixer *m, float volume);
 int mixer_pause(struct mixer *m);
 int mixer_resume(struct mixer *m);
 
+/* The driver talks through the amplifier's own microphone input: while on,
+ * a narration is held as under an announcement ("Interrupted narration":
+ * faded out, resumed resume_rewind_ms before the cut once talk is off, or
+ * dropped after resume_max_age_ms), and a waiting announcement waits; an
+ * announcement already sounding plays on.  0 or -EAGAIN.  Main thread. */
+int mixer_set_talk(struct mixer *m, bool on);
+
 enum mixer_event_type {
 	MIXER_EV_STARTED = 1, /* first frame of the voice went out */
 	MIXER_EV_FINISHED,    /* played to the end (completed) */

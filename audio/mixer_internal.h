@@ -52,6 +52,7 @@ enum mixer_cmd_type {
 	CMD_VOLUME,
 	CMD_PAUSE,
 	CMD_RESUME,
+	CMD_TALK,
 };
 
 struct mixer_cmd {
@@ -131,6 +132,7 @@ struct mixer {
 	/* Audio thread only. */
 	uint64_t seq;
 	bool paused, ducked;
+	bool talk;     /* the driver talks: narration held (mixer_set_talk) */
 	bool wake_req; /* the decoder has work: post once this render call */
 	float volume;
 	float og, og0, og1;

@@ -162,6 +162,7 @@ run_commands(struct mixer *m, uint64_t now)
 			m->og0 = m->og, m->og1 = m->paused ? 0.0f : m->volume;
 			m->ok = 0, m->on = m->ramp;
 			break;
+		case CMD_TALK: m->talk = c->arg != 0; break;
 		}
 	}
 	spsc_read_commit(&m->cmdq, n);
@@ -195,9 +196,10 @@ schedule_announcements(struct mixer *m, uint64_t now)
 		else if (v->phase == PH_WAITING && (!first_ann || v->seq < first_ann->seq))
 			first_ann = v;
 	}
-	if (!ann_sounding && first_ann)
+	/* the driver's talk is an announcement of its own: the next waits */
+	if (!ann_sounding && first_ann && !m->talk)
 		start_voice(m, first_ann, now);
-	return ann_present;
+	return ann_present || m->talk;
 }
 
 /* The narration rule (mixer.h): start, suspend under an announcement,

@@ -25,7 +25,10 @@ usage(FILE *f)
 		"  volume N                     master volume, 0-100\n"
 		"  lang L[,L]                   narration languages in play order, e.g. zh,en\n"
 		"  status                       what the guide is doing\n"
-		"  reload                       re-read the route file (kept if invalid)\n\n"
+		"  reload                       re-read the route file (kept if invalid)\n"
+		"  talk on [SECONDS] | talk off the driver talks: narration holds, then goes on\n"
+		"                               from a little before; on turns itself off after\n"
+		"                               SECONDS (default 60)\n\n"
 		"Options:\n"
 		"  --control PATH  control socket (default %s, or $GUIDE_CONTROL)\n"
 		"  --json          print the daemon's JSON reply as is\n"
@@ -42,8 +45,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0}, {"resume", 0, 0}, {"skip", 0, 0},
-	{"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},  {"status", 0, 0}, {"reload", 0, 0},
+	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0},  {"resume", 0, 0},
+	{"skip", 0, 0},   {"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},
+	{"status", 0, 0}, {"reload", 0, 0}, {"talk", 1, 2},
 };
 
 static const char *
@@ -219,6 +223,11 @@ check_args(const char *cmd, int nargs, char **args)
 	char why[256], buf[CONTROL_MAX_LINE];
 	const char *langs[TOUR_MAX_LANGS];
 
+	if (strcmp(cmd, "talk") == 0 &&
+	    !(strcmp(args[0], "on") == 0 || (strcmp(args[0], "off") == 0 && nargs == 1))) {
+		fprintf(stderr, "guidectl: talk on [SECONDS] | talk off\n");
+		return false;
+	}
 	if (strcmp(cmd, "volume") == 0 && tour_parse_volume(args[0]) < 0) {
 		fprintf(stderr, "guidectl: volume is 0-100, not '%s'\n", args[0]);
 		return false;

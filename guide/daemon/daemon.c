@@ -252,6 +252,8 @@ set_up(struct daemon *d)
 	d->tour = daemon_tour_create(d, d->route);
 	if (!d->tour || daemon_control_open(d) < 0)
 		return 1;
+	if ((r = daemon_input_open(d)) != 0)
+		return r;
 	/* the sound device opens when the first clip plays (daemon_player.c) */
 	return 0;
 }
@@ -300,6 +302,7 @@ tear_down(struct daemon *d)
 	if (d->mixer && d->tour)
 		daemon_player_pump(d);
 	control_server_destroy(d->ctl);
+	daemon_input_close(d);
 	tour_destroy(d->tour);
 	hal_sink_destroy(d->sink);
 	mixer_destroy(d->mixer);

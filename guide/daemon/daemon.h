@@ -44,8 +44,12 @@ struct guided_options {
 	const char *state;   /* NULL: no persistence */
 	bool start;
 	bool offline;
-	bool control_same_user; /* refuse control peers of other users (root excepted) */
-	double speed;           /* replay speed-up */
+	bool control_same_user;    /* refuse control peers of other users (root excepted) */
+	double speed;              /* replay speed-up */
+	const char *const *inputs; /* --input SOURCE, repeatable; NULL-terminated or with count: */
+	unsigned n_inputs;
+	const char *const *keys; /* "KEY_NAME=command" overrides of the default key map */
+	unsigned n_keys;
 	/* Called about twice a second in real time (NULL: never). */
 	void (*on_status)(void *user, const struct guided_live *live);
 	void *status_user;

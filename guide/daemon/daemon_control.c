@@ -229,10 +229,38 @@ on_command(void *data, struct control_client *client, int argc, char **argv)
 		reply_obj(client, o);
 		return;
 	}
+	if (strcmp(argv[0], "talk") == 0) {
+		bool ok = daemon_talk_command(d, argc, argv, msg, sizeof(msg));
+		reply_result(client, ok ? TOUR_OK : TOUR_ERR_ARG, msg);
+		return;
+	}
 	enum tour_error err =
 		tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg, sizeof(msg));
 	reply_result(client, err, msg);
 	daemon_state_sync(d, false);
+}
+
+bool
+daemon_command(struct daemon *d, int argc, char **argv, char *msg, size_t len)
+{
+	if (strcmp(argv[0], "reload") == 0) {
+		json_object *o = json_object_new_object(), *v;
+		int r = daemon_reload(d, o);
+		snprintf(msg, len, "%s",
+			 json_object_object_get_ex(o, r == 0 ? "message" : "error", &v)
+				 ? json_object_get_string(v)
+				 : "");
+		json_object_put(o);
+		return r == 0;
+	}
+	if (strcmp(argv[0], "talk") == 0)
+		return daemon_talk_command(d, argc, argv, msg, len);
+	enum tour_error err =
+		tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg, len);
+	if (err != TOUR_OK && !*msg)
+		snprintf(msg, len, "%s", tour_error_to_str(err));
+	daemon_state_sync(d, false);
+	return err == TOUR_OK;
 }
 
 int

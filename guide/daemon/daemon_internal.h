@@ -9,6 +9,7 @@
  *   daemon_state.c    the state file: saving on change, resuming after a crash
  *   daemon_control.c  the control protocol's commands and the status object
  *   daemon_notify.c   systemd readiness and watchdog
+ *   daemon_input.c    the driver's buttons (--input, --key) and talk
  *
  * Everything here runs on the main thread.
  */
@@ -30,6 +31,8 @@
 
 struct control_server;
 struct control_client;
+struct daemon_input;
+struct pollfd;
 struct events;
 struct hal_gps;
 struct hal_sink;
@@ -48,9 +51,11 @@ struct route;
 #define DAEMON_END_WINDOW_MS 500
 #define DAEMON_BUSY_STEP_MS 100
 #define DAEMON_MAX_PLAYING 8
-#define DAEMON_GPS_SILENCE_MS 5000  /* no fix this long: gps_lost */
-#define DAEMON_CUT_FADE_MS 250      /* a cut story fades out, it does not click */
-#define DAEMON_AUDIO_LINGER_MS 5000 /* the sound device stays open this long after a clip */
+#define DAEMON_GPS_SILENCE_MS 5000   /* no fix this long: gps_lost */
+#define DAEMON_CUT_FADE_MS 250       /* a cut story fades out, it does not click */
+#define DAEMON_AUDIO_LINGER_MS 5000  /* the sound device stays open this long after a clip */
+#define DAEMON_TALK_TIMEOUT_MS 60000 /* guidectl talk on turns itself off after this */
+#define DAEMON_TALK_MAX_MS 600000    /* ... or after up to this, when the client says */
 
 /* ---- time (daemon_time.c) ---------------------------------------------- */
 
@@ -175,6 +180,11 @@ struct daemon {
 	struct guided_summary runs;
 	struct daemon_drive_check drive_check;
 
+	/* the driver's buttons and talk (daemon_input.c) */
+	struct daemon_input *input;
+	bool talk_key, talk_ctl, talk_on; /* held by a key, on by guidectl, in effect */
+	int64_t talk_until;               /* guide time guidectl's talk turns off */
+
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
 	int st_sig_state;
@@ -229,3 +239,18 @@ void daemon_summary_finish(struct daemon *d);
 
 /* daemon_control.c */
 int daemon_control_open(struct daemon *d);
+/* A driver's command as guidectl sends it (but status): the tour's verbs,
+ * reload, talk.  true when done; msg says what happened or why not. */
+bool daemon_command(struct daemon *d, int argc, char **argv, char *msg, size_t len);
+
+/* daemon_input.c */
+int daemon_input_open(struct daemon *d); /* 0, 1 failure, 2 bad usage */
+void daemon_input_close(struct daemon *d);
+int64_t daemon_input_next_due(struct daemon *d); /* clock time; -1 none */
+int daemon_input_poll_fds(struct daemon *d, struct pollfd *p, int max);
+void daemon_input_read(struct daemon *d);
+/* talk on [SECONDS] | talk off (guidectl) */
+bool daemon_talk_command(struct daemon *d, int argc, char **argv, char *msg, size_t len);
+
+/* daemon_player.c: opens the (pushed) sink's device before a mixer command */
+int daemon_audio_wake(struct daemon *d);

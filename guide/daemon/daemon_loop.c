@@ -73,7 +73,8 @@ next_due(struct daemon *d)
 			due = clk;
 		due = min_due(due, hal_gps_next_wakeup_ms(d->gps));
 	}
-	if (virt && d->pulled) /* every block, in step with the WAV */
+	due = min_due(due, daemon_input_next_due(d)); /* a recording's key, a keypad's return */
+	if (virt && d->pulled)                        /* every block, in step with the WAV */
 		return min_due(due, clk + DAEMON_OFFLINE_STEP_MS);
 	if (audio_busy(d))
 		due = min_due(due, daemon_player_next_due(d, clk));
@@ -236,7 +237,7 @@ wait_for_due(struct daemon *d)
 	 * and the control socket are read without blocking anyway */
 	if (hal_clock_is_virtual(&d->time.clock))
 		return 0;
-	struct pollfd p[3];
+	struct pollfd p[3 + 8];
 	int n = 0;
 	p[n++] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 	if (d->ctl)
@@ -244,6 +245,7 @@ wait_for_due(struct daemon *d)
 	int gfd = hal_gps_get_fd(d->gps);
 	if (gfd >= 0)
 		p[n++] = (struct pollfd){.fd = gfd, .events = POLLIN};
+	n += daemon_input_poll_fds(d, p + n, 8);
 	if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 		guide_log(HAL_LOG_ERR, "poll: %s", strerror(errno));
 		return -errno;
@@ -268,6 +270,7 @@ daemon_loop_run(struct daemon *d)
 		handle_signals(d);
 		if (d->ctl)
 			control_server_dispatch(d->ctl);
+		daemon_input_read(d);
 		if (!d->gps_ended) {
 			daemon_gps_read(d);
 			housekeeping(d);

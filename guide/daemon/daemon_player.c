@@ -28,7 +28,7 @@ find_playing(struct daemon *d, uint64_t user_id)
  * takes commands from a bounded queue, and a driver's volume and pause
  * presses between stories must not fill it while no one reads it (the next
  * clip would find it full).  Pulled sinks (wav, null) stay as they are. */
-static int
+int
 daemon_audio_wake(struct daemon *d)
 {
 	d->audio_idle_since = -1;

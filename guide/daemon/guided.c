@@ -18,7 +18,8 @@ usage(FILE *f)
 	fprintf(f,
 		"Usage: guided --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
 		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
-		"              [--control PATH] [--state PATH] [--verbose]\n"
+		"              [--control PATH] [--state PATH] [--input SOURCE]... [--key K=CMD]...\n"
+		"              [--verbose]\n"
 		"The audio guide daemon: matches GPS positions against the route's geofences\n"
 		"and plays the narration.\n\n"
 		"  --route FILE     route YAML (see routes/README.md)\n"
@@ -37,6 +38,12 @@ usage(FILE *f)
 		"  --control-same-user  refuse control clients of other users (root excepted);\n"
 		"                   otherwise the socket's mode 0660 decides\n"
 		"  --state PATH     persist the tour across crashes and power cuts\n"
+		"  --input SOURCE   the driver's buttons, repeatable: evdev:/dev/input/... (a\n"
+		"                   keypad or footswitch, grabbed) | evemu:FILE (a recording\n"
+		"                   replayed from the start on the guide's clock)\n"
+		"  --key K=CMD      what key K does, repeatable, e.g. KEY_F1=skip (see the\n"
+		"                   README: start, stop, pause-resume, volume+10, lang-next,\n"
+		"                   mark, talk, none, ...)\n"
 		"  --status         print a live one-line status to stderr while running\n"
 		"  -v, --verbose    more log output\n"
 		"  -h, --help       this help\n\n"
@@ -190,6 +197,8 @@ main(int argc, char **argv)
 		{"state", required_argument, NULL, 'p'},
 		{"status", no_argument, NULL, 'L'},
 		{"control-same-user", no_argument, NULL, 'U'},
+		{"input", required_argument, NULL, 'I'},
+		{"key", required_argument, NULL, 'K'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -197,6 +206,9 @@ main(int argc, char **argv)
 	};
 	struct guided_options o;
 	int c;
+	/* --input and --key point into argv */
+	static const char *inputs[16], *keys[64];
+	unsigned n_inputs = 0, n_keys = 0;
 
 	guided_options_defaults(&o);
 	while ((c = getopt_long(argc, argv, "r:g:a:l:t:sS:oe:c:p:vhV", opts, NULL)) != -1) {
@@ -227,6 +239,18 @@ main(int argc, char **argv)
 			live_start();
 			break;
 		case 'U': o.control_same_user = true; break;
+		case 'I':
+		case 'K':
+			if (c == 'I' ? n_inputs == 16 : n_keys == 64) {
+				fprintf(stderr, "guided: at most %d --%s\n", c == 'I' ? 16 : 64,
+					c == 'I' ? "input" : "key");
+				return 2;
+			}
+			if (c == 'I')
+				inputs[n_inputs++] = optarg;
+			else
+				keys[n_keys++] = optarg;
+			break;
 		case 'v': guide_log_set_level(HAL_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("guided %s\n", GUIDE_VERSION); return 0;
@@ -243,14 +267,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (o.offline && !o.start) {
+	o.inputs = inputs;
+	o.n_inputs = n_inputs;
+	o.keys = keys;
+	o.n_keys = n_keys;
+	if (o.offline && !o.start && !n_inputs) {
 		/* nothing would start the tour: the replay would render silence */
 		fprintf(stderr, "guided: --offline renders a tour from its start: add --start "
-				"(without it nothing plays)\n");
+				"(or an --input whose start key starts it; without it nothing "
+				"plays)\n");
 		return 2;
 	}
 	struct guided_summary sum;
 	int rc = guided_run(&o, &sum);
+
 	if (o.on_status)
 		live_finish();
 	if (sum.valid) /* on stdout, unless the event log is there */
