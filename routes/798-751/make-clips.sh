@@ -72,7 +72,10 @@ awk '
 ' route.yaml >"$tmp/list"
 
 n=0
+declare -A made # a clip two tours share (their announcements) is made once
 while IFS=$'\t' read -r file text; do
+	[ -z "${made[$file]:-}" ] || continue
+	made[$file]=1
 	lang=${file%.opus}
 	lang=${lang##*.}
 	if ! vr=$(voice_of "$lang"); then
