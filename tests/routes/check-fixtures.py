@@ -214,8 +214,12 @@ def group_geojson(env):
     feats = d.get("features", [])
     pois = [f for f in feats if f["properties"].get("kind") == "poi"]
     paths = [f for f in feats if f["properties"].get("kind") == "path"]
-    check(len(pois) == 12 and len(paths) == 1,
-          f"{len(pois)} poi and {len(paths)} path features, expected 12 and 1")
+    # one path a tour: loop (zh, en) and all (every language), the same line
+    check(len(pois) == 12 and len(paths) == 2,
+          f"{len(pois)} poi and {len(paths)} path features, expected 12 and 2")
+    check([p["properties"].get("tour") for p in paths] == ["loop", "all"]
+          and paths[0]["geometry"] == paths[1]["geometry"],
+          "path features are not tours 'loop' and 'all' along one line")
     ids = [f["properties"].get("id") for f in pois]
     check(sorted(ids) == sorted(TOUR), f"poi ids {ids}, expected {TOUR}")
     for f in pois:
