@@ -32,6 +32,10 @@ int clip_probe(const char *path, int64_t *frames, char *err, size_t errlen);
  * multiplexed, starting at a granule other than 0) is opened as clip_open does. */
 int clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
 		   size_t errlen);
+/* The same for n_tags tags at once (one opening of the file): values[i]
+ * gets tags[i]'s value malloc'd, or NULL; on an error every value is NULL. */
+int clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char **values,
+		    unsigned n_tags, char *err, size_t errlen);
 
 struct clip;
 

@@ -34,19 +34,139 @@ guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char *
 	return 0;
 }
 
-int
-guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
-		 unsigned *n_warnings)
+/* The clip files probed, for guide_clip_census: a file the route names twice
+ * is probed twice but counted once. */
+struct census_clip {
+	char *path;
+	bool synthetic;
+	char *engine; /* NULL: not said */
+};
+
+struct census_ctx {
+	struct census_clip *clips;
+	size_t n, cap;
+};
+
+static int
+census_probe_text(void *ctx, const char *path, int64_t *duration_ms, char **text, char *err,
+		  size_t errlen)
+{
+	struct census_ctx *cc = ctx;
+	static const char *const tags[] = {GUIDE_CLIP_TEXT_TAG, GUIDE_CLIP_SYNTHETIC_TAG,
+					   GUIDE_CLIP_VOICE_TAG};
+	char *v[3];
+	int64_t frames = 0;
+	int rc = clip_probe_tags(path, &frames, tags, v, 3, err, errlen);
+	if (rc < 0)
+		return rc;
+	*duration_ms = frames * 1000 / HAL_AUDIO_RATE;
+	*text = v[0];
+	if (cc->n == cc->cap) {
+		size_t cap = cc->cap ? 2 * cc->cap : 64;
+		struct census_clip *c = realloc(cc->clips, cap * sizeof(*c));
+		if (!c)
+			goto nomem;
+		cc->clips = c;
+		cc->cap = cap;
+	}
+	struct census_clip *c = &cc->clips[cc->n];
+	c->path = strdup(path);
+	c->synthetic = v[1] && strcmp(v[1], "1") == 0;
+	c->engine = NULL;
+	if (!c->path)
+		goto nomem;
+	if (c->synthetic && v[2]) {
+		c->engine = v[2];
+		c->engine[strcspn(c->engine, ":")] = '\0';
+		v[2] = NULL;
+	}
+	cc->n++;
+	free(v[1]);
+	free(v[2]);
+	return 0;
+nomem:
+	free(v[0]);
+	free(v[1]);
+	free(v[2]);
+	*text = NULL;
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
+static int
+census_cmp(const void *a, const void *b)
+{
+	const struct census_clip *x = a, *y = b;
+	return strcmp(x->path, y->path);
+}
+
+static void
+census_finish(struct census_ctx *cc, struct guide_clip_census *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cc->n)
+		qsort(cc->clips, cc->n, sizeof(*cc->clips), census_cmp);
+	for (size_t i = 0; i < cc->n; i++) {
+		const struct census_clip *c = &cc->clips[i];
+		if (i > 0 && strcmp(c->path, cc->clips[i - 1].path) == 0)
+			continue;
+		out->n_clips++;
+		if (!c->synthetic)
+			continue;
+		out->n_synthetic++;
+		if (!c->engine || !c->engine[0])
+			continue;
+		/* the engine's name, once */
+		size_t len = strlen(c->engine);
+		bool seen = false;
+		for (const char *e = out->engines; *e && !seen;) {
+			size_t n = strcspn(e, ",");
+			seen = n == len && strncmp(e, c->engine, len) == 0;
+			e += n;
+			e += strspn(e, ", ");
+		}
+		size_t used = strlen(out->engines);
+		if (!seen)
+			snprintf(out->engines + used, sizeof(out->engines) - used, "%s%s",
+				 used ? ", " : "", c->engine);
+	}
+	for (size_t i = 0; i < cc->n; i++) {
+		free(cc->clips[i].path);
+		free(cc->clips[i].engine);
+	}
+	free(cc->clips);
+	cc->clips = NULL;
+	cc->n = cc->cap = 0;
+}
+
+void
+guide_route_census_summary(FILE *out, const struct guide_clip_census *census)
+{
+	if (!census->n_synthetic)
+		return;
+	fprintf(out, "synthetic clips: %u of %u", census->n_synthetic, census->n_clips);
+	if (census->engines[0])
+		fprintf(out, " (%s)", census->engines);
+	fprintf(out, ": record them to replace\n");
+}
+
+static int
+route_load_report(const char *path, bool check_clips, FILE *err, struct route **out,
+		  unsigned *n_warnings, struct guide_clip_census *census)
 {
 	struct route_diag_list diags;
+	struct census_ctx cc = {0};
 	struct route_load_options opts = {
-		.probe_text = guide_route_probe_text,
+		.probe_text = census ? census_probe_text : guide_route_probe_text,
+		.probe_ctx = census ? &cc : NULL,
 		.no_clip_check = !check_clips,
 	};
 	char line[4096];
 
 	route_diag_list_init(&diags);
 	int rc = route_load(path, &opts, out, &diags);
+	if (census)
+		census_finish(&cc, census);
 	for (unsigned i = 0; i < diags.n; i++) {
 		route_diag_format(&diags.items[i], line, sizeof(line));
 		fprintf(err, "%s\n", line);
@@ -59,6 +179,20 @@ guide_route_load(const char *path, bool check_clips, FILE *err, struct route **o
 	if (rc == -ENOMEM)
 		return 1;
 	return 2;
+}
+
+int
+guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
+		 unsigned *n_warnings)
+{
+	return route_load_report(path, check_clips, err, out, n_warnings, NULL);
+}
+
+int
+guide_route_load_census(const char *path, FILE *err, struct route **out, unsigned *n_warnings,
+			struct guide_clip_census *census)
+{
+	return route_load_report(path, true, err, out, n_warnings, census);
 }
 
 static double

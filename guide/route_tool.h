@@ -20,6 +20,24 @@ int guide_route_load(const char *path, bool check_clips, FILE *err, struct route
 		     unsigned *n_warnings);
 
 void guide_route_summary(FILE *out, const struct route *r);
+
+/* Where the clips came from, from the Opus comments make-clips.sh writes:
+ * GUIDE_SYNTHETIC=1 marks a clip a speech engine made, GUIDE_VOICE=ENGINE:VOICE
+ * (espeak-ng:fr) says which.  Each clip file counts once, however many times
+ * the route names it. */
+#define GUIDE_CLIP_SYNTHETIC_TAG "GUIDE_SYNTHETIC"
+#define GUIDE_CLIP_VOICE_TAG "GUIDE_VOICE"
+struct guide_clip_census {
+	unsigned n_clips, n_synthetic;
+	char engines[128]; /* the engines of the synthetic clips, ", "-separated */
+};
+
+/* guide_route_load with the clips checked, counting them in *census. */
+int guide_route_load_census(const char *path, FILE *err, struct route **out, unsigned *n_warnings,
+			    struct guide_clip_census *census);
+/* "synthetic clips: N of M (espeak-ng): record them to replace", or nothing
+ * when no clip is synthetic. */
+void guide_route_census_summary(FILE *out, const struct guide_clip_census *census);
 /* The GeoJSON FeatureCollection of DESIGN.md. Returns 0 or -errno. */
 int guide_route_geojson(FILE *out, const struct route *r);
 

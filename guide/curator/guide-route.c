@@ -107,15 +107,17 @@ cmd_check(int argc, char **argv)
 {
 	struct route *r = NULL;
 	unsigned warnings = 0;
+	struct guide_clip_census census;
 
 	if (argc != 2)
 		return usage_error("%s: expects exactly one route file", argv[0]);
-	int rc = guide_route_load(argv[1], true, stderr, &r, &warnings);
+	int rc = guide_route_load_census(argv[1], stderr, &r, &warnings, &census);
 	if (rc != 0) {
 		fprintf(stderr, "%s: invalid route\n", argv[1]);
 		return rc;
 	}
 	guide_route_summary(stdout, r);
+	guide_route_census_summary(stdout, &census);
 	printf("%s: valid, %u warning%s\n", argv[1], warnings, warnings == 1 ? "" : "s");
 	route_destroy(r);
 	return 0;

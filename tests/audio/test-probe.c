@@ -111,6 +111,24 @@ main(int argc, char **argv)
 	text = (char *)"not touched";
 	CHECK_INT(clip_probe_tag(a, &frames, "GUIDE_TEXT", &text, err, sizeof(err)), 0);
 	CHECK(text == NULL);
+
+	/* several tags in one opening (issue 17: the voice and the synthetic mark) */
+	char syn[4096];
+	snprintf(syn, sizeof(syn), "%s/tests/routes/fixtures/clips/synthetic.opus", root);
+	const char *const tags[] = {"GUIDE_TEXT", "GUIDE_SYNTHETIC", "GUIDE_VOICE", "NOT_THERE"};
+	char *v[4] = {NULL, NULL, NULL, NULL};
+	CHECK_INT(clip_probe_tags(syn, &frames, tags, v, 4, err, sizeof(err)), 0);
+	CHECK_INT(frames, 200 * 48);
+	CHECK(v[0] && strcmp(v[0], "Synthetic.") == 0);
+	CHECK(v[1] && strcmp(v[1], "1") == 0);
+	CHECK(v[2] && strcmp(v[2], "espeak-ng:en") == 0);
+	CHECK(v[3] == NULL);
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
+	/* a file that does not open: every value NULL */
+	v[0] = (char *)"not touched";
+	CHECK(clip_probe_tags("/nonexistent/clip.opus", &frames, tags, v, 1, err, sizeof(err)) < 0);
+	CHECK(v[0] == NULL);
 	printf("%d files compared, %d failures\n", n_files, test_failures);
 	return test_failures ? 1 : 0;
 }

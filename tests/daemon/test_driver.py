@@ -41,8 +41,9 @@ def guided_lang_checked(env, drive):
             ("zh,,en", True, "--lang zh,,en: an empty language in the list"),
             ("fr", True, "--lang fr: language 'fr' is not narrated by tour loop (it has zh, en)"),
             ("en,en", False, "--lang en,en: language 'en' listed twice"),
-            ("fr", False,
-             "--lang fr: language 'fr' is not narrated on route 798-751 (it has zh, en)"))):
+            ("ja", False,
+             "--lang ja: language 'ja' is not narrated on route 798-751 "
+             "(it has zh, en, fr, de, es, ru)"))):
         g = env.guided("nmea:" + drive, name="lang%d" % i, start=start, lang=lang)
         rc = g.wait(30)
         check(rc == 2, "guided --lang %s%s: exit %d, want 2" % (lang, " --start" * start, rc))
@@ -62,11 +63,12 @@ def body(env):
         refused(d, [cmd], "guidectl: %s: %s\n" % (cmd, NO_TOUR))
     # what there is: the route's tours, a tour's languages
     refused(d, ["start", "nosuchtour"],
-            "guidectl: start: no tour 'nosuchtour' in route 798-751 (tours: loop)\n")
+            "guidectl: start: no tour 'nosuchtour' in route 798-751 (tours: loop, all)\n")
     refused(d, ["start", "--lang", "fr"],
             "guidectl: start: language 'fr' is not narrated by tour loop (it has zh, en)\n")
-    refused(d, ["lang", "fr"],
-            "guidectl: lang: language 'fr' is not narrated on route 798-751 (it has zh, en)\n")
+    refused(d, ["lang", "ja"],
+            "guidectl: lang: language 'ja' is not narrated on route 798-751 "
+            "(it has zh, en, fr, de, es, ru)\n")
     # bad usage guidectl sees by itself: exit 2, the daemon is not asked
     for bad in ("150", "-5", "abc", "101", "4x"):
         refused(d, ["volume", bad], "guidectl: volume is 0-100, not '%s'\n" % bad, 2)

@@ -19,7 +19,10 @@ EN_NAMES = {}  # poi -> English name, from the shipped route
 def route_names():
     with open(ROUTE) as f:
         text = f.read()
-    for poi, name in re.findall(r'- id: (\w+)\n\s+name: \{zh: "[^"]*", en: "([^"]*)"\}', text):
+    # name: {zh: "...", en: "..."} on one line, or one language a line
+    for poi, name in re.findall(r'- id: (\w+)\n\s+name: \{zh: "[^"]*", en: "([^"]*)"', text):
+        EN_NAMES[poi] = name
+    for poi, name in re.findall(r'- id: (\w+)\n\s+name:\n\s+zh: "[^"]*"\n\s+en: "([^"]*)"', text):
         EN_NAMES[poi] = name
     check("gate" in EN_NAMES, "the gate's English name in the route: %s" % EN_NAMES)
 

@@ -42,9 +42,10 @@ def body(env):
         # the route narrates Korean
         ("lang-idle", ["--audio", "wav:WAV", "--lang", "ko", "--control",
                        env.path("c.sock")],
-         "--lang ko: language 'ko' is not narrated on route 798-751 (it has zh, en)"),
+         "--lang ko: language 'ko' is not narrated on route 798-751 "
+         "(it has zh, en, fr, de, es, ru)"),
         ("tour", ["--offline", "--start", "--audio", "wav:WAV", "--tour", "night"],
-         "--tour night: " + ROUTE + " has no such tour (it has loop)"),
+         "--tour night: " + ROUTE + " has no such tour (it has loop, all)"),
     ]
     for name, args, says in cases:
         rc, err, wav, lines = run(env, name, *args)

@@ -115,13 +115,26 @@ def group_cli(env):
         print("ok   convert gcj02 -> wgs84")
     group_cli_say(env)
     r = env.guide_route("check", ROUTE)
-    want = ["route 798-751: 12 stops, 1 tour, datum wgs84", "narration: zh ",
+    want = ["route 798-751: 12 stops, 2 tours, datum wgs84", "narration: zh ",
             "tour loop: 12 stops", "longest clip: stop ", "least slack: stop ",
+            "synthetic clips: ", " (espeak-ng): record them to replace\n",
             ": valid, 0 warnings"]
     missing = [w for w in want if w not in r.stdout]
     if check(r.returncode == 0 and not missing and not r.stderr,
              f"check summary: exit {r.returncode}, missing {missing}\n{r.stdout}{r.stderr}"):
         print("ok   check summary")
+    # synthetic clips (GUIDE_SYNTHETIC=1) counted once each, by engine, in
+    # one line; a route with none (ok.yaml's clips are recordings) has no line
+    r = env.guide_route("check", os.path.join(FIXDIR, "clip-synthetic.yaml"))
+    lines = [line for line in r.stdout.splitlines() if line.startswith("synthetic clips:")]
+    if check(r.returncode == 0 and lines == [
+            "synthetic clips: 2 of 3 (piper, espeak-ng): record them to replace"],
+             f"check synthetic clips: exit {r.returncode}\n{r.stdout}{r.stderr}"):
+        print("ok   check synthetic clips")
+    r = env.guide_route("check", ok_yaml)
+    if check(r.returncode == 0 and "synthetic" not in r.stdout,
+             f"check without synthetic clips: exit {r.returncode}\n{r.stdout}{r.stderr}"):
+        print("ok   check without synthetic clips")
 
 
 def fixture_diags(path):
@@ -171,7 +184,7 @@ def group_cli_say(env):
     os.mkdir(env.path("elsewhere"))
     away = env.path("elsewhere/route.yaml")
     r = env.guide_route("convert", src, "--datum", "gcj02", "-o", away)
-    want = (f"warning: {away} will not find its clips: 30 of 30 are not in "
+    want = (f"warning: {away} will not find its clips: 96 of 96 are not in "
             f"{env.path('elsewhere/clips')} ")
     check(r.returncode == 0 and want in r.stderr and f"copy {env.path('clips')} there"
           in r.stderr, f"convert -o into another folder: exit {r.returncode}, {r.stderr}")
@@ -201,8 +214,12 @@ def group_geojson(env):
     feats = d.get("features", [])
     pois = [f for f in feats if f["properties"].get("kind") == "poi"]
     paths = [f for f in feats if f["properties"].get("kind") == "path"]
-    check(len(pois) == 12 and len(paths) == 1,
-          f"{len(pois)} poi and {len(paths)} path features, expected 12 and 1")
+    # one path a tour: loop (zh, en) and all (every language), the same line
+    check(len(pois) == 12 and len(paths) == 2,
+          f"{len(pois)} poi and {len(paths)} path features, expected 12 and 2")
+    check([p["properties"].get("tour") for p in paths] == ["loop", "all"]
+          and paths[0]["geometry"] == paths[1]["geometry"],
+          "path features are not tours 'loop' and 'all' along one line")
     ids = [f["properties"].get("id") for f in pois]
     check(sorted(ids) == sorted(TOUR), f"poi ids {ids}, expected {TOUR}")
     for f in pois:

@@ -58,14 +58,16 @@ test_shipped(void)
 	CHECK_STR(r->id, "798-751");
 	CHECK_INT(r->datum, ROUTE_DATUM_WGS84);
 	CHECK_INT(r->n_stops, 12);
-	CHECK_INT(r->n_tours, 1);
-	CHECK_INT(r->n_langs, 2);
+	CHECK_INT(r->n_tours, 2);
+	CHECK_INT(r->n_langs, 6);
 	CHECK_STR(r->langs[0], "zh");
 	CHECK_STR(r->langs[1], "en");
+	CHECK_STR(r->langs[5], "ru");
 	CHECK_STR(route_text_get(r->titles, r->n_titles, "en"),
 		  "798 and 751 Art Zone shuttle tour");
-	/* 12 stops x 2 languages + 3 announcements x 2 languages */
-	CHECK_INT(pc.calls, 30);
+	/* 12 stops x 6 languages + 3 announcements x 2 languages (tour loop)
+	 * + 3 announcements x 6 languages (tour all) */
+	CHECK_INT(pc.calls, 96);
 
 	const struct route_stop *gate = route_find_stop(r, "gate");
 	CHECK(gate != NULL);
@@ -88,7 +90,8 @@ test_shipped(void)
 			struct stat st;
 			CHECK(stat(c->path, &st) == 0);
 		}
-		CHECK(route_stop_clip(gate, "fr") == NULL);
+		CHECK(route_stop_clip(gate, "fr") != NULL);
+		CHECK(route_stop_clip(gate, "ja") == NULL);
 	}
 	const struct route_stop *ps = route_find_stop(r, "power_square");
 	CHECK(ps != NULL);
@@ -141,6 +144,16 @@ test_shipped(void)
 		last = tr[k].enter_m;
 	}
 	CHECK_NEAR(tr[0].enter_m, 0, 0);
+	/* the same ride told in every language, one after another */
+	const struct route_tour *all = route_find_tour(r, "all");
+	CHECK(all != NULL);
+	if (all) {
+		CHECK_INT(all->n_stops, 12);
+		CHECK_INT(all->n_langs, 6);
+		CHECK_INT(all->n_path, 15);
+		for (int k = 0; k < ROUTE_ANNOUNCE_COUNT; k++)
+			CHECK_INT(all->n_announcements[k], 6);
+	}
 out:
 	route_destroy(r);
 }
