@@ -155,15 +155,6 @@ void yaml_schema_free(const struct yaml_file_kind *kind, void *data);
 int route_build(const char *path, const struct y_route *y, const struct route_index *ix,
 		struct route_diag_list *diags, struct route **out);
 
-void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-		    struct route_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-/* Sorts the diagnostics from index `from` on by position (stable). */
-void route_diag_sort(struct route_diag_list *l, unsigned from);
-void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-		     struct route_loc loc, const char *fmt, va_list ap)
-	__attribute__((format(printf, 5, 0)));
-
 /* Reads a file of the kind with the size cap (max, 0: the kind's) and the
  * binary check of route_load; copies buf instead when it is not NULL. */
 int route_read_file(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,

@@ -10,6 +10,7 @@
 
 #include "routes/route.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct cyaml_schema_value;
@@ -48,3 +49,13 @@ int yaml_file_load(struct yaml_file *f, const struct yaml_file_kind *kind, const
 struct route_loc yaml_file_loc(const struct yaml_file *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void yaml_file_free(struct yaml_file *f, const struct yaml_file_kind *kind);
+
+/* For the caller's own checks of the values: one diagnostic at loc. */
+void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
+		    struct route_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Sorts the diagnostics from index `from` on by position (stable). */
+void route_diag_sort(struct route_diag_list *l, unsigned from);
+void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
+		     struct route_loc loc, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
