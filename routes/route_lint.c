@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 /* Strings longer than this are free text (names, transcripts, file names),
@@ -672,7 +673,16 @@ check_scalar(struct route_lint *l, const cyaml_schema_value_t *v, const char *na
 				   (unsigned)v->string.max);
 		return;
 	}
-	case CYAML_BOOL: return; /* libcyaml reads any text as a bool */
+	case CYAML_BOOL: {
+		/* libcyaml reads any other text as false */
+		static const char *const words[] = {"true", "false", "yes", "no", "on",
+						    "off",  "1",     "0",   NULL};
+		for (unsigned i = 0; words[i]; i++)
+			if (strcasecmp(s, words[i]) == 0)
+				return;
+		lint_error(l, loc, "%s: '%s' is not true or false", key, s);
+		return;
+	}
 	default: {
 		const char *k = value_kind(v, kind, sizeof(kind));
 		struct lint_frame *f = lint_top(l);
