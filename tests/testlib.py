@@ -444,8 +444,8 @@ class Guided:
     guided blocks after a few KiB of events, which paces an offline run
     against the test (see tests/soak/soak.py).  events=None: no log.
 
-    config=True: route, gps, audio, speed, lang, state, control and events
-    go into a vehicle configuration (self.config_path, see
+    config=True (or a dict of more fields): route, gps, audio, speed, lang,
+    state, control and events go into a vehicle configuration (self.config_path, see
     guide/daemon/CONFIG.md) and guided runs with `--config FILE` and only
     the run-mode flags (--offline, --start) and extra on its command line."""
 
@@ -491,6 +491,11 @@ class Guided:
             cfg["events"] = self.events_path
         self.config_path = None
         if config:
+            for k, v in (config.items() if isinstance(config, dict) else ()):
+                if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+                    cfg[k].update(v)
+                else:
+                    cfg[k] = v
             self.config_path = env.path(name + ".vehicle.yaml")
             write_vehicle_config(self.config_path, cfg)
             argv += ["--config", self.config_path]
