@@ -93,7 +93,8 @@ schema_config(struct cy_log *log)
 
 int
 yaml_schema_load(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,
-		 size_t len, const struct route_index *ix, struct route_diag_list *diags, void **out)
+		 size_t len, const struct route_index *ix, struct route_diag_list *diags,
+		 void **out)
 {
 	struct cy_log log = {0};
 	const cyaml_config_t cfg = schema_config(&log);

@@ -89,8 +89,7 @@ static const cyaml_schema_field_t fleet_fields[] = {
 static const cyaml_schema_field_t vehicle_fields[] = {
 	CYAML_FIELD_STRING_PTR("route", PTR | OPT, struct y_vehicle, route, 1, 4096),
 	CYAML_FIELD_STRING_PTR("tour", PTR | OPT, struct y_vehicle, tour, 1, 64),
-	CYAML_FIELD_SEQUENCE("langs", PTR | OPT, struct y_vehicle, langs, &lang_value, 1,
-			     8),
+	CYAML_FIELD_SEQUENCE("langs", PTR | OPT, struct y_vehicle, langs, &lang_value, 1, 8),
 	CYAML_FIELD_STRING_PTR("gps", PTR | OPT, struct y_vehicle, gps, 1, 4096),
 	CYAML_FIELD_STRING_PTR("audio", PTR | OPT, struct y_vehicle, audio, 1, 4096),
 	CYAML_FIELD_STRING_PTR("lang_channels", PTR | OPT, struct y_vehicle, lang_channels, 1, 64),
@@ -112,8 +111,8 @@ static const cyaml_schema_value_t vehicle_value = {
 };
 
 const char *const vehicle_key_commands[] = {
-	"start", "stop", "pause", "resume", "toggle", "skip", "replay",
-	"volume+", "volume-", "lang", "mark", "talk", NULL,
+	"start",   "stop",    "pause", "resume", "toggle", "skip", "replay",
+	"volume+", "volume-", "lang",  "mark",   "talk",   NULL,
 };
 
 /* ---- loading ----------------------------------------------------------- */
@@ -364,8 +363,8 @@ fill(struct load *ld, const struct y_vehicle *y)
 		c->control_same_user = y->control->same_user && *y->control->same_user;
 	}
 	c->state = resolve(ld, y->state);
-	c->events = y->events && strcmp(y->events, "-") == 0 ? copy(ld, "-")
-							      : resolve(ld, y->events);
+	c->events =
+		y->events && strcmp(y->events, "-") == 0 ? copy(ld, "-") : resolve(ld, y->events);
 	c->marks = resolve(ld, y->marks);
 	if (y->input_count) {
 		c->inputs = calloc(y->input_count + 1, sizeof(*c->inputs));
@@ -428,10 +427,10 @@ vehicle_config_destroy(struct vehicle_config *c)
 {
 	if (!c)
 		return;
-	char *strs[] = {c->file,	  c->route,	    c->tour,	      c->langs,
-			c->gps,		  c->audio,	    c->lang_channels, c->control,
-			c->control_group, c->state,	    c->events,	      c->marks,
-			c->panel.lang,	  c->panel.window,  c->fleet.broker,  c->fleet.fleet,
+	char *strs[] = {c->file,          c->route,        c->tour,          c->langs,
+			c->gps,           c->audio,        c->lang_channels, c->control,
+			c->control_group, c->state,        c->events,        c->marks,
+			c->panel.lang,    c->panel.window, c->fleet.broker,  c->fleet.fleet,
 			c->fleet.cart};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
@@ -445,10 +444,10 @@ vehicle_config_destroy(struct vehicle_config *c)
 void
 vehicle_config_apply(const struct vehicle_config *c, struct guided_options *o)
 {
-#define TAKE(bit, field, value)                                                              \
-	do {                                                                                 \
-		if (!(o->cli_set & (bit)) && (value))                                        \
-			o->field = (value);                                                  \
+#define TAKE(bit, field, value)                                                                    \
+	do {                                                                                       \
+		if (!(o->cli_set & (bit)) && (value))                                              \
+			o->field = (value);                                                        \
 	} while (0)
 	TAKE(GUIDED_SET_ROUTE, route, c->route);
 	TAKE(GUIDED_SET_TOUR, tour, c->tour);
