@@ -361,6 +361,9 @@ main(int argc, char **argv)
 	} else {
 		const char *m = jstr(root, "message");
 		printf("%s\n", m ? m : "ok");
+		const char *later = jstr(root, "restart"); /* reload: waits for a restart */
+		if (later)
+			printf("%s\n", later);
 	}
 	json_object_put(root);
 	free(reply);

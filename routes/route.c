@@ -175,37 +175,46 @@ route_text_get(const struct route_text *t, unsigned n, const char *lang)
 
 /* ---- reading the file ---------------------------------------------------- */
 
-static int check_text(const char *path, const unsigned char *buf, size_t len,
-		      struct route_diag_list *diags);
+static int check_text(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,
+		      size_t len, struct route_diag_list *diags);
 
-int
-route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
-		struct route_diag_list *diags)
+static int
+too_large(const struct yaml_file_kind *kind, const char *path, unsigned long long size, size_t max,
+	  struct route_diag_list *diags)
+{
+	route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
+		       "the file is too large (%llu bytes; a %s may be at most %zu bytes)", size,
+		       kind->noun, max);
+	return -EFBIG;
+}
+
+/* The whole file into a NUL-terminated buffer of its own. */
+static int
+read_whole(const struct yaml_file_kind *kind, const char *path, size_t max, unsigned char **out,
+	   size_t *len_out, struct route_diag_list *diags)
 {
 	struct route_loc top = {1, 1};
-	int rc;
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot open the route file: %s",
-			       strerror(e));
+		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "cannot open the %s: %s",
+			       kind->noun, strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		bool dir = S_ISDIR(st.st_mode);
 		close(fd);
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-			       dir ? "is a directory, not a route file" : "is not a regular file");
+		if (dir)
+			route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
+				       "is a directory, not a %s", kind->noun);
+		else
+			route_diag_add(diags, ROUTE_DIAG_ERROR, path, top, "is not a regular file");
 		return dir ? -EISDIR : -EINVAL;
 	}
 	if ((unsigned long long)st.st_size > max) {
 		close(fd);
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, top,
-			       "the file is too large (%lld bytes; a route file may be at most %zu "
-			       "bytes)",
-			       (long long)st.st_size, max);
-		return -EFBIG;
+		return too_large(kind, path, (unsigned long long)st.st_size, max, diags);
 	}
 	unsigned char *buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
@@ -239,33 +248,37 @@ route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *l
 		return -EAGAIN;
 	}
 	buf[len] = 0;
-	rc = check_text(path, buf, len, diags);
-	if (rc < 0) {
-		free(buf);
-		return rc;
-	}
-	*buf_out = buf;
+	*out = buf;
 	*len_out = len;
 	return 0;
 }
 
-static int
-copy_buffer(const char *path, const unsigned char *given, size_t len, size_t max,
-	    unsigned char **buf_out, size_t *len_out, struct route_diag_list *diags)
+int
+route_read_file(const struct yaml_file_kind *kind, const char *path, const unsigned char *given,
+		size_t given_len, size_t max, unsigned char **buf_out, size_t *len_out,
+		struct route_diag_list *diags)
 {
-	if (len > max) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){1, 1},
-			       "the file is too large (%zu bytes; a route file may be at most %zu "
-			       "bytes)",
-			       len, max);
-		return -EFBIG;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!max)
+		max = kind->max_bytes;
+	if (!given) {
+		rc = read_whole(kind, path, max, &buf, &len, diags);
+		if (rc < 0)
+			return rc;
+	} else {
+		if (given_len > max)
+			return too_large(kind, path, given_len, max, diags);
+		buf = malloc(given_len + 1);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, given, given_len);
+		buf[given_len] = 0;
+		len = given_len;
 	}
-	unsigned char *buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, given, len);
-	buf[len] = 0;
-	int rc = check_text(path, buf, len, diags);
+	rc = check_text(kind, path, buf, len, diags);
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -277,13 +290,14 @@ copy_buffer(const char *path, const unsigned char *given, size_t len, size_t max
 
 /* NUL bytes: libyaml would stop at them silently; say what it is */
 static int
-check_text(const char *path, const unsigned char *buf, size_t len, struct route_diag_list *diags)
+check_text(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,
+	   size_t len, struct route_diag_list *diags)
 {
 	unsigned line = 1, col = 1;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == 0) {
 			route_diag_add(diags, ROUTE_DIAG_ERROR, path, (struct route_loc){line, col},
-				       "binary data (a NUL byte): a route file is UTF-8 text");
+				       "binary data (a NUL byte): a %s is UTF-8 text", kind->noun);
 			return -EINVAL;
 		}
 		if (buf[i] == '\n') {
@@ -338,18 +352,15 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	}
 	unsigned errors_before = diags->n_errors;
 
-	size_t max = opts->max_bytes ? opts->max_bytes : ROUTE_MAX_FILE_BYTES;
-	if (given)
-		rc = copy_buffer(path, given, given_len, max, &buf, &len, diags);
-	else
-		rc = route_read_file(path, max, &buf, &len, diags);
+	rc = route_read_file(&route_file_kind, path, given, given_len, opts->max_bytes, &buf, &len,
+			     diags);
 	if (rc < 0)
 		goto out;
-	rc = route_index_build(&ix, path, buf, len, diags);
+	rc = route_index_build(&ix, &route_file_kind, NULL, path, buf, len, diags);
 	if (rc < 0)
 		goto out;
 
-	rc = route_schema_load(path, buf, len, &ix, diags, &y);
+	rc = yaml_schema_load(&route_file_kind, path, buf, len, &ix, diags, (void **)&y);
 	if (rc < 0)
 		goto out;
 
@@ -364,7 +375,7 @@ load(const char *path, const unsigned char *given, size_t given_len,
 	rc = diags->n_errors > errors_before ? -EINVAL : 0;
 
 out:
-	route_schema_free(y);
+	yaml_schema_free(&route_file_kind, y);
 	route_index_finish(&ix);
 	free(buf);
 	if (rc == 0 && diags->n_errors > errors_before)

@@ -102,10 +102,10 @@ route_convert_datum(const char *path, enum route_datum to, char **out, size_t *o
 		return rc;
 	enum route_datum from = r->datum;
 	route_destroy(r);
-	rc = route_read_file(path, ROUTE_MAX_FILE_BYTES, &buf, &len, diags);
+	rc = route_read_file(&route_file_kind, path, NULL, 0, 0, &buf, &len, diags);
 	if (rc < 0)
 		goto out;
-	rc = route_index_build(&ix, path, buf, len, diags);
+	rc = route_index_build(&ix, &route_file_kind, NULL, path, buf, len, diags);
 	if (rc < 0)
 		goto out;
 	edits = calloc(ix.n + 1, sizeof(*edits));

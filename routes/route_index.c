@@ -95,6 +95,7 @@ struct walk {
 	struct route_index *ix;
 	const char *file;
 	struct route_diag_list *diags;
+	const struct yaml_file_kind *kind;
 	struct frame stack[ROUTE_MAX_DEPTH + 1];
 	int depth;
 	int docs, roots;
@@ -203,12 +204,12 @@ walk_event(struct walk *w, const yaml_event_t *ev)
 	case YAML_DOCUMENT_START_EVENT:
 		if (++w->docs > 1)
 			return walk_fail(w, ev->start_mark,
-					 "a route file holds one YAML document; remove the "
-					 "second '---'");
+					 "a %s holds one YAML document; remove the second '---'",
+					 w->kind->noun);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return walk_fail(w, ev->start_mark,
-				 "YAML aliases (*name) are not supported in route files");
+		return walk_fail(w, ev->start_mark, "YAML aliases (*name) are not supported in %ss",
+				 w->kind->noun);
 	case YAML_SCALAR_EVENT: return walk_scalar(w, ev);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT: return walk_open(w, ev);
@@ -224,16 +225,17 @@ walk_event(struct walk *w, const yaml_event_t *ev)
 }
 
 int
-route_index_build(struct route_index *ix, const char *file, const unsigned char *buf, size_t len,
+route_index_build(struct route_index *ix, const struct yaml_file_kind *kind, void *user,
+		  const char *file, const unsigned char *buf, size_t len,
 		  struct route_diag_list *diags)
 {
 	yaml_parser_t parser;
-	struct walk w = {.ix = ix, .file = file, .diags = diags};
+	struct walk w = {.ix = ix, .file = file, .diags = diags, .kind = kind};
 	unsigned first_diag = diags ? diags->n : 0;
 	int rc = 0;
 
 	memset(ix, 0, sizeof(*ix));
-	if (route_lint_create(&w.lint, file, buf, len, diags) < 0)
+	if (route_lint_create(&w.lint, kind, user, file, buf, len, diags) < 0)
 		return -ENOMEM;
 	if (!yaml_parser_initialize(&parser)) {
 		route_lint_destroy(w.lint);
@@ -260,8 +262,8 @@ route_index_build(struct route_index *ix, const char *file, const unsigned char 
 	if (ix->n)
 		qsort(ix->e, ix->n, sizeof(*ix->e), entry_cmp);
 	if (rc == 0 && w.roots == 0) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1},
-			       "the file is empty: a route needs at least id, stops and tours");
+		route_diag_add(diags, ROUTE_DIAG_ERROR, file, (struct route_loc){1, 1}, "%s",
+			       kind->empty);
 		rc = -EINVAL;
 	}
 	if (rc == 0 && route_lint_errors(w.lint))

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "routes/route.h"
+#include "routes/yaml_file.h"
 
 #include <stdarg.h>
 
@@ -103,8 +104,9 @@ struct route_index {
 
 /* Returns 0 when the text is well-formed YAML whose numbers are clean;
  * otherwise adds errors to diags and returns -EINVAL (-ENOMEM on OOM). */
-int route_index_build(struct route_index *ix, const char *file, const unsigned char *buf,
-		      size_t len, struct route_diag_list *diags);
+int route_index_build(struct route_index *ix, const struct yaml_file_kind *kind, void *user,
+		      const char *file, const unsigned char *buf, size_t len,
+		      struct route_diag_list *diags);
 void route_index_finish(struct route_index *ix);
 /* loc of the node at the printf-formatted path; {0,0} when absent. */
 struct route_loc route_index_loc(const struct route_index *ix, const char *fmt, ...)
@@ -121,10 +123,12 @@ struct route_loc route_index_key_after(const struct route_index *ix, const char 
 struct route_lint;
 struct yaml_event_s;
 struct yaml_parser_s;
-/* Scans the raw text (tabs, full-width punctuation) and starts the walk;
- * errors go to diags under file. 0 or -ENOMEM. */
-int route_lint_create(struct route_lint **out, const char *file, const unsigned char *buf,
-		      size_t len, struct route_diag_list *diags);
+/* Scans the raw text (tabs, full-width punctuation) and starts the walk
+ * against kind's schema; errors go to diags under file, free pairs to
+ * kind->free_pair(user, ...). 0 or -ENOMEM. */
+int route_lint_create(struct route_lint **out, const struct yaml_file_kind *kind, void *user,
+		      const char *file, const unsigned char *buf, size_t len,
+		      struct route_diag_list *diags);
 void route_lint_destroy(struct route_lint *l);
 int route_lint_event(struct route_lint *l, const struct yaml_event_s *ev);
 /* libyaml stopped at a syntax error: true when the walk reported what
@@ -133,16 +137,17 @@ int route_lint_event(struct route_lint *l, const struct yaml_event_s *ev);
 bool route_lint_syntax_error(struct route_lint *l, const struct yaml_parser_s *p);
 unsigned route_lint_errors(const struct route_lint *l);
 
-/* The schema of a whole route file, for the walk: a cyaml_schema_value_t. */
-const struct cyaml_schema_value *route_schema_root(void);
+/* A route file, for yaml_file.h (route_schema.c). */
+extern const struct yaml_file_kind route_file_kind;
 
-/* Parses buf (len bytes, NUL-terminated) with the schema tables into *out,
- * to be freed with route_schema_free. On failure adds one error, placed with
- * the index, and returns -EINVAL (-ENOMEM on OOM); *out is left untouched. */
-int route_schema_load(const char *path, const unsigned char *buf, size_t len,
-		      const struct route_index *ix, struct route_diag_list *diags,
-		      struct y_route **out);
-void route_schema_free(struct y_route *y);
+/* Parses buf (len bytes, NUL-terminated) with kind's schema into *out, to be
+ * freed with yaml_schema_free. On failure adds one error, placed with the
+ * index, and returns -EINVAL (-ENOMEM on OOM); *out is left untouched.
+ * (yaml_file.c) */
+int yaml_schema_load(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,
+		     size_t len, const struct route_index *ix, struct route_diag_list *diags,
+		     void **out);
+void yaml_schema_free(const struct yaml_file_kind *kind, void *data);
 
 /* The model of route.h from the YAML structs (route_build.c): points in
  * WGS-84, clip paths resolved, tour stop ids resolved to indices (unknown
@@ -150,17 +155,10 @@ void route_schema_free(struct y_route *y);
 int route_build(const char *path, const struct y_route *y, const struct route_index *ix,
 		struct route_diag_list *diags, struct route **out);
 
-void route_diag_add(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-		    struct route_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-/* Sorts the diagnostics from index `from` on by position (stable). */
-void route_diag_sort(struct route_diag_list *l, unsigned from);
-void route_diag_addv(struct route_diag_list *l, enum route_diag_severity sev, const char *file,
-		     struct route_loc loc, const char *fmt, va_list ap)
-	__attribute__((format(printf, 5, 0)));
-
-/* Reads a route file with the size cap and the binary check of route_load. */
-int route_read_file(const char *path, size_t max, unsigned char **buf_out, size_t *len_out,
+/* Reads a file of the kind with the size cap (max, 0: the kind's) and the
+ * binary check of route_load; copies buf instead when it is not NULL. */
+int route_read_file(const struct yaml_file_kind *kind, const char *path, const unsigned char *buf,
+		    size_t given_len, size_t max, unsigned char **buf_out, size_t *len_out,
 		    struct route_diag_list *diags);
 
 /* Ids looked up by bisection (route_build.c): a route of 10,000 stops is

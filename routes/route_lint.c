@@ -5,7 +5,9 @@
  * wrong kind, the values an enum takes, a number with junk, a full-width
  * '：' typed by a Chinese input method, a tab in the indentation.  libcyaml
  * then parses only a file that passed.  The walk reads the same tables
- * libcyaml does, so the two cannot disagree on what a route file holds. */
+ * libcyaml does, so the two cannot disagree on what a route file holds.
+ * The schema is the kind's (yaml_file.h): the vehicle configuration is
+ * walked the same way. */
 #define _GNU_SOURCE
 #include "routes/route_internal.h"
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 /* Strings longer than this are free text (names, transcripts, file names),
@@ -67,9 +70,15 @@ struct lint_frame {
 	bool last_empty;
 	char home[ID_MAX_LEN + 1]; /* the empty key that keys below belong inside */
 	unsigned home_line;
+	/* a free mapping (a CYAML_IGNORE field): text pairs for kind->free_pair */
+	bool free;
+	char free_field[ID_MAX_LEN + 1]; /* its key in the mapping above */
+	struct route_loc key_loc;        /* of the pending key */
 };
 
 struct route_lint {
+	const struct yaml_file_kind *kind;
+	void *user;
 	const char *file;
 	struct route_diag_list *diags;
 	unsigned errors;
@@ -283,6 +292,7 @@ value_kind(const cyaml_schema_value_t *v, char *buf, size_t len)
 	case CYAML_STRING: return "text";
 	case CYAML_SEQUENCE:
 	case CYAML_SEQUENCE_FIXED: return "a list";
+	case CYAML_IGNORE: return "a mapping of KEY: value";
 	case CYAML_ENUM: {
 		size_t o = (size_t)snprintf(buf, len, "one of");
 		for (uint32_t i = 0; i < v->enumeration.count && o < len; i++)
@@ -430,8 +440,8 @@ expected(struct route_lint *l, char *name, size_t len, const char **key)
 	struct lint_frame *f = lint_top(l);
 	*key = "";
 	if (!f) {
-		node_name(name, len, "", false, false);
-		return route_schema_root();
+		snprintf(name, len, "%s", l->kind->root_name);
+		return l->kind->root;
 	}
 	if (!f->schema)
 		return NULL;
@@ -541,7 +551,7 @@ unknown_key(struct route_lint *l, struct lint_frame *f, const char *key, struct 
 		break;
 	}
 	/* a field of something else */
-	where_valid(route_schema_root(), "the route", key, buf, sizeof(buf), 0);
+	where_valid(l->kind->root, l->kind->root_name, key, buf, sizeof(buf), 0);
 	if (*buf) {
 		lint_error(l, loc, "'%s' is not a field of %s; it is a field of %s", key, f->what,
 			   buf);
@@ -606,6 +616,8 @@ check_scalar(struct route_lint *l, const cyaml_schema_value_t *v, const char *na
 
 	if (v->type == CYAML_STRING && v->string.max > ID_MAX_LEN)
 		return; /* free text: anything goes */
+	if (v->type == CYAML_IGNORE && is_null(ev))
+		return; /* an empty free mapping */
 	if (plain && report_full_width(l, loc, mark_loc(ev->end_mark), v->type == CYAML_STRING))
 		return;
 	switch (v->type) {
@@ -661,7 +673,16 @@ check_scalar(struct route_lint *l, const cyaml_schema_value_t *v, const char *na
 				   (unsigned)v->string.max);
 		return;
 	}
-	case CYAML_BOOL: return; /* libcyaml reads any text as a bool */
+	case CYAML_BOOL: {
+		/* libcyaml reads any other text as false */
+		static const char *const words[] = {"true", "false", "yes", "no", "on",
+						    "off",  "1",     "0",   NULL};
+		for (unsigned i = 0; words[i]; i++)
+			if (strcasecmp(s, words[i]) == 0)
+				return;
+		lint_error(l, loc, "%s: '%s' is not true or false", key, s);
+		return;
+	}
 	default: {
 		const char *k = value_kind(v, kind, sizeof(kind));
 		struct lint_frame *f = lint_top(l);
@@ -714,7 +735,16 @@ lint_scalar(struct route_lint *l, const yaml_event_t *ev)
 	char name[80];
 	const char *key;
 
-	if (f && f->mapping && f->want_key) {
+	if (f && f->free) {
+		const char *s = (const char *)ev->data.scalar.value;
+		if (f->want_key) {
+			snprintf(f->key, sizeof(f->key), "%s", s);
+			f->key_loc = mark_loc(ev->start_mark);
+		} else if (l->kind->free_pair) {
+			l->kind->free_pair(l->user, f->free_field, f->key, f->key_loc, s,
+					   mark_loc(ev->start_mark));
+		}
+	} else if (f && f->mapping && f->want_key) {
 		check_key(l, f, ev);
 		f->last_key_line = (unsigned)ev->start_mark.line + 1;
 		flush_empty(l, f);
@@ -737,7 +767,11 @@ lint_open(struct route_lint *l, const yaml_event_t *ev)
 
 	if (l->depth > ROUTE_MAX_DEPTH)
 		return;
-	if (f && f->mapping && f->want_key) {
+	if (f && f->free) {
+		lint_error(l, mark_loc(ev->start_mark), "%s in %s must be text, not %s",
+			   f->want_key ? "a key" : "the value", f->what,
+			   mapping ? "a mapping" : "a list");
+	} else if (f && f->mapping && f->want_key) {
 		flush_empty(l, f);
 		f->garbled = true;
 		if (f->schema)
@@ -749,14 +783,17 @@ lint_open(struct route_lint *l, const yaml_event_t *ev)
 		v = expected(l, name, sizeof(name), &key);
 	}
 	bool seq_schema = v && (v->type == CYAML_SEQUENCE || v->type == CYAML_SEQUENCE_FIXED);
-	if (v && (mapping ? v->type != CYAML_MAPPING : !seq_schema)) {
+	bool free_map = mapping && v && v->type == CYAML_IGNORE;
+	if (v && !free_map && (mapping ? v->type != CYAML_MAPPING : !seq_schema)) {
 		lint_error(l, mark_loc(ev->start_mark), "%s must be %s, not %s", name,
 			   value_kind(v, kind, sizeof(kind)), mapping ? "a mapping" : "a list");
 		v = NULL;
 	}
 	struct lint_frame *n = &l->stack[l->depth++];
 	memset(n, 0, sizeof(*n));
-	n->schema = v;
+	n->schema = free_map ? NULL : v;
+	n->free = free_map;
+	snprintf(n->free_field, sizeof(n->free_field), "%s", key);
 	n->mapping = mapping;
 	n->want_key = true;
 	n->loc = mark_loc(ev->start_mark);
@@ -835,12 +872,15 @@ route_lint_syntax_error(struct route_lint *l, const yaml_parser_t *p)
 }
 
 int
-route_lint_create(struct route_lint **out, const char *file, const unsigned char *buf, size_t len,
+route_lint_create(struct route_lint **out, const struct yaml_file_kind *kind, void *user,
+		  const char *file, const unsigned char *buf, size_t len,
 		  struct route_diag_list *diags)
 {
 	struct route_lint *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->kind = kind;
+	l->user = user;
 	l->file = file;
 	l->diags = diags;
 	if (scan_text(l, buf, len) < 0) {

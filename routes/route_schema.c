@@ -1,6 +1,6 @@
 /* The route file's libcyaml schema: the tables that fill the plain "y_"
- * structs of route_internal.h, the datum names they accept, and the capture
- * of libcyaml's log into one positioned diagnostic. */
+ * structs of route_internal.h and the datum names they accept; the file is
+ * read through yaml_file.c. */
 #define _GNU_SOURCE
 #include "routes/route_internal.h"
 
@@ -119,11 +119,13 @@ static const cyaml_schema_value_t route_value = {
 	CYAML_VALUE_MAPPING(PTR, struct y_route, route_fields),
 };
 
-const struct cyaml_schema_value *
-route_schema_root(void)
-{
-	return &route_value;
-}
+const struct yaml_file_kind route_file_kind = {
+	.root = &route_value,
+	.noun = "route file",
+	.root_name = "the route",
+	.empty = "the file is empty: a route needs at least id, stops and tours",
+	.max_bytes = ROUTE_MAX_FILE_BYTES,
+};
 
 /* ---- datum names: the schema's enum strings ---------------------------- */
 
@@ -147,111 +149,4 @@ route_datum_from_str(const char *s, enum route_datum *out)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-/* ---- libcyaml's log: its errors carry a position in the backtrace -------- */
-
-struct cy_log {
-	char msg[512];           /* the first error message */
-	struct route_loc loc[2]; /* the first two backtrace positions after it */
-	unsigned n_loc;
-	bool have_msg;
-};
-
-static void cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-	__attribute__((format(printf, 3, 0)));
-
-static void
-cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	struct cy_log *l = ctx;
-	char line[512];
-
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(line, sizeof(line), fmt, args);
-	line[strcspn(line, "\n")] = 0;
-	const char *p = line;
-	if (strncmp(p, "Load: ", 6) == 0)
-		p += 6;
-	if (strcmp(p, "Backtrace:") == 0)
-		return;
-	const char *at = strstr(p, "(line: ");
-	if (at) {
-		unsigned ln, cl;
-		if (l->n_loc < 2 && sscanf(at, "(line: %u, column: %u)", &ln, &cl) == 2)
-			l->loc[l->n_loc++] = (struct route_loc){ln, cl};
-		return;
-	}
-	if (!l->have_msg) {
-		snprintf(l->msg, sizeof(l->msg), "%s", p);
-		l->have_msg = true;
-	}
-}
-
-/* libcyaml's backtrace points at the last node it read, which is not always
- * where the curator should look: refine with the position index. */
-static struct route_loc
-cy_error_loc(const struct cy_log *l, const struct route_index *ix)
-{
-	static const char unexpected[] = "Unexpected key: ";
-	static const char missing[] = "Missing required mapping field: ";
-	struct route_loc first = l->n_loc ? l->loc[0] : (struct route_loc){1, 1};
-
-	if (strncmp(l->msg, unexpected, sizeof(unexpected) - 1) == 0) {
-		struct route_loc k =
-			route_index_key_after(ix, l->msg + sizeof(unexpected) - 1, first);
-		return k.line ? k : first;
-	}
-	if (strncmp(l->msg, missing, sizeof(missing) - 1) == 0) {
-		/* the first entry is the last field read inside the incomplete
-		 * mapping; the next one is the mapping itself (none: the top level) */
-		if (l->n_loc >= 2)
-			return l->loc[1];
-		struct route_loc root = route_index_loc(ix, "%s", "");
-		return root.line ? root : (struct route_loc){1, 1};
-	}
-	return first;
-}
-
-/* ---- loading and freeing ------------------------------------------------- */
-
-static cyaml_config_t
-schema_config(struct cy_log *log)
-{
-	return (cyaml_config_t){
-		.log_fn = cy_log_fn,
-		.log_ctx = log,
-		.mem_fn = cyaml_mem,
-		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_NO_ALIAS,
-	};
-}
-
-int
-route_schema_load(const char *path, const unsigned char *buf, size_t len,
-		  const struct route_index *ix, struct route_diag_list *diags, struct y_route **out)
-{
-	struct cy_log log = {0};
-	const cyaml_config_t cfg = schema_config(&log);
-	struct y_route *y = NULL;
-
-	cyaml_err_t err = cyaml_load_data(buf, len, &cfg, &route_value, (cyaml_data_t **)&y, NULL);
-	if (err != CYAML_OK) {
-		route_diag_add(diags, ROUTE_DIAG_ERROR, path, cy_error_loc(&log, ix), "%s",
-			       log.have_msg ? log.msg : cyaml_strerror(err));
-		return err == CYAML_ERR_OOM ? -ENOMEM : -EINVAL;
-	}
-	*out = y;
-	return 0;
-}
-
-void
-route_schema_free(struct y_route *y)
-{
-	struct cy_log log = {0};
-	const cyaml_config_t cfg = schema_config(&log);
-
-	if (y)
-		cyaml_free(&cfg, &route_value, y, 0);
 }

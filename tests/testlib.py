@@ -404,6 +404,36 @@ class Env:
 F_SETPIPE_SZ = 1031
 
 
+def write_vehicle_config(path, cfg):
+    """A vehicle configuration (guide/daemon/CONFIG.md) from a dict: values
+    written as JSON, which is YAML."""
+    with open(path, "w") as f:
+        f.write("# written by tests/testlib.py\n")
+        for k, v in cfg.items():
+            if isinstance(v, dict):
+                f.write("%s:\n" % k)
+                for k2, v2 in v.items():
+                    f.write("  %s: %s\n" % (k2, json.dumps(v2)))
+            elif k == "speed":
+                f.write("speed: %s\n" % float(v))
+            else:
+                f.write("%s: %s\n" % (k, json.dumps(v)))
+
+
+def vehicle_config_argv(cfg):
+    """The guided options that say what the configuration cfg says."""
+    argv = []
+    for k, opt in (("route", "--route"), ("gps", "--gps"), ("audio", "--audio"),
+                   ("speed", "--speed"), ("state", "--state"), ("events", "--events")):
+        if k in cfg:
+            argv += [opt, str(cfg[k])]
+    if "langs" in cfg:
+        argv += ["--lang", ",".join(cfg["langs"])]
+    if "control" in cfg:
+        argv += ["--control", cfg["control"]["path"]]
+    return argv
+
+
 class Guided:
     """One guided process of an Env, with its control socket, its event log
     and its stdout and stderr in files of the temp dir.
@@ -412,11 +442,16 @@ class Guided:
     wait_event).  events="pipe": the log is a named pipe with a 4 KiB
     buffer that the test reads (pump): while the test does not read,
     guided blocks after a few KiB of events, which paces an offline run
-    against the test (see tests/soak/soak.py).  events=None: no log."""
+    against the test (see tests/soak/soak.py).  events=None: no log.
+
+    config=True (or a dict of more fields): route, gps, audio, speed, lang,
+    state, control and events go into a vehicle configuration (self.config_path, see
+    guide/daemon/CONFIG.md) and guided runs with `--config FILE` and only
+    the run-mode flags (--offline, --start) and extra on its command line."""
 
     def __init__(self, env, gps, *, route=ROUTE, name="guided", audio="null", speed=None,
                  offline=False, start=False, lang=None, state=None, control=True,
-                 events="file", extra=(), deadline=None):
+                 events="file", extra=(), deadline=None, config=False):
         self.env = env
         self.name = name
         self.control = env.path(name + ".sock") if control else None
@@ -428,19 +463,20 @@ class Guided:
         self._buf = b""
         self._pos = 0       # file: bytes read so far
         self.deadline = Deadline(deadline, "guided to finish") if deadline else None
-        argv = [env.guided_exe, "--route", route, "--gps", gps, "--audio", audio]
+        cfg = {"route": route, "gps": gps, "audio": audio}
+        argv = [env.guided_exe]
         if offline:
             argv.append("--offline")
         if speed is not None:
-            argv += ["--speed", str(speed)]
+            cfg["speed"] = speed
         if start:
             argv.append("--start")
         if lang:
-            argv += ["--lang", lang]
+            cfg["langs"] = lang.split(",")
         if state:
-            argv += ["--state", state]
+            cfg["state"] = state
         if self.control:
-            argv += ["--control", self.control]
+            cfg["control"] = {"path": self.control}
         self.fd = None
         self.events_path = None
         if events == "pipe":
@@ -452,7 +488,19 @@ class Guided:
         elif events:
             self.events_path = env.path(name + ".events.jsonl")
         if self.events_path:
-            argv += ["--events", self.events_path]
+            cfg["events"] = self.events_path
+        self.config_path = None
+        if config:
+            for k, v in (config.items() if isinstance(config, dict) else ()):
+                if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+                    cfg[k].update(v)
+                else:
+                    cfg[k] = v
+            self.config_path = env.path(name + ".vehicle.yaml")
+            write_vehicle_config(self.config_path, cfg)
+            argv += ["--config", self.config_path]
+        else:
+            argv += vehicle_config_argv(cfg)
         argv += list(extra)
         self.argv = argv
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:

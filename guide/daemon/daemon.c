@@ -13,6 +13,7 @@
 
 #include "guide/control.h"
 #include "guide/daemon/daemon_notify.h"
+#include "guide/daemon/vehicle.h"
 #include "guide/events.h"
 #include "guide/log.h"
 #include "hal/gps.h"
@@ -321,7 +322,8 @@ tear_down(struct daemon *d)
 int
 guided_run(const struct guided_options *o, struct guided_summary *summary)
 {
-	struct daemon dd = {.o = o, .sigfd = -1, .audio_idle_since = -1}, *d = &dd;
+	struct daemon dd = {.opts = *o, .sigfd = -1, .audio_idle_since = -1}, *d = &dd;
+	d->o = &d->opts; /* a reload of the vehicle configuration changes some */
 
 	if (summary)
 		memset(summary, 0, sizeof(*summary));
@@ -348,5 +350,6 @@ guided_run(const struct guided_options *o, struct guided_summary *summary)
 		daemon_notify_stopping();
 	}
 	tear_down(d);
+	vehicle_config_destroy(d->config);
 	return d->exit_code;
 }

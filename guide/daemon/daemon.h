@@ -33,6 +33,23 @@ struct guided_live {
 	bool gps_ok;
 };
 
+/* Which options were given on the command line: a vehicle configuration
+ * (vehicle.h) fills only the others, at start and on reload. */
+enum guided_set {
+	GUIDED_SET_ROUTE = 1u << 0,
+	GUIDED_SET_GPS = 1u << 1,
+	GUIDED_SET_AUDIO = 1u << 2,
+	GUIDED_SET_LANGS = 1u << 3,
+	GUIDED_SET_TOUR = 1u << 4,
+	GUIDED_SET_EVENTS = 1u << 5,
+	GUIDED_SET_CONTROL = 1u << 6,
+	GUIDED_SET_STATE = 1u << 7,
+	GUIDED_SET_SPEED = 1u << 8,
+	GUIDED_SET_SAME_USER = 1u << 9,
+	GUIDED_SET_INPUTS = 1u << 10,
+	GUIDED_SET_KEYS = 1u << 11,
+};
+
 struct guided_options {
 	const char *route;
 	const char *gps;     /* default gpsd:localhost:2947 */
@@ -46,6 +63,9 @@ struct guided_options {
 	bool offline;
 	bool control_same_user;    /* refuse control peers of other users (root excepted) */
 	double speed;              /* replay speed-up */
+	const char *control_group; /* the control socket's group (mode 0660), or NULL */
+	const char *config;        /* the vehicle configuration, re-read on reload; NULL: none */
+	unsigned cli_set;          /* enum guided_set: given on the command line */
 	const char *const *inputs; /* --input SOURCE, repeatable; NULL-terminated or with count: */
 	unsigned n_inputs;
 	const char *const *keys; /* "KEY_NAME=command" overrides of the default key map */

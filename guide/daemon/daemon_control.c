@@ -5,12 +5,15 @@
 #include "guide/daemon/daemon_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <grp.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -287,6 +290,16 @@ daemon_control_open(struct daemon *d)
 		guide_log(explicit ? HAL_LOG_ERR : HAL_LOG_WARNING, "control socket %s: %s%s", path,
 			  strerror(-r), explicit ? "" : " (running without driver controls)");
 		return explicit ? r : 0;
+	}
+	if (d->o->control_group) {
+		/* the group's members (the panel, the fleet link) may connect */
+		struct group *g = getgrnam(d->o->control_group);
+		if (!g || chown(path, (uid_t)-1, g->gr_gid) < 0) {
+			r = g ? -errno : -ENOENT;
+			guide_log(HAL_LOG_ERR, "control socket %s: group %s: %s", path,
+				  d->o->control_group, g ? strerror(-r) : "no such group");
+			return r;
+		}
 	}
 	return 0;
 }

@@ -120,7 +120,9 @@ struct daemon_drive_check {
 };
 
 struct daemon {
-	const struct guided_options *o;
+	const struct guided_options *o; /* &opts */
+	struct guided_options opts;     /* as given; a reload may change route, tour, langs */
+	struct vehicle_config *config;  /* re-read by a reload, owned (NULL: the caller's) */
 	struct route *route;
 	struct route *pending; /* a reloaded route waiting for a quiet moment */
 	struct events *ev;

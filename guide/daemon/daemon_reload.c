@@ -1,6 +1,9 @@
 /* Routes: loading one (diagnostics to the log and, for a reload, to the
  * driver), and a reload that takes effect only between stories and only
- * when the new route can continue the tour. */
+ * when the new route can continue the tour.  A reload re-reads the vehicle
+ * configuration first: an invalid one is refused whole (the guide runs on
+ * with the old); of a valid one, route, tour and langs take effect (unless
+ * the command line gave them), the rest is said to need a restart. */
 #include "guide/daemon/daemon_internal.h"
 
 #include <errno.h>
@@ -9,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "guide/daemon/vehicle.h"
 #include "guide/events.h"
 #include "guide/log.h"
 #include "guide/route_tool.h"
@@ -135,16 +139,100 @@ daemon_route_swap_pending(struct daemon *d)
 	return 1;
 }
 
+/* The vehicle configuration, re-read: 0 with *out set, or -1 with the reply
+ * and the event log saying why (nothing changes). */
+static int
+config_reread(struct daemon *d, json_object *reply, struct vehicle_config **out)
+{
+	struct route_diag_list diags;
+	json_object *errors = json_object_new_array();
+	char line[1024], msg[512];
+
+	route_diag_list_init(&diags);
+	int rc = vehicle_config_load(d->o->config, out, &diags);
+	for (unsigned i = 0; i < diags.n; i++) {
+		route_diag_format(&diags.items[i], line, sizeof(line));
+		bool error = diags.items[i].severity == ROUTE_DIAG_ERROR;
+		guide_log_bare(error ? HAL_LOG_ERR : HAL_LOG_WARNING, "%s", line);
+		if (error)
+			json_object_array_add(errors, json_object_new_string(line));
+	}
+	route_diag_list_finish(&diags);
+	if (rc == 0 && !(d->o->cli_set & GUIDED_SET_ROUTE) && !(*out)->route) {
+		/* the running route came from this file: it must still say one */
+		snprintf(line, sizeof(line),
+			 "%s:1:1: error: no 'route:' (the guide's route comes "
+			 "from this file)",
+			 d->o->config);
+		guide_log_bare(HAL_LOG_ERR, "%s", line);
+		json_object_array_add(errors, json_object_new_string(line));
+		vehicle_config_destroy(*out);
+		*out = NULL;
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg),
+			 "reload of %s failed: %s; keeping the old configuration and route",
+			 d->o->config,
+			 rc == -EINVAL ? "invalid vehicle configuration" : strerror(-rc));
+		guide_log(HAL_LOG_ERR, "%s", msg);
+		events_error(d->ev, daemon_now(d), msg);
+		json_object_object_add(reply, "error", json_object_new_string(msg));
+		json_object_object_add(reply, "errors", errors);
+		return -1;
+	}
+	json_object_put(errors);
+	return 0;
+}
+
+/* The re-read configuration takes effect: route, tour and langs now (the
+ * route through the reload that follows), the rest at the next start. */
+static void
+config_take(struct daemon *d, struct vehicle_config *c, json_object *reply)
+{
+	struct guided_options n = d->opts;
+	char restart[256];
+
+	vehicle_config_apply(c, &n);
+	vehicle_config_restart_fields(&d->opts, &n, restart, sizeof(restart));
+	if (restart[0]) {
+		char msg[400];
+		snprintf(msg, sizeof(msg),
+			 "%s: %s changed: needs a restart (running on with the old)", d->o->config,
+			 restart);
+		guide_log(HAL_LOG_WARNING, "reload: %s", msg);
+		json_object_object_add(reply, "restart", json_object_new_string(msg));
+	}
+	if (!(d->opts.cli_set & GUIDED_SET_ROUTE))
+		d->opts.route = c->route;
+	if (!(d->opts.cli_set & GUIDED_SET_TOUR))
+		d->opts.tour = c->tour;
+	if (!(d->opts.cli_set & GUIDED_SET_LANGS))
+		d->opts.langs = c->langs;
+	/* nothing of d->opts points into the one before (see config_reread) */
+	vehicle_config_destroy(d->config);
+	d->config = c;
+}
+
 int
 daemon_reload(struct daemon *d, json_object *reply)
 {
+	struct vehicle_config *c = NULL;
+	const char *route_path = d->o->route;
+	if (d->o->config) {
+		if (config_reread(d, reply, &c) < 0)
+			return -1;
+		if (!(d->o->cli_set & GUIDED_SET_ROUTE))
+			route_path = c->route;
+	}
 	json_object *errors = json_object_new_array();
 	struct route *r = NULL;
-	int rc = daemon_route_load(d->o->route, &r, errors);
+	int rc = daemon_route_load(route_path, &r, errors);
 	if (rc < 0) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "reload of %s failed: %s; keeping the old route",
-			 d->o->route, rc == -EINVAL ? "invalid route" : strerror(-rc));
+			 route_path, rc == -EINVAL ? "invalid route" : strerror(-rc));
+		vehicle_config_destroy(c); /* route_path is no longer used */
 		events_error(d->ev, daemon_now(d), msg);
 		json_object *why = errors;
 		if (json_object_array_length(errors) == 0) { /* not a route error: say what */
@@ -159,6 +247,8 @@ daemon_reload(struct daemon *d, json_object *reply)
 		return -1;
 	}
 	json_object_put(errors);
+	if (c)
+		config_take(d, c, reply);
 	route_destroy(d->pending);
 	d->pending = r;
 	int swapped = daemon_route_swap_pending(d);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "guide/control.h"
 #include "guide/daemon/daemon.h"
+#include "guide/daemon/vehicle.h"
 #include "guide/log.h"
 
 #include <getopt.h>
@@ -16,12 +17,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: guided --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
+		"Usage: guided [--config FILE [--check]] --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
 		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
 		"              [--control PATH] [--state PATH] [--input SOURCE]... [--key K=CMD]...\n"
 		"              [--verbose]\n"
 		"The audio guide daemon: matches GPS positions against the route's geofences\n"
 		"and plays the narration.\n\n"
+		"  --config FILE    vehicle configuration (default " VEHICLE_DEFAULT_PATH ",\n"
+		"                   used when it exists; see CONFIG.md); options given here\n"
+		"                   override it\n"
+		"  --check          check the configuration and exit (0 valid, 2 invalid)\n"
 		"  --route FILE     route YAML (see routes/README.md)\n"
 		"  --gps SOURCE     gpsd[:HOST[:PORT]] (default gpsd:localhost:2947) | nmea:FILE | gpx:FILE\n"
 		"  --audio SINK     sdl[:DEVICE] (default) | wav:FILE | null\n"
@@ -180,6 +185,46 @@ print_summary(FILE *f, const struct guided_summary *s, bool offline)
 		fprintf(f, "hint: %s\n", s->hint);
 }
 
+/* --config FILE, or the default file when it exists: -1 to go on (with *out
+ * set, or NULL without a file), else the exit status (--check, or errors). */
+static int
+load_config(const char *path, bool check, struct vehicle_config **out)
+{
+	struct route_diag_list diags;
+	char line[1024];
+
+	*out = NULL;
+	if (!path && access(VEHICLE_DEFAULT_PATH, F_OK) != 0) {
+		if (!check)
+			return -1; /* options alone, as before there was a file */
+		fprintf(stderr, "guided: --check: no --config FILE and no %s\n",
+			VEHICLE_DEFAULT_PATH);
+		return 2;
+	}
+	if (!path)
+		path = VEHICLE_DEFAULT_PATH;
+	route_diag_list_init(&diags);
+	int r = vehicle_config_load(path, out, &diags);
+	for (unsigned i = 0; i < diags.n; i++) {
+		route_diag_format(&diags.items[i], line, sizeof(line));
+		fprintf(stderr, "%s\n", line);
+	}
+	unsigned n_errors = diags.n_errors;
+	route_diag_list_finish(&diags);
+	if (r < 0) {
+		fprintf(stderr, "guided: %s: %u error%s%s\n", path, n_errors,
+			n_errors == 1 ? "" : "s", check ? "" : "; not started");
+		return 2;
+	}
+	if (check) {
+		printf("%s: valid vehicle configuration\n", path);
+		vehicle_config_destroy(*out);
+		*out = NULL;
+		return 0;
+	}
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -202,8 +247,12 @@ main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"config", required_argument, NULL, 'C'},
+		{"check", no_argument, NULL, 'K'},
 		{0},
 	};
+	const char *config = NULL;
+	bool check = false;
 	struct guided_options o;
 	int c;
 	/* --input and --key point into argv */
@@ -213,11 +262,13 @@ main(int argc, char **argv)
 	guided_options_defaults(&o);
 	while ((c = getopt_long(argc, argv, "r:g:a:l:t:sS:oe:c:p:vhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o.route = optarg; break;
-		case 'g': o.gps = optarg; break;
-		case 'a': o.audio = optarg; break;
-		case 'l': o.langs = optarg; break;
-		case 't': o.tour = optarg; break;
+		case 'r': o.route = optarg, o.cli_set |= GUIDED_SET_ROUTE; break;
+		case 'g': o.gps = optarg, o.cli_set |= GUIDED_SET_GPS; break;
+		case 'a': o.audio = optarg, o.cli_set |= GUIDED_SET_AUDIO; break;
+		case 'l': o.langs = optarg, o.cli_set |= GUIDED_SET_LANGS; break;
+		case 't': o.tour = optarg, o.cli_set |= GUIDED_SET_TOUR; break;
+		case 'C': config = optarg; break;
+		case 'K': check = true; break;
 		case 's': o.start = true; break;
 		case 'S': {
 			char *end;
@@ -228,17 +279,18 @@ main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			o.cli_set |= GUIDED_SET_SPEED;
 			break;
 		}
 		case 'o': o.offline = true; break;
-		case 'e': o.events = optarg; break;
-		case 'c': o.control = optarg; break;
-		case 'p': o.state = optarg; break;
+		case 'e': o.events = optarg, o.cli_set |= GUIDED_SET_EVENTS; break;
+		case 'c': o.control = optarg, o.cli_set |= GUIDED_SET_CONTROL; break;
+		case 'p': o.state = optarg, o.cli_set |= GUIDED_SET_STATE; break;
 		case 'L':
 			o.on_status = print_live;
 			live_start();
 			break;
-		case 'U': o.control_same_user = true; break;
+		case 'U': o.control_same_user = true, o.cli_set |= GUIDED_SET_SAME_USER; break;
 		case 'I':
 		case 'K':
 			if (c == 'I' ? n_inputs == 16 : n_keys == 64) {
@@ -247,9 +299,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			if (c == 'I')
-				inputs[n_inputs++] = optarg;
+				inputs[n_inputs++] = optarg, o.cli_set |= GUIDED_SET_INPUTS;
 			else
-				keys[n_keys++] = optarg;
+				keys[n_keys++] = optarg, o.cli_set |= GUIDED_SET_KEYS;
 			break;
 		case 'v': guide_log_set_level(HAL_LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
@@ -262,8 +314,17 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	struct vehicle_config *vc = NULL;
+	int rc = load_config(config, check, &vc);
+	if (rc >= 0)
+		return rc;
+	if (vc) {
+		o.config = vc->file;
+		vehicle_config_apply(vc, &o);
+	}
 	if (!o.route) {
-		fprintf(stderr, "guided: --route FILE is required\n");
+		fprintf(stderr, "guided: --route FILE is required (or route: in the vehicle "
+				"configuration)\n");
 		usage(stderr);
 		return 2;
 	}
@@ -279,12 +340,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct guided_summary sum;
-	int rc = guided_run(&o, &sum);
+	rc = guided_run(&o, &sum);
 
 	if (o.on_status)
 		live_finish();
 	if (sum.valid) /* on stdout, unless the event log is there */
 		print_summary(o.events && strcmp(o.events, "-") == 0 ? stderr : stdout, &sum,
 			      o.offline);
+	vehicle_config_destroy(vc);
 	return rc;
 }

@@ -31,7 +31,7 @@ def ask(path, line):
 
 def body(env):
     drive = env.make_track("drive.nmea", "--seed", 13, "--noise", 0, "--wait", 600)
-    d = env.guided("nmea:" + drive, speed=20, start=True, lang="en")
+    d = env.guided("nmea:" + drive, speed=20, start=True, lang="en", config=True)
     d.wait_ready()
     path = d.control
     mode = os.stat(path).st_mode & 0o777

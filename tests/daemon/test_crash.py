@@ -53,7 +53,7 @@ def body(env):
     # second life: the rest of the drive, the same state file, no --start
     rest = env.path("rest.nmea")
     check(rest_of_drive(drive, rest, cut_at) > 100, "a rest of the drive")
-    d2 = env.guided("nmea:" + rest, name="d2", speed=20, state=state)
+    d2 = env.guided("nmea:" + rest, name="d2", speed=20, state=state, config=True)
     st = d2.wait_ready()
     check(st["state"] == "running" and st["tour"] == "loop" and st["langs"] == ["en"],
           "back in the tour after the restart: %s" % st)

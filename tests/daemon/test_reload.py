@@ -27,7 +27,7 @@ def line_of(text, needle):
 def body(env):
     route = env.route_copy()
     drive = env.make_track("drive.nmea", "--seed", 5, "--noise", 0, "--wait", 200)
-    d = env.guided("nmea:" + drive, route=route, speed=20, start=True, lang="en")
+    d = env.guided("nmea:" + drive, route=route, speed=20, start=True, lang="en", config=True)
     d.wait_ready()
     d.wait_event(ev("clip_start", poi="welcome", lang="en"), 10, "welcome")
     d.ok("skip")  # the welcome, then the safety announcement

@@ -50,7 +50,7 @@ def body(env):
 
     # parked at the gate for 200 s of drive time (10 s at --speed 20), then the loop
     drive = env.make_track("drive.nmea", "--seed", 3, "--noise", 0, "--wait", 200)
-    d = env.guided("nmea:" + drive, speed=SPEED)
+    d = env.guided("nmea:" + drive, speed=SPEED, config=True)
     st = d.wait_ready()
     check(st["state"] == "idle" and st["tour"] is None, "idle before start: %s" % st)
     rc, out, err = d.ctl("status")
