@@ -248,7 +248,7 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"config", required_argument, NULL, 'C'},
-		{"check", no_argument, NULL, 'K'},
+		{"check", no_argument, NULL, 'k'},
 		{0},
 	};
 	const char *config = NULL;
@@ -268,7 +268,7 @@ main(int argc, char **argv)
 		case 'l': o.langs = optarg, o.cli_set |= GUIDED_SET_LANGS; break;
 		case 't': o.tour = optarg, o.cli_set |= GUIDED_SET_TOUR; break;
 		case 'C': config = optarg; break;
-		case 'K': check = true; break;
+		case 'k': check = true; break;
 		case 's': o.start = true; break;
 		case 'S': {
 			char *end;
@@ -314,6 +314,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	o.inputs = inputs;
+	o.n_inputs = n_inputs;
+	o.keys = keys;
+	o.n_keys = n_keys;
 	struct vehicle_config *vc = NULL;
 	int rc = load_config(config, check, &vc);
 	if (rc >= 0)
@@ -328,11 +332,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	o.inputs = inputs;
-	o.n_inputs = n_inputs;
-	o.keys = keys;
-	o.n_keys = n_keys;
-	if (o.offline && !o.start && !n_inputs) {
+	if (o.offline && !o.start && !o.n_inputs) {
 		/* nothing would start the tour: the replay would render silence */
 		fprintf(stderr, "guided: --offline renders a tour from its start: add --start "
 				"(or an --input whose start key starts it; without it nothing "

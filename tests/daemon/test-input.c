@@ -98,7 +98,7 @@ test_keymap(void)
 		const struct daemon_key *k =
 			daemon_keymap_find(&km, hal_input_key_from_name(def[i].key));
 		if (!(k && k->action == def[i].action && strcmp(k->cmd, def[i].cmd) == 0 &&
-				  k->step == def[i].step)) {
+		      k->step == def[i].step)) {
 			fprintf(stderr, "%s\n", def[i].key);
 			test_failures++;
 		}
@@ -136,8 +136,7 @@ test_keymap(void)
 		struct daemon_keymap before = km;
 		CHECK(daemon_keymap_set(&km, bad[i].spec, why, sizeof(why)) < 0);
 		if (!(strncmp(why, bad[i].why, strlen(bad[i].why)) == 0)) {
-			fprintf(stderr, "%s: %s\n", bad[i].spec,
-			  why);
+			fprintf(stderr, "%s: %s\n", bad[i].spec, why);
 			test_failures++;
 		}
 		CHECK(memcmp(&before, &km, sizeof(km)) == 0);
