@@ -38,12 +38,12 @@
 /* Caller-owned; fields are the limiter's (audio thread only after init). */
 struct limiter {
 	unsigned channels;
-	float threshold; /* linear */
-	float gain;      /* current gain, 1.0 when idle */
-	float reduction; /* 1 - gain, what the release curve shrinks */
-	float release;   /* per-frame coefficient of the recovery */
-	uint32_t hold;   /* frames to hold a reduced gain */
-	uint32_t held;   /* frames left of the current hold */
+	float threshold;         /* linear */
+	float gain;              /* current gain, 1.0 when idle */
+	float reduction;         /* 1 - gain, what the release curve shrinks */
+	float release;           /* per-frame coefficient of the recovery */
+	uint32_t hold;           /* frames to hold a reduced gain */
+	uint32_t held;           /* frames left of the current hold */
 	uint64_t limited_frames; /* frames that went out with a gain below 1 */
 };
 
@@ -53,8 +53,7 @@ struct limiter {
 int limiter_init(struct limiter *l, unsigned channels, unsigned rate);
 
 /* The same with another threshold (dBFS, < 0). */
-int limiter_init_threshold(struct limiter *l, unsigned channels, unsigned rate,
-			   float threshold_db);
+int limiter_init_threshold(struct limiter *l, unsigned channels, unsigned rate, float threshold_db);
 
 /* Limits frames of interleaved samples in place.  RT-safe. */
 void limiter_process(struct limiter *l, float *interleaved, uint32_t frames);

@@ -26,10 +26,11 @@ signal(unsigned ch, long frames, float amp)
 	float *x = malloc(sizeof(float) * (size_t)frames * ch);
 	for (long i = 0; i < frames; i++)
 		for (unsigned c = 0; c < ch; c++)
-			x[i * ch + c] = amp * (0.5f * sinf(2.0f * 3.14159265f * 220.0f *
-							   (float)(i + 7 * c) / RATE) +
-					       0.3f * sinf(2.0f * 3.14159265f * 1375.0f * (float)i / RATE) +
-					       0.2f * noise());
+			x[i * ch + c] =
+				amp * (0.5f * sinf(2.0f * 3.14159265f * 220.0f *
+						   (float)(i + 7 * c) / RATE) +
+				       0.3f * sinf(2.0f * 3.14159265f * 1375.0f * (float)i / RATE) +
+				       0.2f * noise());
 	return x;
 }
 
@@ -138,7 +139,8 @@ test_release(void)
 		limiter_process(&l, quiet + 2 * i, 1);
 		if (l.gain == last && hold == i)
 			hold++;
-		if (l.gain < last || l.gain - last > (1.0f - last) * (1.0f - l.release) * 1.01f + 2e-6f)
+		if (l.gain < last ||
+		    l.gain - last > (1.0f - last) * (1.0f - l.release) * 1.01f + 2e-6f)
 			jumps++;
 		if (l.gain == 1.0f && one_at < 0)
 			one_at = i;
