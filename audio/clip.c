@@ -252,14 +252,14 @@ out:
 }
 
 int
-clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
-	       size_t errlen)
+clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char **values,
+		unsigned n_tags, char *err, size_t errlen)
 {
 	int e = 0;
 	int r = check_file(path, err, errlen);
 
-	if (value)
-		*value = NULL;
+	for (unsigned i = 0; values && i < n_tags; i++)
+		values[i] = NULL;
 	if (r < 0)
 		return r;
 	OggOpusFile *of = op_test_file(path, &e);
@@ -281,9 +281,13 @@ clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value,
 		}
 		n = total;
 	}
-	if (tag && value) {
-		const char *v = opus_tags_query(op_tags(of, -1), tag, 0);
-		if (v && !(*value = strdup(v))) {
+	for (unsigned i = 0; tags && values && i < n_tags; i++) {
+		const char *v = opus_tags_query(op_tags(of, -1), tags[i], 0);
+		if (v && !(values[i] = strdup(v))) {
+			for (unsigned k = 0; k < i; k++) {
+				free(values[k]);
+				values[k] = NULL;
+			}
 			op_free(of);
 			snprintf(err, errlen, "clip '%s': out of memory", path);
 			return -ENOMEM;
@@ -292,6 +296,14 @@ clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value,
 	op_free(of);
 	*frames = n;
 	return 0;
+}
+
+int
+clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
+	       size_t errlen)
+{
+	const char *tags[1] = {tag};
+	return clip_probe_tags(path, frames, tag && value ? tags : NULL, value, 1, err, errlen);
 }
 
 int

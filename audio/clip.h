@@ -54,6 +54,11 @@ int clip_probe(const char *path, int64_t *frames, char *err, size_t errlen);
 int clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
 		   size_t errlen);
 
+/* The same for n_tags tags at once: values[i] is tags[i]'s value, malloc'd,
+ * or NULL (tags or values NULL: none wanted). */
+int clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char **values,
+		    unsigned n_tags, char *err, size_t errlen);
+
 struct clip;
 
 /* Opens a clip for streaming.  Returns 0, or a negative errno-style code

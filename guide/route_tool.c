@@ -35,12 +35,40 @@ guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char *
 }
 
 int
+guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
+		       size_t errlen)
+{
+	const char *tags[2] = {GUIDE_CLIP_TEXT_TAG, CLIP_TRACK_GAIN_TAG};
+	char *values[2];
+	int64_t frames = 0;
+	int rc = clip_probe_tags(path, &frames, tags, values, 2, err, errlen);
+	if (rc < 0)
+		return rc;
+	info->duration_ms = frames * 1000 / HAL_AUDIO_RATE;
+	info->text = values[0];
+	info->target_lufs = CLIP_TARGET_LUFS;
+	info->has_gain = false;
+	if (values[1]) {
+		/* RFC 7845: a signed decimal Q7.8 dB, as libopusfile reads it */
+		char *end;
+		long q8 = strtol(values[1], &end, 10);
+		if (end != values[1] && !*end && q8 >= -32768 && q8 <= 32767) {
+			info->has_gain = true;
+			info->played_lufs =
+				CLIP_R128_REFERENCE_LUFS - q8 / 256.0 + clip_play_gain_db((int)q8);
+		}
+		free(values[1]);
+	}
+	return 0;
+}
+
+int
 guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,
 		 unsigned *n_warnings)
 {
 	struct route_diag_list diags;
 	struct route_load_options opts = {
-		.probe_text = guide_route_probe_text,
+		.probe_info = guide_route_probe_info,
 		.no_clip_check = !check_clips,
 	};
 	char line[4096];
@@ -96,6 +124,21 @@ guide_route_summary(FILE *out, const struct route *r)
 			fprintf(out, " (%u of unknown length)", unknown);
 	}
 	fprintf(out, "\n");
+	struct route_gain_summary g;
+	route_gain_summary(r, &g);
+	if (g.measured || g.unmeasured) {
+		fprintf(out,
+			"loudness: %u of %u clips measured (R128_TRACK_GAIN), played at %.0f LUFS",
+			g.measured, g.clips, CLIP_TARGET_LUFS);
+		if (g.off_target)
+			fprintf(out, ", %u of them far from it (warned above)", g.off_target);
+		if (g.unmeasured)
+			fprintf(out,
+				"; %u without: played at their recorded level (make-clips.sh, or "
+				"guide-route gain)",
+				g.unmeasured);
+		fprintf(out, "\n");
+	}
 	for (unsigned ti = 0; ti < r->n_tours; ti++) {
 		const struct route_tour *t = &r->tours[ti];
 		double len = path_length_m(t);

@@ -93,8 +93,8 @@ out:
 }
 
 static int
-measure_sndfile(SNDFILE *sf, const SF_INFO *info, const char *path, struct loudness *out,
-		char *err, size_t errlen)
+measure_sndfile(SNDFILE *sf, const SF_INFO *info, const char *path, struct loudness *out, char *err,
+		size_t errlen)
 {
 	long frames = 0;
 	int r = 0;

@@ -12,12 +12,12 @@
 #include <stddef.h>
 
 struct loudness {
-	double lufs;     /* integrated loudness; -HUGE_VAL when all is below the gate */
-	double peak;     /* sample peak, linear (1.0 = full scale) */
-	double seconds;  /* measured length */
-	int channels;    /* of the file */
-	int has_tag;     /* an Opus file with R128_TRACK_GAIN */
-	int tag_q8;      /* its value */
+	double lufs;    /* integrated loudness; -HUGE_VAL when all is below the gate */
+	double peak;    /* sample peak, linear (1.0 = full scale) */
+	double seconds; /* measured length */
+	int channels;   /* of the file */
+	int has_tag;    /* an Opus file with R128_TRACK_GAIN */
+	int tag_q8;     /* its value */
 };
 
 /* Measures path: Ogg Opus (libopusfile) or anything libsndfile reads (WAV,
