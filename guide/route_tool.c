@@ -34,6 +34,23 @@ guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char *
 	return 0;
 }
 
+void
+guide_route_gain_from_tag(const char *value, struct route_clip_probe *info)
+{
+	info->target_lufs = CLIP_TARGET_LUFS;
+	info->has_gain = false;
+	if (!value)
+		return;
+	/* RFC 7845: a signed decimal Q7.8 dB, as libopusfile reads it */
+	char *end;
+	long q8 = strtol(value, &end, 10);
+	if (end != value && !*end && q8 >= -32768 && q8 <= 32767) {
+		info->has_gain = true;
+		info->played_lufs =
+			CLIP_R128_REFERENCE_LUFS - q8 / 256.0 + clip_play_gain_db((int)q8);
+	}
+}
+
 int
 guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
 		       size_t errlen)
@@ -46,19 +63,8 @@ guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *inf
 		return rc;
 	info->duration_ms = frames * 1000 / HAL_AUDIO_RATE;
 	info->text = values[0];
-	info->target_lufs = CLIP_TARGET_LUFS;
-	info->has_gain = false;
-	if (values[1]) {
-		/* RFC 7845: a signed decimal Q7.8 dB, as libopusfile reads it */
-		char *end;
-		long q8 = strtol(values[1], &end, 10);
-		if (end != values[1] && !*end && q8 >= -32768 && q8 <= 32767) {
-			info->has_gain = true;
-			info->played_lufs =
-				CLIP_R128_REFERENCE_LUFS - q8 / 256.0 + clip_play_gain_db((int)q8);
-		}
-		free(values[1]);
-	}
+	guide_route_gain_from_tag(values[1], info);
+	free(values[1]);
 	return 0;
 }
 

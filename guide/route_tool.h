@@ -18,6 +18,9 @@ int guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, ch
  * (R128_TRACK_GAIN, audio/clip.h) with the loudness it plays at. */
 int guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
 			   size_t errlen);
+/* Its gain part: has_gain, played_lufs and target_lufs from the value of a
+ * clip's CLIP_TRACK_GAIN_TAG (NULL: none), for a probe that reads more tags. */
+void guide_route_gain_from_tag(const char *value, struct route_clip_probe *info);
 
 /* Loads path, printing every diagnostic to err as FILE:LINE:COL: ...
  * Returns 0 (*out set), 1 on a runtime failure, 2 on invalid input. */
