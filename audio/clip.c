@@ -19,10 +19,30 @@ struct clip {
 	int dec_channels;      /* of dec; 0 when none */
 	int dec_link;          /* link dec was set up for */
 	int64_t next_packetno; /* Ogg packet number that continues the last one; -1 */
+	int has_gain;          /* R128_TRACK_GAIN in the first link */
+	int gain_q8;           /* what the guide adds to the output gain (link 0) */
 };
 
 /* libopusfile decodes every stream at 48 kHz, whatever rate it was made at. */
 _Static_assert(HAL_AUDIO_RATE == 48000, "clips decode at 48 kHz: another rate needs a resampler");
+
+double
+clip_play_gain_db(int track_gain_q8)
+{
+	double db = track_gain_q8 / 256.0 + (CLIP_TARGET_LUFS - CLIP_R128_REFERENCE_LUFS);
+	return db > CLIP_MAX_BOOST_DB ? CLIP_MAX_BOOST_DB : db;
+}
+
+/* The loudness gain of link li in Q8 dB, 0 without R128_TRACK_GAIN. */
+static int
+link_gain_q8(OggOpusFile *of, int li)
+{
+	int q8;
+	if (opus_tags_get_track_gain(op_tags(of, li), &q8) != 0)
+		return 0;
+	double g = clip_play_gain_db(q8) * 256.0;
+	return (int)(g < -32768.0 ? -32768.0 : g > 32767.0 ? 32767.0 : g);
+}
 
 /* libopusfile returns at most 120 ms (5760 frames) per call. */
 #define MAX_READ 5760
@@ -80,8 +100,11 @@ decode_cb(void *ctx, OpusMSDecoder *ms, void *pcm, const ogg_packet *op, int nsa
 				return OP_DEC_USE_DEFAULT;
 		}
 		c->dec_link = li;
-		/* libopusfile's default (OP_HEADER_GAIN, no offset) */
-		opus_decoder_ctl(c->dec, OPUS_SET_GAIN(h->output_gain));
+		/* the header's gain plus the loudness gain, as libopusfile
+		 * does with OP_TRACK_GAIN (clip_open) */
+		int g = h->output_gain + link_gain_q8(c->of, li);
+		g = g < -32768 ? -32768 : g > 32767 ? 32767 : g;
+		opus_decoder_ctl(c->dec, OPUS_SET_GAIN(g));
 	} else if (op->packetno != c->next_packetno) {
 		opus_decoder_ctl(c->dec, OPUS_RESET_STATE);
 	}
@@ -229,24 +252,13 @@ out:
 }
 
 int
-clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
-	       size_t errlen)
-{
-	if (value)
-		*value = NULL;
-	if (!tag || !value)
-		return clip_probe_tags(path, frames, NULL, NULL, 0, err, errlen);
-	return clip_probe_tags(path, frames, &tag, value, 1, err, errlen);
-}
-
-int
 clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char **values,
 		unsigned n_tags, char *err, size_t errlen)
 {
 	int e = 0;
 	int r = check_file(path, err, errlen);
 
-	for (unsigned i = 0; i < n_tags; i++)
+	for (unsigned i = 0; values && i < n_tags; i++)
 		values[i] = NULL;
 	if (r < 0)
 		return r;
@@ -269,12 +281,12 @@ clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char
 		}
 		n = total;
 	}
-	for (unsigned i = 0; i < n_tags; i++) {
+	for (unsigned i = 0; tags && values && i < n_tags; i++) {
 		const char *v = opus_tags_query(op_tags(of, -1), tags[i], 0);
 		if (v && !(values[i] = strdup(v))) {
-			for (unsigned j = 0; j < i; j++) {
-				free(values[j]);
-				values[j] = NULL;
+			for (unsigned k = 0; k < i; k++) {
+				free(values[k]);
+				values[k] = NULL;
 			}
 			op_free(of);
 			snprintf(err, errlen, "clip '%s': out of memory", path);
@@ -284,6 +296,14 @@ clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char
 	op_free(of);
 	*frames = n;
 	return 0;
+}
+
+int
+clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
+	       size_t errlen)
+{
+	const char *tags[1] = {tag};
+	return clip_probe_tags(path, frames, tag && value ? tags : NULL, value, 1, err, errlen);
 }
 
 int
@@ -321,6 +341,13 @@ clip_open(const char *path, struct clip **out, char *err, size_t errlen)
 	c->frames = total;
 	c->channels = op_channel_count(c->of, -1);
 	c->next_packetno = -1;
+	int q8;
+	c->has_gain = opus_tags_get_track_gain(op_tags(c->of, -1), &q8) == 0;
+	if (c->has_gain) {
+		/* libopusfile's own decoder (multichannel layouts) the same way */
+		c->gain_q8 = link_gain_q8(c->of, -1);
+		op_set_gain_offset(c->of, OP_TRACK_GAIN, c->gain_q8 - q8);
+	}
 	op_set_decode_callback(c->of, decode_cb, c);
 	*out = c;
 	return 0;
@@ -356,6 +383,18 @@ int
 clip_channels(const struct clip *c)
 {
 	return c->channels;
+}
+
+int
+clip_has_track_gain(const struct clip *c)
+{
+	return c->has_gain;
+}
+
+double
+clip_gain_db(const struct clip *c)
+{
+	return c->gain_q8 / 256.0;
 }
 
 const char *

@@ -17,6 +17,27 @@
 
 #include "hal/audio.h"
 
+/* Even loudness (issue 17).  A clip states its loudness gain in the Opus
+ * comment R128_TRACK_GAIN (RFC 7845 section 5.2.1): a Q7.8 number of dB
+ * that, added to the header's output gain, brings the clip to the RFC's
+ * reference of -23 LUFS integrated loudness (EBU R128 / ITU-R BS.1770;
+ * `guide-route gain` measures it, make-clips.sh writes it; a mono clip is
+ * measured as played, the same signal on both channels: dual mono).  The
+ * guide plays every such clip at CLIP_TARGET_LUFS, i.e. with the track
+ * gain plus CLIP_TARGET_LUFS - CLIP_R128_REFERENCE_LUFS, a boost capped at
+ * CLIP_MAX_BOOST_DB (a recording quieter than that stays below target:
+ * `guide-route check` names it).  The gain is applied inside the decoder
+ * (libopus's OPUS_SET_GAIN), on the decoding thread: nothing is computed on
+ * the audio thread.  A clip without the comment plays at its recorded level. */
+#define CLIP_R128_REFERENCE_LUFS -23.0
+#define CLIP_TARGET_LUFS -16.0 /* speech over loudspeakers: AES TD1004 */
+#define CLIP_MAX_BOOST_DB 20.0
+#define CLIP_TRACK_GAIN_TAG "R128_TRACK_GAIN"
+
+/* The gain in dB the guide applies on top of the output gain for a track
+ * gain of q8 (Q7.8 dB, relative to CLIP_R128_REFERENCE_LUFS). */
+double clip_play_gain_db(int track_gain_q8);
+
 /* Opens the file far enough to know whether it decodes and how long it is.
  * Returns 0 and the length in frames (HAL_AUDIO_RATE), or a negative errno-style code
  * with a human-readable reason in err. */
@@ -33,7 +54,8 @@ int clip_probe(const char *path, int64_t *frames, char *err, size_t errlen);
 int clip_probe_tag(const char *path, int64_t *frames, const char *tag, char **value, char *err,
 		   size_t errlen);
 /* The same for n_tags tags at once (one opening of the file): values[i]
- * gets tags[i]'s value malloc'd, or NULL; on an error every value is NULL. */
+ * gets tags[i]'s value malloc'd, or NULL; on an error every value is NULL
+ * (tags or values NULL: none wanted). */
 int clip_probe_tags(const char *path, int64_t *frames, const char *const *tags, char **values,
 		    unsigned n_tags, char *err, size_t errlen);
 
@@ -64,6 +86,11 @@ int clip_read(struct clip *c, float *out, int max_frames, char *err, size_t errl
 /* Moves the read position to frame (clamped to [0, clip_frames]).
  * Returns 0 or a negative code with the reason in err. */
 int clip_seek(struct clip *c, int64_t frame, char *err, size_t errlen);
+
+/* Whether the clip carries R128_TRACK_GAIN, and the loudness gain (dB,
+ * clip_play_gain_db) applied to its first link; 0 when it carries none. */
+int clip_has_track_gain(const struct clip *c);
+double clip_gain_db(const struct clip *c);
 
 /* The path given at open (for messages). */
 const char *clip_path(const struct clip *c);

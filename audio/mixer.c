@@ -104,6 +104,7 @@ mixer_create(const struct mixer_config *cfg, struct mixer **out)
 	m->rewind = ms_to_frames(m->cfg.resume_rewind_ms);
 	m->max_age = ms_to_frames(m->cfg.resume_max_age_ms);
 	m->duck_lin = powf(10.0f, m->cfg.duck_db / 20.0f);
+	limiter_init(&m->limiter, HAL_AUDIO_CHANNELS, HAL_AUDIO_RATE);
 	m->volume = m->og = m->og0 = m->og1 = 1.0f;
 	spsc_init(&m->cmdq, QUEUE_LEN);
 	spsc_init(&m->evq, QUEUE_LEN);

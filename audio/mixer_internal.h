@@ -12,6 +12,7 @@
 
 #include "audio/mixer.h"
 
+#include "audio/limiter.h"
 #include "audio/spsc.h"
 
 #include <pthread.h>
@@ -137,6 +138,7 @@ struct mixer {
 	float volume;
 	float og, og0, og1;
 	uint32_t ok, on;
+	struct limiter limiter; /* the last stage of every render (audio/limiter.h) */
 
 	/* Written by the audio thread, read by anyone (frames: audio thread). */
 	_Atomic uint64_t frames;

@@ -419,6 +419,7 @@ mixer_render(struct mixer *m, float *out, uint32_t frames)
 	uint64_t end = now + frames;
 	bool wake = false;
 	uint32_t active = 0;
+	float *const first = out;
 
 	run_commands(m, now);
 	while (now < end) {
@@ -430,6 +431,8 @@ mixer_render(struct mixer *m, float *out, uint32_t frames)
 		out += 2 * n;
 		now += n;
 	}
+	/* where the mix leaves the mixer: nothing reaches full scale */
+	limiter_process(&m->limiter, first, frames);
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++)
 		active += m->voices[i].phase != PH_IDLE;
 	atomic_store_explicit(&m->active, active, memory_order_relaxed);

@@ -34,6 +34,40 @@ guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char *
 	return 0;
 }
 
+void
+guide_route_gain_from_tag(const char *value, struct route_clip_probe *info)
+{
+	info->target_lufs = CLIP_TARGET_LUFS;
+	info->has_gain = false;
+	if (!value)
+		return;
+	/* RFC 7845: a signed decimal Q7.8 dB, as libopusfile reads it */
+	char *end;
+	long q8 = strtol(value, &end, 10);
+	if (end != value && !*end && q8 >= -32768 && q8 <= 32767) {
+		info->has_gain = true;
+		info->played_lufs =
+			CLIP_R128_REFERENCE_LUFS - q8 / 256.0 + clip_play_gain_db((int)q8);
+	}
+}
+
+int
+guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
+		       size_t errlen)
+{
+	const char *tags[2] = {GUIDE_CLIP_TEXT_TAG, CLIP_TRACK_GAIN_TAG};
+	char *values[2];
+	int64_t frames = 0;
+	int rc = clip_probe_tags(path, &frames, tags, values, 2, err, errlen);
+	if (rc < 0)
+		return rc;
+	info->duration_ms = frames * 1000 / HAL_AUDIO_RATE;
+	info->text = values[0];
+	guide_route_gain_from_tag(values[1], info);
+	free(values[1]);
+	return 0;
+}
+
 /* The clip files probed, for guide_clip_census: a file the route names twice
  * is probed twice but counted once. */
 struct census_clip {
@@ -48,19 +82,21 @@ struct census_ctx {
 };
 
 static int
-census_probe_text(void *ctx, const char *path, int64_t *duration_ms, char **text, char *err,
+census_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
 		  size_t errlen)
 {
 	struct census_ctx *cc = ctx;
 	static const char *const tags[] = {GUIDE_CLIP_TEXT_TAG, GUIDE_CLIP_SYNTHETIC_TAG,
-					   GUIDE_CLIP_VOICE_TAG};
-	char *v[3];
+					   GUIDE_CLIP_VOICE_TAG, CLIP_TRACK_GAIN_TAG};
+	char *v[4];
 	int64_t frames = 0;
-	int rc = clip_probe_tags(path, &frames, tags, v, 3, err, errlen);
+	int rc = clip_probe_tags(path, &frames, tags, v, 4, err, errlen);
 	if (rc < 0)
 		return rc;
-	*duration_ms = frames * 1000 / HAL_AUDIO_RATE;
-	*text = v[0];
+	info->duration_ms = frames * 1000 / HAL_AUDIO_RATE;
+	info->text = v[0];
+	guide_route_gain_from_tag(v[3], info);
+	free(v[3]);
 	if (cc->n == cc->cap) {
 		size_t cap = cc->cap ? 2 * cc->cap : 64;
 		struct census_clip *c = realloc(cc->clips, cap * sizeof(*c));
@@ -88,7 +124,7 @@ nomem:
 	free(v[0]);
 	free(v[1]);
 	free(v[2]);
-	*text = NULL;
+	info->text = NULL;
 	snprintf(err, errlen, "out of memory");
 	return -ENOMEM;
 }
@@ -157,7 +193,7 @@ route_load_report(const char *path, bool check_clips, FILE *err, struct route **
 	struct route_diag_list diags;
 	struct census_ctx cc = {0};
 	struct route_load_options opts = {
-		.probe_text = census ? census_probe_text : guide_route_probe_text,
+		.probe_info = census ? census_probe_info : guide_route_probe_info,
 		.probe_ctx = census ? &cc : NULL,
 		.no_clip_check = !check_clips,
 	};
@@ -230,6 +266,21 @@ guide_route_summary(FILE *out, const struct route *r)
 			fprintf(out, " (%u of unknown length)", unknown);
 	}
 	fprintf(out, "\n");
+	struct route_gain_summary g;
+	route_gain_summary(r, &g);
+	if (g.measured || g.unmeasured) {
+		fprintf(out,
+			"loudness: %u of %u clips measured (R128_TRACK_GAIN), played at %.0f LUFS",
+			g.measured, g.clips, CLIP_TARGET_LUFS);
+		if (g.off_target)
+			fprintf(out, ", %u of them far from it (warned above)", g.off_target);
+		if (g.unmeasured)
+			fprintf(out,
+				"; %u without: played at their recorded level (make-clips.sh, or "
+				"guide-route gain)",
+				g.unmeasured);
+		fprintf(out, "\n");
+	}
 	for (unsigned ti = 0; ti < r->n_tours; ti++) {
 		const struct route_tour *t = &r->tours[ti];
 		double len = path_length_m(t);

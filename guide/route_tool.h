@@ -14,6 +14,14 @@ int guide_route_probe(void *ctx, const char *path, int64_t *duration_ms, char *e
 int guide_route_probe_text(void *ctx, const char *path, int64_t *duration_ms, char **text,
 			   char *err, size_t errlen);
 
+/* A route_clip_probe_info_fn: the same, and the clip's loudness gain
+ * (R128_TRACK_GAIN, audio/clip.h) with the loudness it plays at. */
+int guide_route_probe_info(void *ctx, const char *path, struct route_clip_probe *info, char *err,
+			   size_t errlen);
+/* Its gain part: has_gain, played_lufs and target_lufs from the value of a
+ * clip's CLIP_TRACK_GAIN_TAG (NULL: none), for a probe that reads more tags. */
+void guide_route_gain_from_tag(const char *value, struct route_clip_probe *info);
+
 /* Loads path, printing every diagnostic to err as FILE:LINE:COL: ...
  * Returns 0 (*out set), 1 on a runtime failure, 2 on invalid input. */
 int guide_route_load(const char *path, bool check_clips, FILE *err, struct route **out,

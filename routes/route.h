@@ -36,6 +36,14 @@ struct route_clip {
 	char *transcript;    /* what the clip says */
 	int64_t duration_ms; /* from the probe; -1 when unknown / undecodable */
 	struct route_loc loc;
+	/* Loudness (issue 17), from a route_clip_probe_info_fn; else unknown. */
+	enum route_clip_gain {
+		ROUTE_GAIN_UNKNOWN,  /* not probed */
+		ROUTE_GAIN_NONE,     /* no measured gain: plays at its recorded level */
+		ROUTE_GAIN_MEASURED, /* plays at played_lufs */
+	} gain;
+	double played_lufs; /* ROUTE_GAIN_MEASURED: its loudness as the guide plays it */
+	double target_lufs; /* ROUTE_GAIN_MEASURED: what it should play at */
 };
 
 enum route_fence_kind {
@@ -173,6 +181,22 @@ typedef int (*route_clip_probe_fn)(void *ctx, const char *path, int64_t *duratio
 typedef int (*route_clip_probe_text_fn)(void *ctx, const char *path, int64_t *duration_ms,
 					char **text, char *err, size_t errlen);
 
+/* What a route_clip_probe_info_fn tells of a clip (issue 17). */
+struct route_clip_probe {
+	int64_t duration_ms;
+	char *text;         /* as route_clip_probe_text_fn; malloc'd or NULL */
+	bool has_gain;      /* the clip carries a measured loudness gain */
+	double played_lufs; /* has_gain: its loudness as played, after the gain */
+	double target_lufs; /* the loudness every clip should play at */
+};
+
+/* The same with the clip's loudness: route_check warns about a clip that
+ * plays more than ROUTE_GAIN_TOLERANCE_LU from the target after its gain,
+ * and route_gain_summary counts the clips without one. */
+typedef int (*route_clip_probe_info_fn)(void *ctx, const char *path, struct route_clip_probe *info,
+					char *err, size_t errlen);
+#define ROUTE_GAIN_TOLERANCE_LU 3.0
+
 /* Sizes a route may have.  A city-wide route of 10,000 stops narrated in two
  * languages is about 8 MB of YAML (the shipped route: 800 bytes a stop) with
  * 10,000-50,000 path points; the limits leave room for several times that,
@@ -190,6 +214,7 @@ struct route_load_options {
 	bool no_clip_check;                  /* skip clip files entirely (durations stay -1) */
 	size_t max_bytes;                    /* 0: ROUTE_MAX_FILE_BYTES */
 	route_clip_probe_text_fn probe_text; /* instead of probe when set (probe_ctx) */
+	route_clip_probe_info_fn probe_info; /* instead of both when set (probe_ctx) */
 };
 
 /* Reads, parses (libcyaml schema), converts to WGS-84 and validates the
@@ -217,6 +242,14 @@ int route_convert_datum(const char *path, enum route_datum to, char **out, size_
 const char *route_datum_to_str(enum route_datum d);
 int route_datum_from_str(const char *s, enum route_datum *out);
 const char *route_announcement_to_str(enum route_announcement_kind k);
+
+/* The clips' loudness gains as the loader's probe found them (a clip named
+ * twice counts twice): measured, without one, and measured but more than
+ * ROUTE_GAIN_TOLERANCE_LU from target_lufs (the boost was capped). */
+struct route_gain_summary {
+	unsigned clips, measured, unmeasured, off_target;
+};
+void route_gain_summary(const struct route *r, struct route_gain_summary *out);
 
 /* Geometry of a tour at its nominal speed, as the check sees it: where the
  * path first runs through each stop's geofence (in tour order, respecting the

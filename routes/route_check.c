@@ -65,6 +65,23 @@ fmt_excerpt(char *buf, size_t len, const char *text, unsigned n)
 	snprintf(buf, len, "%.*s%s", (int)b, text, text[b] ? "..." : "");
 }
 
+/* A clip whose record of its text (spoken, freed here) differs from its
+ * `text:` was made from an older text. */
+static void
+check_spoken(struct route_check_ctx *c, const struct route *r, const struct route_clip *clip,
+	     struct route_loc text_loc, char *spoken)
+{
+	if (spoken && clip->transcript && strcmp(spoken, clip->transcript) != 0) {
+		char was[256];
+		fmt_excerpt(was, sizeof(was), spoken, 40);
+		route_diag_add(c->diags, WARN, r->file, or_loc(text_loc, clip->loc),
+			       "clip '%s' was made from an older text (\"%s\"): make it "
+			       "again from this one, or record it anew",
+			       clip->file, was);
+	}
+	free(spoken);
+}
+
 /* text_loc: where the clip's `text:` is written (the warning about a clip
  * made from an older text points there). */
 static void
@@ -83,6 +100,22 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 	}
 	if (c->opts->no_clip_check || !clip->path)
 		return;
+	if (c->opts->probe_info) {
+		struct route_clip_probe info = {.duration_ms = -1};
+		if (c->opts->probe_info(c->opts->probe_ctx, clip->path, &info, err, sizeof(err)) <
+		    0) {
+			route_diag_add(c->diags, ERR, r->file, clip->loc,
+				       "clip file '%s' cannot be played: %s", clip->file,
+				       err[0] ? err : "undecodable");
+			return;
+		}
+		clip->duration_ms = info.duration_ms;
+		clip->gain = info.has_gain ? ROUTE_GAIN_MEASURED : ROUTE_GAIN_NONE;
+		clip->played_lufs = info.played_lufs;
+		clip->target_lufs = info.target_lufs;
+		check_spoken(c, r, clip, text_loc, info.text);
+		return;
+	}
 	if (c->opts->probe_text) {
 		int64_t ms = -1;
 		char *spoken = NULL;
@@ -94,15 +127,7 @@ check_clip(struct route_check_ctx *c, const struct route *r, struct route_clip *
 			return;
 		}
 		clip->duration_ms = ms;
-		if (spoken && clip->transcript && strcmp(spoken, clip->transcript) != 0) {
-			char was[256];
-			fmt_excerpt(was, sizeof(was), spoken, 40);
-			route_diag_add(c->diags, WARN, r->file, or_loc(text_loc, clip->loc),
-				       "clip '%s' was made from an older text (\"%s\"): make it "
-				       "again from this one, or record it anew",
-				       clip->file, was);
-		}
-		free(spoken);
+		check_spoken(c, r, clip, text_loc, spoken);
 		return;
 	}
 	if (c->opts->probe) {
@@ -936,6 +961,81 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 		check_clip(c, r, t->music, route_index_loc(c->ix, "tours[%u].music.text", i));
 }
 
+/* ---- loudness (issue 17) --------------------------------------------------- */
+
+/* Calls fn for every clip of the route: the stops', then each tour's
+ * announcements and music. */
+static void
+each_clip(const struct route *r, void (*fn)(const struct route_clip *clip, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < r->n_stops; i++)
+		for (unsigned k = 0; k < r->stops[i].n_clips; k++)
+			fn(&r->stops[i].clips[k], arg);
+	for (unsigned i = 0; i < r->n_tours; i++) {
+		const struct route_tour *t = &r->tours[i];
+		for (unsigned a = 0; a < ROUTE_ANNOUNCE_COUNT; a++)
+			for (unsigned k = 0; k < t->n_announcements[a]; k++)
+				fn(&t->announcements[a][k], arg);
+		if (t->music)
+			fn(t->music, arg);
+	}
+}
+
+static bool
+off_target(const struct route_clip *clip)
+{
+	return clip->gain == ROUTE_GAIN_MEASURED &&
+	       fabs(clip->played_lufs - clip->target_lufs) > ROUTE_GAIN_TOLERANCE_LU;
+}
+
+static void
+count_gain(const struct route_clip *clip, void *arg)
+{
+	struct route_gain_summary *s = arg;
+	s->clips++;
+	s->measured += clip->gain == ROUTE_GAIN_MEASURED;
+	s->unmeasured += clip->gain == ROUTE_GAIN_NONE;
+	s->off_target += off_target(clip);
+}
+
+void
+route_gain_summary(const struct route *r, struct route_gain_summary *out)
+{
+	*out = (struct route_gain_summary){0};
+	each_clip(r, count_gain, out);
+}
+
+struct gain_check {
+	struct route_check_ctx *c;
+	const struct route *r;
+};
+
+static void
+warn_off_target(const struct route_clip *clip, void *arg)
+{
+	const struct gain_check *g = arg;
+	if (!off_target(clip))
+		return;
+	double d = clip->played_lufs - clip->target_lufs;
+	route_diag_add(g->c->diags, WARN, g->r->file, clip->loc,
+		       "clip '%s' plays at %.1f LUFS, %.1f LU %s the %.0f LUFS of the other clips "
+		       "even after its loudness gain: %s",
+		       clip->file, clip->played_lufs, fabs(d), d < 0 ? "below" : "above",
+		       clip->target_lufs,
+		       d < 0 ? "record it louder (the guide boosts a clip by a limited amount)"
+			     : "measure it again (guide-route gain) and make it again");
+}
+
+/* Clips whose measured gain still leaves them far from the target: a
+ * warning each.  Clips without a gain are not warned about one by one:
+ * `guide-route check` counts them in its summary (route_gain_summary). */
+static void
+check_gains(struct route_check_ctx *c, const struct route *r)
+{
+	struct gain_check g = {c, r};
+	each_clip(r, warn_off_target, &g);
+}
+
 void
 route_check(struct route *r, struct route_check_ctx *c)
 {
@@ -963,6 +1063,7 @@ route_check(struct route *r, struct route_check_ctx *c)
 					"a tour's stops:, or remove it)",
 					r->stops[i].id);
 	}
+	check_gains(c, r);
 	/* geometry of tours last: it needs fences and clip durations */
 	for (unsigned i = 0; i < r->n_tours; i++) {
 		check_transits(c, r, &r->tours[i]);

@@ -355,6 +355,9 @@ static const struct subcommand subcommands[] = {
 	{"track", "FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]",
 	 "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)", cmd_track,
 	 NULL, cmd_track_usage},
+	{"gain", "[--value] [--reference LUFS] FILE...",
+	 "each clip's or WAV's integrated loudness (EBU R128) and its R128_TRACK_GAIN", cmd_gain,
+	 NULL, cmd_gain_usage},
 	{"render", "FILE [--track F] [--events F] [--tour ID] [-o map.svg]",
 	 "an SVG map: geofences, tour path, the drive and where each clip played", cmd_render,
 	 "  --track F   the drive to draw: NMEA, or GPX when F ends in .gpx (nmea:F, gpx:F)\n"

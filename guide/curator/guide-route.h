@@ -6,3 +6,7 @@
 int cmd_track(int argc, char **argv);
 /* Its --help: every option, what it does and its default. */
 extern const char cmd_track_usage[];
+
+/* `guide-route gain`: guide-route-gain.c */
+int cmd_gain(int argc, char **argv);
+extern const char cmd_gain_usage[];

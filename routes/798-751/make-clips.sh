@@ -15,6 +15,10 @@
 #   GUIDE_VOICE=espeak-ng:fr  the voice that spoke it
 #   GUIDE_SYNTHETIC=1         a speech engine, not a person: `check` counts
 #                             these clips so that they get recorded
+#   R128_TRACK_GAIN=N         its loudness gain (RFC 7845: Q7.8 dB to -23 LUFS),
+#                             measured on the WAV by `guide-route gain` (the
+#                             build's, or $GUIDE_ROUTE): the guide plays every
+#                             clip at -16 LUFS with it (audio/clip.h)
 #
 # It reads the simple form the route uses:   file: NAME.LANG.opus
 #                                             text: "what the clip says"
@@ -27,6 +31,12 @@ out=clips
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+guide_route=${GUIDE_ROUTE:-../../build/guide/guide-route}
+if [ ! -x "$guide_route" ]; then
+	echo "make-clips: no $guide_route to measure loudness: build it (meson setup build &&" \
+		"ninja -C build) or set GUIDE_ROUTE" >&2
+	exit 1
+fi
 
 # voice_of LANG: prints the espeak-ng voice and speed (words per minute)
 voice_of() {
@@ -49,10 +59,13 @@ make_clip() {
 	local text=$1 voice=$2 outfile=$3
 	local wav="$tmp/clip.wav"
 	espeak-ng -v "$voice" -s "${rate:-160}" -w "$wav" -- "$text"
+	local gain
+	gain=$("$guide_route" gain --value "$wav")
 	local comments=(
 		--comment "GUIDE_TEXT=$text"
 		--comment "GUIDE_VOICE=espeak-ng:$voice"
 		--comment "GUIDE_SYNTHETIC=1"
+		--comment "R128_TRACK_GAIN=$gain"
 	)
 	opusenc --quiet --bitrate 24 --speech --downmix-mono --serial 798 \
 		"${comments[@]}" "$wav" "$outfile"

@@ -7,6 +7,12 @@
  *   latency             play request -> first non-silent sample out of the
  *                       render call, with a thread pacing render like a
  *                       device (buffers of 512 and 1024 frames)
+ *   loudness            issue 17: what the loudness gain and the output
+ *                       limiter cost per second of audio, as a ratio of
+ *                       the decode cost: the same speech decoded
+ *                       (clip_read) with and without R128_TRACK_GAIN, and
+ *                       limiter_process on stereo that stays below its
+ *                       threshold (idle) and on stereo 12 dB over (active)
  *   idle     [SECONDS]  what an sdl sink costs while nothing plays: the
  *                       whole process's CPU and sleeps per second with the
  *                       device active (mixing silence), inactive (paused,
@@ -14,6 +20,8 @@
  *                       SDL_AUDIODRIVER picks the driver (dummy in tests)
  */
 #define _GNU_SOURCE
+#include "audio/clip.h"
+#include "audio/limiter.h"
 #include "audio/mixer.h"
 #include "config.h"
 #include "hal/sink.h"
@@ -236,6 +244,93 @@ bench_mix(void)
 	return 0;
 }
 
+/* ---- loudness: gain and limiter ---- */
+
+/* CPU seconds to decode the whole clip through audio/clip.c. */
+static double
+clip_decode_cpu(const char *path, long *frames)
+{
+	static float buf[2 * 5760];
+	struct clip *c;
+	char err[256];
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	if (clip_open(path, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	int n;
+	*frames = 0;
+	while ((n = clip_read(c, buf, 5760, err, sizeof(err))) > 0)
+		*frames += n;
+	clip_close(c);
+	return now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+/* CPU seconds for the limiter over `frames` stereo frames of x, in 512-frame
+ * blocks as a device pulls them. */
+static double
+limiter_cpu(float *x, long frames)
+{
+	struct limiter l;
+	limiter_init(&l, 2, HAL_AUDIO_RATE);
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	for (long i = 0; i < frames; i += 512)
+		limiter_process(&l, x + 2 * i, (uint32_t)(frames - i < 512 ? frames - i : 512));
+	__asm__ volatile("" : : "r"(x) : "memory");
+	return now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+static int
+bench_loudness(void)
+{
+	const int R = 7;
+	double plain = 1e9, gained = 1e9, idle = 1e9, active = 1e9;
+	long frames = 0;
+	for (int r = 0; r < R; r++) { /* best of R */
+		double x = clip_decode_cpu(data_path("speech-quiet-untagged.opus"), &frames);
+		plain = x < plain ? x : plain;
+		x = clip_decode_cpu(data_path("speech-quiet.opus"), &frames);
+		gained = x < gained ? x : gained;
+	}
+	double secs = (double)frames / HAL_AUDIO_RATE;
+	/* a minute of stereo: a 440 Hz tone over noise, below and 12 dB over -1 dBFS */
+	long n = 60L * HAL_AUDIO_RATE;
+	float *quiet = malloc(sizeof(float) * 2 * (size_t)n);
+	float *loud = malloc(sizeof(float) * 2 * (size_t)n);
+	uint32_t lcg = 1;
+	for (long i = 0; i < 2 * n; i++) {
+		lcg = lcg * 1664525u + 1013904223u;
+		float v =
+			0.6f * sinf(2.0f * (float)M_PI * 440.0f * (float)(i / 2) / HAL_AUDIO_RATE) +
+			0.2f * ((float)(lcg >> 8) / (float)(1u << 24) - 0.5f);
+		quiet[i] = v;
+		loud[i] = 4.0f * v;
+	}
+	float *tmp = malloc(sizeof(float) * 2 * (size_t)n);
+	for (int r = 0; r < R; r++) {
+		double x = limiter_cpu(quiet, n); /* leaves it as it was */
+		idle = x < idle ? x : idle;
+		memcpy(tmp, loud, sizeof(float) * 2 * (size_t)n); /* a fresh loud input */
+		x = limiter_cpu(tmp, n);
+		active = x < active ? x : active;
+	}
+	free(tmp);
+	double dec = 1e3 * plain / secs;
+	double gain = 1e3 * (gained - plain) / secs;
+	double li = 1e3 * idle / 60.0, la = 1e3 * active / 60.0;
+	printf("loudness_decode_ms_per_s=%.4f\n", dec);
+	printf("loudness_decode_gain_ms_per_s=%.4f\n", 1e3 * gained / secs);
+	printf("loudness_gain_ms_per_s=%.4f\n", gain);
+	printf("loudness_gain_ratio_vs_decode=%.4f\n", gain / dec);
+	printf("limiter_idle_ms_per_s=%.4f\n", li);
+	printf("limiter_idle_ratio_vs_decode=%.4f\n", li / dec);
+	printf("limiter_active_ms_per_s=%.4f\n", la);
+	printf("limiter_active_ratio_vs_decode=%.4f\n", la / dec);
+	free(quiet);
+	free(loud);
+	return 0;
+}
+
 /* ---- latency ---- */
 
 struct device {
@@ -422,6 +517,9 @@ main(int argc, char **argv)
 		return bench_latency();
 	if (strcmp(mode, "idle") == 0)
 		return bench_idle(argc - 2, argv + 2);
-	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS]\n", argv[0]);
+	if (strcmp(mode, "loudness") == 0)
+		return bench_loudness();
+	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | loudness\n",
+		argv[0]);
 	return 2;
 }

@@ -94,6 +94,17 @@ def group_cli(env):
         (["convert", ok_yaml, "--datum", "mars"], 2, "unknown datum 'mars'"),
         (["convert", os.path.join(FIXDIR, "lat-range.yaml"), "--datum", "gcj02"], 2,
          "lat-range.yaml:15:19: error: latitude 95.5"),
+        # gain (issue 17): loudness and R128_TRACK_GAIN of clips and WAVs
+        (["gain"], 2, "usage: guide-route gain [--value]"),
+        (["gain", "--help"], 0, "Usage: guide-route gain [--value] [--reference LUFS] FILE..."),
+        (["gain", "--loud", ok_yaml], 2, "unknown option or missing value '--loud'"),
+        (["gain", "--reference", "5", ok_yaml], 2, "--reference is a loudness in LUFS"),
+        (["gain", os.path.join(FIXDIR, "clips", "measured.opus")], 0,
+         "measured.opus: -6.70 LUFS integrated"),
+        (["gain", os.path.join(FIXDIR, "clips", "measured.opus")], 0, "; tagged -4172\n"),
+        (["gain", "--value", os.path.join(FIXDIR, "clips", "whisper.opus")], 0, "1129"),
+        (["gain", os.path.join(FIXDIR, "clips", "bad.opus")], 2, "bad.opus: neither Ogg Opus"),
+        (["gain", os.path.join(FIXDIR, "nothere.opus")], 1, "nothere.opus: No such file"),
     ]
     for args, rc, text in cases:
         what = "guide-route " + " ".join(os.path.basename(a) for a in args)
@@ -135,6 +146,12 @@ def group_cli(env):
     if check(r.returncode == 0 and "synthetic" not in r.stdout,
              f"check without synthetic clips: exit {r.returncode}\n{r.stdout}{r.stderr}"):
         print("ok   check without synthetic clips")
+    # the loudness line: one line for the clips without a gain, not a warning each
+    r = env.guide_route("check", os.path.join(FIXDIR, "clip-loudness.yaml"))
+    want = "loudness: 3 of 4 clips measured (R128_TRACK_GAIN), played at -16 LUFS, 1 of them " \
+        "far from it (warned above); 1 without: played at their recorded level"
+    if check(r.returncode == 0 and want in r.stdout, f"check loudness line:\n{r.stdout}"):
+        print("ok   check loudness line")
 
 
 def fixture_diags(path):

@@ -7,7 +7,8 @@ Cases:
              each where the cart is near the stop's geofence;
              welcome/safety first, goodbye last, tour_end completed; the WAV
              lasts the drive (plus the last clip's tail) and is identical on
-             a second run (sample-exact rendering)
+             a second run (sample-exact rendering); no sample reaches full
+             scale (the output limiter)
   gpx        the same drive as GPX gives the same stories at the same times
   noisy      5 m noise, jumps and dropouts: every stop still told once
   wrong-way  the loop driven backwards: no burst of 'missed' stops as the
@@ -125,10 +126,25 @@ def case_clean(env):
     frames = (w["data"] or 0) // 8
     span = (iso_time(evs[-1]["time"]) - iso_time(evs[0]["time"])).total_seconds()
     check(abs(frames / 48000 - span) < 1.0, f"WAV {frames / 48000:.1f} s vs events {span:.1f} s")
+    # nothing clips (issue 17: the output limiter holds every sample below
+    # -1 dBFS; before it, 6 samples of this render were at full scale)
+    peak, over = wav_peak(wav)
+    check(over == 0 and peak <= 0.8913, f"no sample at full scale: peak {peak:.4f}, {over} at or above 1.0")
     # sample-identical on a second run
     wav2 = env.path("b.wav")
     run_tour(env, "nmea:" + track("clean.nmea"), "wav:" + wav2, "run2")
     check(digest(wav) == digest(wav2), "two renders of the same drive are identical")
+
+
+def wav_peak(path):
+    """The largest |sample| of a float WAV and the count at or above 1.0."""
+    import array
+    with open(path, "rb") as f:
+        data = f.read()
+    at = data.find(b"data") + 8
+    samples = array.array("f", data[at:at + (len(data) - at) // 4 * 4])
+    peak = max((abs(x) for x in samples), default=0.0)
+    return peak, sum(1 for x in samples if abs(x) >= 1.0)
 
 
 def digest(path):

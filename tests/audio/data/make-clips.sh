@@ -26,3 +26,15 @@ python3 -c "
 d = bytearray(open('speech-mono.opus', 'rb').read()); o = int(len(d) * 0.3)
 for i in range(o, o + 16): d[i] ^= 0x5a
 open('corrupt.opus', 'wb').write(d)"
+# Even loudness (issue 17): the speech at its level and 12 dB lower, each
+# with the R128_TRACK_GAIN that guide-route gain measures on its WAV (the
+# build's guide-route; GUIDE_ROUTE=path to use another).
+gr=${GUIDE_ROUTE:-../../../build/guide/guide-route}
+sox "$t/sp48.wav" "$t/loud.wav" gain -n -1
+sox "$t/loud.wav" "$t/quiet.wav" gain -12
+for v in loud quiet; do
+	opusenc --quiet --bitrate 24 --comment "R128_TRACK_GAIN=$("$gr" gain --value "$t/$v.wav")" \
+		"$t/$v.wav" "speech-$v.opus"
+done
+# the quiet one without its gain: plays 12 dB below the loud one
+opusenc --quiet --bitrate 24 "$t/quiet.wav" speech-quiet-untagged.opus
