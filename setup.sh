@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libyaml-dev libexpat1-dev libsystemd-dev
-gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev"
+gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev valgrind"
 
 missing=""
 for p in $PACKAGES; do
