@@ -18,6 +18,15 @@
  *                       device active (mixing silence), inactive (paused,
  *                       hal_sink_set_active) and closed, SECONDS each (3);
  *                       SDL_AUDIODRIVER picks the driver (dummy in tests)
+ * Work to count under valgrind's callgrind (tests/bench/instructions.py), no
+ * timing, each printing the seconds of audio it handled:
+ *   count-decode CLIP...   each clip decoded once, start to end, through
+ *                          audio/clip.c: count_decode_clip() is the
+ *                          decoder thread's work (open, decode, close)
+ *   count-mix VOICES SECONDS   SECONDS of output mixed from VOICES voices as
+ *                          in `mix` (a gain ramp every block); the decoding
+ *                          feeding them is outside mixer_render(), the
+ *                          function to count
  */
 #define _GNU_SOURCE
 #include "audio/clip.h"
@@ -328,6 +337,93 @@ bench_loudness(void)
 	printf("limiter_active_ratio_vs_decode=%.4f\n", la / dec);
 	free(quiet);
 	free(loud);
+/* ---- counts (callgrind) ---- */
+
+/* One clip start to end: what the decoder thread does for it.  Not inlined:
+ * callgrind counts it by name (--toggle-collect=count_decode_clip). */
+__attribute__((noinline)) static long
+count_decode_clip(const char *path)
+{
+	static float out[2 * 4096];
+	struct clip *c;
+	char err[256];
+	long frames = 0;
+	int n;
+
+	if (clip_open(path, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return -1;
+	}
+	while ((n = clip_read(c, out, 4096, err, sizeof(err))) > 0)
+		frames += n;
+	clip_close(c);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return -1;
+	}
+	return frames;
+}
+
+static int
+count_decode(int argc, char **argv)
+{
+	long frames = 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "count-decode: no clip\n");
+		return 2;
+	}
+	for (int i = 0; i < argc; i++) {
+		long f = count_decode_clip(argv[i]);
+		if (f < 0)
+			return 1;
+		frames += f;
+	}
+	printf("count_decode_clips=%d\n", argc);
+	printf("count_decode_audio_seconds=%.3f\n", (double)frames / HAL_AUDIO_RATE);
+	return 0;
+}
+
+static int
+count_mix(int argc, char **argv)
+{
+	int voices = argc > 0 ? atoi(argv[0]) : 1;
+	double seconds = argc > 1 ? atof(argv[1]) : 10;
+	struct mixer_config c;
+	struct mixer *m;
+	static float out[2 * 512];
+	char err[256];
+	mixer_handle h[MIXER_MAX_VOICES];
+	struct mixer_event ev;
+	const char *clips[] = {data_path("speech-mono.opus"), data_path("music-stereo.opus")};
+	long frames = (long)(seconds * HAL_AUDIO_RATE), done;
+
+	if (voices < 1 || voices >= MIXER_MAX_VOICES || frames <= 0) {
+		fprintf(stderr, "count-mix: VOICES 1-%d, SECONDS > 0\n", MIXER_MAX_VOICES - 1);
+		return 2;
+	}
+	mixer_config_defaults(&c);
+	c.offline = true;
+	c.max_voices = (uint32_t)voices + 1;
+	mixer_create(&c, &m);
+	for (int v = 0; v < voices; v++)
+		h[v] = mixer_play(m, v == 0 ? MIXER_NARRATION : MIXER_MUSIC, clips[v & 1],
+				  0.05f + 0.01f * (float)v, (uint64_t)v, err, sizeof(err));
+	uint32_t lcg = 1;
+	for (done = 0; done < frames; done += 512) {
+		lcg = lcg * 1664525u + 1013904223u;
+		int v = (int)(lcg >> 24) % voices;
+		mixer_set_gain(m, h[v], 0.02f + (float)(lcg & 0xff) / 2000.0f);
+		mixer_render_offline(m, out, 0); /* decoding: not mixer_render's */
+		mixer_render(m, out, 512);
+		while (mixer_next_event(m, &ev))
+			if (ev.type == MIXER_EV_FINISHED)
+				h[ev.user_id] = mixer_play(m, ev.kind, clips[ev.user_id & 1], 0.1f,
+							   ev.user_id, err, sizeof(err));
+	}
+	mixer_destroy(m);
+	printf("count_mix_voices=%d\n", voices);
+	printf("count_mix_audio_seconds=%.3f\n", (double)done / HAL_AUDIO_RATE);
 	return 0;
 }
 
@@ -520,6 +616,13 @@ main(int argc, char **argv)
 	if (strcmp(mode, "loudness") == 0)
 		return bench_loudness();
 	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | loudness\n",
+	if (strcmp(mode, "count-decode") == 0)
+		return count_decode(argc - 2, argv + 2);
+	if (strcmp(mode, "count-mix") == 0)
+		return count_mix(argc - 2, argv + 2);
+	fprintf(stderr,
+		"usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | "
+		"count-decode CLIP... | count-mix VOICES SECONDS\n",
 		argv[0]);
 	return 2;
 }
