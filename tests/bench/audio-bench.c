@@ -337,6 +337,9 @@ bench_loudness(void)
 	printf("limiter_active_ratio_vs_decode=%.4f\n", la / dec);
 	free(quiet);
 	free(loud);
+	return 0;
+}
+
 /* ---- counts (callgrind) ---- */
 
 /* One clip start to end: what the decoder thread does for it.  Not inlined:
@@ -615,13 +618,12 @@ main(int argc, char **argv)
 		return bench_idle(argc - 2, argv + 2);
 	if (strcmp(mode, "loudness") == 0)
 		return bench_loudness();
-	fprintf(stderr, "usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | loudness\n",
 	if (strcmp(mode, "count-decode") == 0)
 		return count_decode(argc - 2, argv + 2);
 	if (strcmp(mode, "count-mix") == 0)
 		return count_mix(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | "
+		"usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | loudness | "
 		"count-decode CLIP... | count-mix VOICES SECONDS\n",
 		argv[0]);
 	return 2;
