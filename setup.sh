@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libyaml-dev libexpat1-dev libsystemd-dev
 gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev
-pulseaudio pulseaudio-utils"
+pulseaudio pulseaudio-utils libsndfile1-dev"
 
 missing=""
 for p in $PACKAGES; do
