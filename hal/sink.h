@@ -8,9 +8,9 @@
  *   wav:FILE      the exact mixed output in a WAV file (pulled), whatever
  *                 the name (a name ending .flac/.opus is refused: file:).
  *   file:NAME     a file whose format the name's ending picks (pulled):
- *                 .wav (as wav:), .flac (lossless, 24-bit; 16-bit with
- *                 HAL_SINK_WAV_S16) or .opus (Ogg Opus, lossy, 1 or 2
- *                 channels only); FLAC and Opus through libsndfile.
+ *                 .wav (as wav:), .flac (16-bit, lossless from there) or
+ *                 .opus (Ogg Opus, lossy, 1 or 2 channels only); FLAC and
+ *                 Opus through libsndfile.
  *   null          counts frames, discards them (pulled).
  *
  * Channels: every channel is a plain, discrete output (a language, a seat),
@@ -54,8 +54,7 @@ enum hal_sink_wav_format {
 	HAL_SINK_WAV_FLOAT32 = 0, /* default: IEEE float, bit-exact mixer output */
 	HAL_SINK_WAV_S16 = 1,     /* 16-bit PCM: clamp, round to nearest, x * 32767 */
 };
-/* wav_format for file:NAME.flac: FLOAT32 means 24-bit (FLAC has no float),
- * S16 16-bit; .opus ignores it. */
+/* (file:NAME.flac is 16-bit and .opus Opus's own, whatever wav_format) */
 
 /* The most channels a sink takes (SDL 2.26 opens 1 to 8). */
 #define HAL_SINK_MAX_CHANNELS 8

@@ -311,18 +311,18 @@ test_wav_channels(const char *dir)
 	}
 }
 
-/* FLAC, 8 channels: 24-bit by default, 16-bit with S16; each sample is
- * the float quantised by our rule (read back through libsndfile). */
+/* FLAC, 8 channels, 16-bit whatever wav_format: each sample is the float
+ * quantised by the S16 rule (read back through libsndfile). */
 static void
 test_flac(const char *dir)
 {
 	char path[1024], spec[1100], err[256];
 	long frames = 48000 * 3 + 17;
-	for (int bits = 16; bits <= 24; bits += 8) {
-		snprintf(path, sizeof(path), "%s/sink-8ch-%d.flac", dir, bits);
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/sink-8ch-%d.flac", dir, k);
 		snprintf(spec, sizeof(spec), "file:%s", path);
-		CHECK_INT(render_to(spec, 8, bits == 16 ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32,
-				    frames, err, sizeof(err)),
+		CHECK_INT(render_to(spec, 8, k ? HAL_SINK_WAV_S16 : HAL_SINK_WAV_FLOAT32, frames,
+				    err, sizeof(err)),
 			  0);
 		SF_INFO info = {0};
 		SNDFILE *f = sf_open(path, SFM_READ, &info);
@@ -332,19 +332,16 @@ test_flac(const char *dir)
 		CHECK_INT(info.channels, 8);
 		CHECK_INT(info.samplerate, 48000);
 		CHECK_INT(info.frames, frames);
-		CHECK_INT(info.format,
-			  SF_FORMAT_FLAC | (bits == 16 ? SF_FORMAT_PCM_16 : SF_FORMAT_PCM_24));
-		int32_t *x = malloc((size_t)frames * 8 * sizeof(int32_t));
-		CHECK_INT(sf_readf_int(f, x, frames), frames);
+		CHECK_INT(info.format, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+		int16_t *x = malloc((size_t)frames * 8 * sizeof(int16_t));
+		CHECK_INT(sf_readf_short(f, x, frames), frames);
 		sf_close(f);
 		long bad = 0;
-		float full = bits == 16 ? 32767.0f : 8388607.0f;
 		for (long t = 0; t < frames; t++)
 			for (uint32_t c = 0; c < 8; c++) {
-				float v = gen_value((uint64_t)t, c) * full;
-				v = v > full ? full : v < -full - 1 ? -full - 1 : v;
-				int32_t want = (int32_t)lrintf(v) * (bits == 16 ? 65536 : 256);
-				bad += x[t * 8 + c] != want;
+				float v = gen_value((uint64_t)t, c) * 32767.0f;
+				v = v > 32767.0f ? 32767.0f : v < -32768.0f ? -32768.0f : v;
+				bad += x[t * 8 + c] != (int16_t)lrintf(v);
 			}
 		CHECK_INT(bad, 0);
 		free(x);
