@@ -165,16 +165,19 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* to 16-bit by the S16 rule: clamp, round to nearest, x * 32767 (lrintf
- * inlined: it never sets errno; a libm call per sample cost 10% of an
- * 8-channel FLAC render) */
-__attribute__((optimize("no-math-errno"))) static void
+/* to 16-bit by the S16 rule: clamp, round to nearest, x * 32767.  Rounded
+ * by adding and taking away 1.5 * 2^23 (to nearest even, as lrintf, for
+ * |x| < 2^22), which the compiler vectorises: lrintf per sample was a libm
+ * call, 10% of an 8-channel FLAC render; inlined, still 6% of an
+ * 8-language one.  No contraction into an FMA (arm64): it would round once
+ * instead of twice. */
+__attribute__((optimize("fp-contract=off"))) static void
 to_s16(int16_t *out, const float *buf, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		float x = buf[i] * 32767.0f;
 		x = x > 32767.0f ? 32767.0f : x < -32768.0f ? -32768.0f : x;
-		out[i] = (int16_t)lrintf(x);
+		out[i] = (int16_t)((x + 12582912.0f) - 12582912.0f);
 	}
 }
 
