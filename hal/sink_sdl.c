@@ -49,6 +49,21 @@
  * time; a few ms): "no such entity" means a server with no sink, and the
  * sink stays on "dummy" (the next look comes as usual).  The cart's server
  * always has a sink (README: On the cart); this is for the others.
+ *
+ * Channels (issue 16): stereo as always for opts.channels 0 to 2 (SDL
+ * converts for a device that wants otherwise).  Above 2, every channel is a
+ * plain output (a seat's language) and must reach the device as it is:
+ * SDL's conversion would mix 8 channels into 6 or 2, so the device is opened
+ * with SDL_AUDIO_ALLOW_CHANNELS_CHANGE and refused when it has fewer than
+ * asked (one with more: the rest silent, rendered through a scratch block).
+ * PulseAudio takes any stream and remixes it to its sink (measured: 8
+ * channels into a stereo sink came out mixed into two; into an aux0..aux7
+ * sink as silence), so on the pulseaudio driver the sink's layout is asked
+ * first (libpulse introspection, dlopen): only a sink whose channel map is
+ * SDL's (PulseAudio's WAVEEX map) is copied channel for channel, with no
+ * remix and no LFE filter.  A refusal fails hal_sink_create with the reason
+ * (a setup to fix); met on a reopen, it falls back to "dummy" with the
+ * reason, as a missing device does.
  */
 #include "hal/sink_impl.h"
 

@@ -34,8 +34,8 @@
  *             may label 6 or 8 channels 5.1/7.1: labels only).  Stereo at
  *             libsndfile's level 5, above 2 channels the fastest level (FLAC
  *             codes no more than pairs together: 1% bigger, 1.35x as fast);
- *             8 channels of continuous sound encode at 205-249x real time
- *             on one core here (tests/bench/sink-bench.c).
+ *             8 channels of continuous sound encode at 250x real time on
+ *             one core here (tests/bench/sink-bench.c).
  *   Ogg Opus  for stereo (or mono) renders to listen to.  libsndfile codes
  *             3 to 8 channels with Opus's surround mapping (coupled channel
  *             pairs, an LFE stream at 6 and 8): discrete languages would
