@@ -67,7 +67,8 @@ main(int argc, char **argv)
 			float noise = (float)(lcg >> 8) / (float)(1u << 24) - 0.5f;
 			float tone = sinf(2.0f * 3.14159265f * (150.0f + 37.0f * (float)c) *
 					  (float)t / HAL_AUDIO_RATE);
-			float level = t < 3 * HAL_AUDIO_RATE ? 0.3f / (1.0f + 0.1f * (float)c) : 0.0f;
+			float level =
+				t < 3 * HAL_AUDIO_RATE ? 0.3f / (1.0f + 0.1f * (float)c) : 0.0f;
 			s.buf[(size_t)t * s.ch + c] = level * (0.8f * tone + 0.2f * noise);
 		}
 	struct hal_sink_opts o;
@@ -83,7 +84,8 @@ main(int argc, char **argv)
 	uint64_t total = (uint64_t)(seconds * HAL_AUDIO_RATE);
 	double t0 = cpu_s();
 	for (uint64_t done = 0; done < total;) {
-		uint32_t k = total - done < HAL_AUDIO_RATE ? (uint32_t)(total - done) : HAL_AUDIO_RATE;
+		uint32_t k =
+			total - done < HAL_AUDIO_RATE ? (uint32_t)(total - done) : HAL_AUDIO_RATE;
 		if (hal_sink_pull(sink, k) < 0) {
 			fprintf(stderr, "sink-bench: write failed\n");
 			return 1;
