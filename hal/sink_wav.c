@@ -171,7 +171,13 @@ write_all(int fd, const void *p, size_t n)
  * call, 10% of an 8-channel FLAC render; inlined, still 6% of an
  * 8-language one.  No contraction into an FMA (arm64): it would round once
  * instead of twice. */
-__attribute__((optimize("fp-contract=off"))) static void
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define NO_FP_CONTRACT /* clang contracts within one expression only */
+#endif
+
+NO_FP_CONTRACT static void
 to_s16(int16_t *out, const float *buf, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
