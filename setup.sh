@@ -12,8 +12,9 @@ gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev libev
 libebur128-dev libsndfile1-dev pulseaudio pulseaudio-utils valgrind"
 
 missing=""
+# one line per installed architecture (amd64 and arm64 after .ci/cross-arm64)
 for p in $PACKAGES; do
-	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -q '^installed$' ||
+	dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -q '^installed$' ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -39,16 +40,20 @@ case "${1:-tour}" in
 tour)
 	# The shipped 798/751 tour in simulation.  Options after "tour":
 	#   --speed X     replay X times faster than real time (default 1)
-	#   --offline     render tour.wav + tour.jsonl as fast as the CPU allows
+	#   --offline     render tour.flac + tour.jsonl as fast as the CPU allows
 	#   --drive NAME  clean (default), noisy, wrong-way or idle
+	#   --seats       every language of the tour at once, each on its own
+	#                 output channel (zh=1, en=2, ... in the tour's order):
+	#                 tour-seats.flac, or a device that has the channels
 	shift || true
-	speed=1 offline=0 drive=clean
+	speed=1 offline=0 drive=clean seats=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--speed) speed=${2:?--speed needs a number}; shift 2 ;;
 		--offline) offline=1; shift ;;
 		--drive) drive=${2:?--drive needs a name}; shift 2 ;;
-		*) echo "usage: $0 tour [--speed X] [--offline] [--drive clean|noisy|wrong-way|idle]" >&2
+		--seats) seats=1; shift ;;
+		*) echo "usage: $0 tour [--speed X] [--offline] [--drive clean|noisy|wrong-way|idle] [--seats]" >&2
 		   exit 2 ;;
 		esac
 	done
@@ -56,7 +61,25 @@ tour)
 	route=routes/798-751/route.yaml
 	track=routes/798-751/tracks/$drive.nmea
 	[ -f "$track" ] || { echo "setup: no drive $track" >&2; exit 2; }
-	build/guide/guide-route check "$route" >/dev/null
+	check=$(build/guide/guide-route check "$route")
+	out=tour.flac langs=""
+	if [ $seats = 1 ]; then
+		build/guide/guided --help | grep -q -- --lang-channels ||
+			{ echo "setup: this guided has no --lang-channels (issue 16): --seats needs it" >&2; exit 2; }
+		# the first tour's languages ("tour ID: ..., langs zh,en, path ...")
+		tl=$(printf '%s\n' "$check" | sed -n 's/^tour .*langs \([a-z,-]*\), path.*/\1/p' | head -n 1)
+		tl=${tl%,}
+		[ -n "$tl" ] || { echo "setup: no tour languages in: $check" >&2; exit 1; }
+		n=0 spec=""
+		for l in $(printf '%s' "$tl" | tr ',' ' '); do
+			n=$((n + 1))
+			spec="$spec${spec:+,}$l=$n"
+		done
+		[ $n -le 8 ] || { echo "setup: $n languages: a sink has 8 channels at most" >&2; exit 2; }
+		langs="--lang-channels $spec"
+		out=tour-seats.flac
+		echo "seats: $spec (language=channel)"
+	fi
 	# a sound card, or a sound server to reach one?
 	sound=0
 	for dev in /dev/snd/pcmC*p; do [ -e "$dev" ] && sound=1; done
@@ -64,20 +87,26 @@ tour)
 	[ -S "${XDG_RUNTIME_DIR:-/nonexistent}/pulse/native" ] && sound=1
 	[ -S "${XDG_RUNTIME_DIR:-/nonexistent}/pipewire-0" ] && sound=1
 	if [ $sound = 0 ] && [ $offline = 0 ]; then
-		echo "setup: no sound device here: rendering the tour to tour.wav instead"
+		echo "setup: no sound device here: rendering the tour to $out instead"
 		offline=1
 	fi
 	rm -f tour.jsonl
 	if [ $offline = 1 ]; then
+		# shellcheck disable=SC2086 # $langs: an option and its value
 		build/guide/guided --route "$route" --gps "nmea:$track" --offline \
-			--audio wav:tour.wav --events tour.jsonl --start
+			--audio "file:$out" --events tour.jsonl --start $langs
 		build/guide/guide-route render "$route" --track "$track" --events tour.jsonl -o tour.svg
-		echo "wrote tour.wav (listen: play tour.wav), tour.jsonl (events), tour.svg (map)"
+		echo "wrote $out (listen: play $out), tour.jsonl (events), tour.svg (map)"
+		if [ $seats = 1 ]; then
+			ch=${spec#*=}; ch=${ch%%,*}; l=${spec%%=*}
+			echo "one seat: sox $out seat-$l.wav remix $ch   (README: Every seat its own language)"
+		fi
 	else
 		echo "playing the tour at ${speed}x through the speakers; Ctrl-C ends it"
+		# shellcheck disable=SC2086
 		build/guide/guided --route "$route" --gps "nmea:$track" --audio sdl \
 			--speed "$speed" --events tour.jsonl --control "${TMPDIR:-/tmp}/guide-$$.sock" \
-			--start --status
+			--start --status $langs
 	fi
 	;;
 test)

@@ -11,6 +11,7 @@
 static const struct hal_spec_scheme *const drivers[] = {
 	&hal_sink_sdl_impl.scheme,
 	&hal_sink_wav_impl.scheme,
+	&hal_sink_file_impl.scheme,
 	&hal_sink_null_impl.scheme,
 };
 
@@ -34,6 +35,7 @@ hal_sink_base_init(struct hal_sink *s, const struct hal_sink_impl *impl,
 	s->userdata = userdata;
 	s->frames = 0;
 	s->buffer_frames = 0;
+	s->channels = opts->channels ? opts->channels : HAL_AUDIO_CHANNELS;
 }
 
 void
@@ -64,6 +66,11 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 		o.wav_sync_frames = HAL_AUDIO_RATE;
 	if (!spec || !render) {
 		snprintf(err, errlen, "no audio sink given");
+		return -EINVAL;
+	}
+	if (o.channels > HAL_SINK_MAX_CHANNELS) {
+		snprintf(err, errlen, "%u output channels asked for: a sink takes 1 to %d",
+			 o.channels, HAL_SINK_MAX_CHANNELS);
 		return -EINVAL;
 	}
 	int i = hal_spec_find(spec, drivers, sizeof(drivers) / sizeof(drivers[0]), &arg, forms,
@@ -98,12 +105,16 @@ int
 hal_sink_pull(struct hal_sink *s, uint32_t frames)
 {
 	float block[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK];
+	/* the same block of floats whatever the channels: fewer frames each */
+	uint32_t most = HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK / s->channels;
 	int rc = 0;
 
+	if (most > HAL_SINK_PULL_BLOCK)
+		most = HAL_SINK_PULL_BLOCK;
 	if (!s->impl->write)
 		return -ENOTSUP;
 	while (frames > 0) {
-		uint32_t k = frames < HAL_SINK_PULL_BLOCK ? frames : HAL_SINK_PULL_BLOCK;
+		uint32_t k = frames < most ? frames : most;
 		s->render(s->userdata, block, k);
 		s->frames += k;
 		frames -= k;
@@ -142,6 +153,12 @@ uint32_t
 hal_sink_buffer_frames(const struct hal_sink *s)
 {
 	return s->buffer_frames;
+}
+
+uint32_t
+hal_sink_channels(const struct hal_sink *s)
+{
+	return s->channels;
 }
 
 const char *

@@ -1,11 +1,26 @@
-/* Audio sinks: where the mixed audio (hal/audio.h: stereo float32, 48 kHz)
- * goes.  A sink spec names the driver by its scheme:
+/* Audio sinks: where the mixed audio (hal/audio.h: float32, 48 kHz; stereo,
+ * or 1 to 8 discrete channels: opts.channels) goes.  A sink spec names the
+ * driver by its scheme:
  *
  *   sdl[:DEVICE]  an SDL2 playback device driven by SDL's audio callback
  *                 (pushed by the device).  No device -> the "dummy" driver,
  *                 with a warning through the log callback.
- *   wav:FILE      the exact mixed output in a WAV file (pulled).
+ *   wav:FILE      the exact mixed output in a WAV file (pulled), whatever
+ *                 the name (a name ending .flac/.opus is refused: file:).
+ *   file:NAME     a file whose format the name's ending picks (pulled):
+ *                 .wav (as wav:), .flac (16-bit, lossless from there) or
+ *                 .opus (Ogg Opus, lossy, 1 or 2 channels only); FLAC and
+ *                 Opus through libsndfile.
  *   null          counts frames, discards them (pulled).
+ *
+ * Channels: every channel is a plain, discrete output (a language, a seat),
+ * never a speaker position: no driver mixes one channel into another, none
+ * applies an LFE filter.  WAV above 2 channels is WAVE_FORMAT_EXTENSIBLE
+ * with dwChannelMask 0 (no speaker positions); FLAC keeps the channels
+ * exact (a player may label 6 or 8 of them 5.1/7.1: labels only).  Ogg Opus
+ * above 2 channels would be coded as 5.1/7.1 surround (channels coupled):
+ * refused.  sdl: see hal/sink_sdl.c (a device with fewer channels is
+ * refused, never downmixed).
  *
  * A sink is an opaque struct hal_sink; the drivers sit behind a table
  * (hal/sink_impl.h), like the GPS sources.  No module-level device state
@@ -30,14 +45,19 @@
 #include "hal/audio.h"
 #include "hal/log.h"
 
-/* Fills out with frames of interleaved stereo float32
- * (HAL_AUDIO_CHANNELS * frames floats). */
+/* Fills out with frames of interleaved float32: hal_sink_channels(s) *
+ * frames floats (HAL_AUDIO_CHANNELS, stereo, unless opts.channels asked
+ * for another count). */
 typedef void (*hal_sink_render_fn)(void *userdata, float *out, uint32_t frames);
 
 enum hal_sink_wav_format {
 	HAL_SINK_WAV_FLOAT32 = 0, /* default: IEEE float, bit-exact mixer output */
 	HAL_SINK_WAV_S16 = 1,     /* 16-bit PCM: clamp, round to nearest, x * 32767 */
 };
+/* (file:NAME.flac is 16-bit and .opus Opus's own, whatever wav_format) */
+
+/* The most channels a sink takes (SDL 2.26 opens 1 to 8). */
+#define HAL_SINK_MAX_CHANNELS 8
 
 struct hal_sink_opts {
 	uint32_t buffer_frames; /* sdl device buffer, 512..1024 (1024) */
@@ -45,6 +65,7 @@ struct hal_sink_opts {
 	uint32_t wav_sync_frames; /* rewrite the WAV header this often (HAL_AUDIO_RATE) */
 	hal_log_fn log;           /* may be NULL: messages are dropped */
 	void *log_user;
+	uint32_t channels; /* output channels, 1..8; 0 or 2: stereo as today */
 };
 
 void hal_sink_opts_defaults(struct hal_sink_opts *o);
@@ -80,8 +101,9 @@ int hal_sink_set_active(struct hal_sink *s, bool active);
 bool hal_sink_is_pulled(const struct hal_sink *s);
 
 /* Calls the render callback synchronously for frames (in blocks of at most
- * 4096) and writes the result.  Pulled sinks only: -ENOTSUP for sdl.  0 or
- * a negative errno (the first write error; frames still count after one). */
+ * 4096 frames; 8192 / channels above 2 channels) and writes the result.  Pulled sinks only:
+ * -ENOTSUP for sdl.  0 or a negative errno (the first write error; frames still count after one).
+ */
 int hal_sink_pull(struct hal_sink *s, uint32_t frames);
 
 /* Call from the main loop now and then (e.g. each second), and when
@@ -99,8 +121,9 @@ int hal_sink_poll(struct hal_sink *s);
 int hal_sink_poll_due_ms(const struct hal_sink *s);
 
 /* wav: write buffered samples and fix the header so the file is valid as it
- * stands (call it on SIGINT/SIGTERM from the signalfd handler before exit;
- * hal_sink_destroy does it too).  Others: 0. */
+ * stands (file: FLAC and Ogg Opus have their length only once closed: their
+ * frames so far decode, a player may not know the length) (call it on SIGINT/SIGTERM from the
+ * signalfd handler before exit; hal_sink_destroy does it too).  Others: 0. */
 int hal_sink_flush(struct hal_sink *s);
 
 /* Frames consumed so far (for sdl, counted by the audio thread). */
@@ -109,5 +132,10 @@ uint64_t hal_sink_frames(const struct hal_sink *s);
 /* The device buffer actually obtained, in frames (sdl); 0 for pulled sinks. */
 uint32_t hal_sink_buffer_frames(const struct hal_sink *s);
 
-/* The driver: "sdl", "wav", "null". */
+/* The channels actually obtained: what the render callback fills per frame
+ * (opts.channels; 2 for 0).  sdl: what the device was opened with (never
+ * fewer than asked: hal_sink_create refuses such a device). */
+uint32_t hal_sink_channels(const struct hal_sink *s);
+
+/* The driver: "sdl", "wav", "file", "null". */
 const char *hal_sink_name(const struct hal_sink *s);

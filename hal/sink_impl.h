@@ -23,9 +23,9 @@ struct hal_sink_impl {
 	/* Pushed sinks: start / stop calling render (see hal_sink_set_active).
 	 * NULL: a no-op. */
 	int (*set_active)(struct hal_sink *s, bool active);
-	/* Pulled sinks: consume frames (at most HAL_SINK_PULL_BLOCK) that
-	 * hal_sink_pull rendered.  Returns 0 or a negative errno.  NULL: the
-	 * sink is pushed (not pullable). */
+	/* Pulled sinks: consume frames (at most HAL_SINK_PULL_BLOCK, of
+	 * s->channels floats each) that hal_sink_pull rendered.  Returns 0 or a negative errno.
+	 * NULL: the sink is pushed (not pullable). */
 	int (*write)(struct hal_sink *s, const float *buf, uint32_t frames);
 	int (*poll)(struct hal_sink *s); /* NULL: 0 */
 	/* ms until the sink wants hal_sink_poll again, -1 no wish (NULL: -1) */
@@ -44,13 +44,16 @@ struct hal_sink {
 	struct hal_sink_opts opts;
 	uint64_t frames;        /* consumed; sdl: written by the audio thread (atomic) */
 	uint32_t buffer_frames; /* device buffer actually obtained (sdl), else 0 */
+	uint32_t channels;      /* floats per frame given to render (1..8) */
 };
 
 extern const struct hal_sink_impl hal_sink_sdl_impl;
 extern const struct hal_sink_impl hal_sink_wav_impl;
+extern const struct hal_sink_impl hal_sink_file_impl;
 extern const struct hal_sink_impl hal_sink_null_impl;
 
-/* Fill the generic part.  Call it before the device can call render. */
+/* Fill the generic part (channels from opts).  Call it before the device
+ * can call render. */
 void hal_sink_base_init(struct hal_sink *s, const struct hal_sink_impl *impl,
 			const struct hal_sink_opts *opts, hal_sink_render_fn render,
 			void *userdata);

@@ -49,6 +49,21 @@
  * time; a few ms): "no such entity" means a server with no sink, and the
  * sink stays on "dummy" (the next look comes as usual).  The cart's server
  * always has a sink (README: On the cart); this is for the others.
+ *
+ * Channels (issue 16): stereo as always for opts.channels 0 to 2 (SDL
+ * converts for a device that wants otherwise).  Above 2, every channel is a
+ * plain output (a seat's language) and must reach the device as it is:
+ * SDL's conversion would mix 8 channels into 6 or 2, so the device is opened
+ * with SDL_AUDIO_ALLOW_CHANNELS_CHANGE and refused when it has fewer than
+ * asked (one with more: the rest silent, rendered through a scratch block).
+ * PulseAudio takes any stream and remixes it to its sink (measured: 8
+ * channels into a stereo sink came out mixed into two; into an aux0..aux7
+ * sink as silence), so on the pulseaudio driver the sink's layout is asked
+ * first (libpulse introspection, dlopen): only a sink whose channel map is
+ * SDL's (PulseAudio's WAVEEX map) is copied channel for channel, with no
+ * remix and no LFE filter.  A refusal fails hal_sink_create with the reason
+ * (a setup to fix); met on a reopen, it falls back to "dummy" with the
+ * reason, as a missing device does.
  */
 #include "hal/sink_impl.h"
 
@@ -60,6 +75,10 @@
 #include <pulse/error.h>
 #include <pulse/simple.h>
 #define HAVE_PULSE_PROBE 1
+#endif
+#if __has_include(<pulse/pulseaudio.h>)
+#include <pulse/pulseaudio.h>
+#define HAVE_PULSE_INTROSPECT 1
 #endif
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +92,16 @@ struct sink_sdl {
 	bool dummy;            /* fell back to the dummy driver */
 	Uint64 dummy_since;    /* when the fallback began (SDL ticks, ms) */
 	Uint64 retry_at;       /* when to look for a real device again (SDL ticks, ms) */
+	/* channels: base.channels are rendered; the device may have more
+	 * (extra ones get silence, rendered through scratch) */
+	uint32_t dev_channels; /* what the open device has (set before it runs) */
+	float *scratch;        /* SDL_SINK_SCRATCH_FRAMES * base.channels floats */
+	bool creating;         /* in sdl_open: a refused device fails the create */
+	char refused[1024];    /* why the last device was refused ("" none) */
 };
+
+/* scratch: rendered in blocks of this many frames (a device period at most) */
+#define SDL_SINK_SCRATCH_FRAMES 1024
 
 /* On "dummy": look again after an eighth of the time since the fallback
  * began, no sooner than this ... */
@@ -173,32 +201,231 @@ pulse_without_sink(void)
 #endif
 }
 
+#ifdef HAVE_PULSE_INTROSPECT
+/* libpulse, found with dlopen like libpulse-simple above */
+#define PULSE_FNS(X)                                                                               \
+	X(pa_mainloop_new)                                                                         \
+	X(pa_mainloop_get_api)                                                                     \
+	X(pa_mainloop_iterate)                                                                     \
+	X(pa_mainloop_free)                                                                        \
+	X(pa_context_new)                                                                          \
+	X(pa_context_connect)                                                                      \
+	X(pa_context_get_state)                                                                    \
+	X(pa_context_disconnect)                                                                   \
+	X(pa_context_unref)                                                                        \
+	X(pa_context_get_server_info)                                                              \
+	X(pa_context_get_sink_info_list)                                                           \
+	X(pa_operation_get_state)                                                                  \
+	X(pa_operation_unref)                                                                      \
+	X(pa_channel_map_init_auto)                                                                \
+	X(pa_channel_map_equal)                                                                    \
+	X(pa_channel_map_snprint)
+static struct {
+#define PULSE_FN_PTR(f) __typeof__(f) *f;
+	PULSE_FNS(PULSE_FN_PTR)
+} pa;
+
+struct sink_query {
+	const char *want; /* a sink's name or description; NULL: the default */
+	char default_name[256];
+	bool found;
+	pa_sample_spec spec;
+	pa_channel_map map;
+	char name[128];
+};
+
+static void
+on_server(pa_context *c, const pa_server_info *i, void *u)
+{
+	struct sink_query *q = u;
+	if (i && i->default_sink_name)
+		snprintf(q->default_name, sizeof(q->default_name), "%s", i->default_sink_name);
+}
+
+static void
+on_sink(pa_context *c, const pa_sink_info *i, int eol, void *u)
+{
+	struct sink_query *q = u;
+	const char *want = q->want ? q->want : q->default_name;
+	if (eol || !i || q->found)
+		return;
+	if (strcmp(i->name, want) == 0 ||
+	    (q->want && i->description && strcmp(i->description, q->want) == 0)) {
+		q->found = true;
+		q->spec = i->sample_spec;
+		q->map = i->channel_map;
+		snprintf(q->name, sizeof(q->name), "%s", i->name);
+	}
+}
+
+/* Runs the main loop until op is done; false if the connection failed. */
+static bool
+pulse_wait(pa_mainloop *ml, pa_context *ctx, pa_operation *op)
+{
+	if (!op)
+		return false;
+	while (pa.pa_operation_get_state(op) == PA_OPERATION_RUNNING)
+		if (pa.pa_mainloop_iterate(ml, 1, NULL) < 0 ||
+		    !PA_CONTEXT_IS_GOOD(pa.pa_context_get_state(ctx)))
+			break;
+	bool ok = pa.pa_operation_get_state(op) == PA_OPERATION_DONE;
+	pa.pa_operation_unref(op);
+	return ok;
+}
+#endif
+
+/* SDL's pulseaudio driver opens a stream of any channel count with the
+ * WAVEEX channel map (FL FR FC LFE RL RR SL SR for 8), and the server
+ * remixes it to its sink's channels: 8 languages into a stereo sink come
+ * out mixed into two, and a sink whose channel map differs (aux0..aux7)
+ * gets silence (no position matches).  Only a sink with SDL's map is
+ * played to as it is (copied channel for channel: no remix, no LFE
+ * filter).  So before opening ch > 2 channels on pulseaudio, the sink
+ * (name: a sink's name or description; NULL: the server's default) is
+ * asked for its layout: M channels in SDL's map for M, M >= ch -> M (open
+ * with M, the ones above ch silent); another layout -> -1 with the reason
+ * in why; 0 when it cannot be asked (no libpulse, no server, no such sink:
+ * SDL's open decides). */
+static int
+pulse_sink_channels(const char *name, uint32_t ch, char *why, size_t whylen)
+{
+#ifdef HAVE_PULSE_INTROSPECT
+	static void *lib;
+	static bool bad;
+	struct sink_query q = {.want = name};
+	int r = 0;
+
+	if (!lib && !bad) {
+		/* kept open for the life of the process */
+		if (!(lib = dlopen("libpulse.so.0", RTLD_NOW | RTLD_LOCAL)))
+			bad = true;
+#define PULSE_FN_LOAD(f)                                                                           \
+	if (lib && !(pa.f = (__typeof__(f) *)dlsym(lib, #f)))                                      \
+		bad = true;
+		PULSE_FNS(PULSE_FN_LOAD)
+	}
+	if (bad)
+		return 0;
+	pa_mainloop *ml = pa.pa_mainloop_new();
+	pa_context *ctx = ml ? pa.pa_context_new(pa.pa_mainloop_get_api(ml), "guide") : NULL;
+	if (!ctx || pa.pa_context_connect(ctx, NULL, PA_CONTEXT_NOAUTOSPAWN, NULL) < 0)
+		goto out;
+	for (;;) {
+		pa_context_state_t st = pa.pa_context_get_state(ctx);
+		if (st == PA_CONTEXT_READY)
+			break;
+		if (!PA_CONTEXT_IS_GOOD(st) || pa.pa_mainloop_iterate(ml, 1, NULL) < 0)
+			goto out;
+	}
+	if (!name && !pulse_wait(ml, ctx, pa.pa_context_get_server_info(ctx, on_server, &q)))
+		goto out;
+	if (!pulse_wait(ml, ctx, pa.pa_context_get_sink_info_list(ctx, on_sink, &q)) || !q.found)
+		goto out;
+	pa_channel_map sdl;
+	char has[PA_CHANNEL_MAP_SNPRINT_MAX], wants[PA_CHANNEL_MAP_SNPRINT_MAX];
+	uint32_t m = q.spec.channels;
+	pa.pa_channel_map_snprint(has, sizeof(has), &q.map);
+	bool same = m <= 8 && pa.pa_channel_map_init_auto(&sdl, m, PA_CHANNEL_MAP_WAVEEX) &&
+		    pa.pa_channel_map_equal(&sdl, &q.map);
+	if (m >= ch && same) {
+		r = (int)m;
+	} else {
+		pa.pa_channel_map_init_auto(&sdl, ch, PA_CHANNEL_MAP_WAVEEX);
+		pa.pa_channel_map_snprint(wants, sizeof(wants), &sdl);
+		snprintf(why, whylen,
+			 "PulseAudio sink '%s' has %u channels (%s): %u discrete channels need a "
+			 "sink of %u with channel_map=%s, or PulseAudio mixes them together "
+			 "(refused; README: On the cart)",
+			 q.name, m, has, ch, ch, wants);
+		r = -1;
+	}
+out:
+	if (ctx) {
+		pa.pa_context_disconnect(ctx);
+		pa.pa_context_unref(ctx);
+	}
+	if (ml)
+		pa.pa_mainloop_free(ml);
+	return r;
+#else
+	return 0;
+#endif
+}
+
 /* SDL's audio thread. */
 static void
 sdl_callback(void *userdata, Uint8 *stream, int len)
 {
 	struct hal_sink *s = userdata;
-	uint32_t frames = (uint32_t)len / (sizeof(float) * HAL_AUDIO_CHANNELS);
+	struct sink_sdl *d = userdata;
+	uint32_t dch = d->dev_channels, ch = s->channels;
+	uint32_t frames = (uint32_t)len / (sizeof(float) * dch);
+	float *out = (float *)stream;
 
-	s->render(s->userdata, (float *)stream, frames);
+	if (dch == ch) {
+		s->render(s->userdata, out, frames);
+	} else { /* more device channels than rendered: the others silent */
+		for (uint32_t done = 0; done < frames;) {
+			uint32_t k = frames - done < SDL_SINK_SCRATCH_FRAMES
+					     ? frames - done
+					     : SDL_SINK_SCRATCH_FRAMES;
+			s->render(s->userdata, d->scratch, k);
+			for (uint32_t i = 0; i < k; i++, done++)
+				for (uint32_t c = 0; c < dch; c++)
+					out[done * dch + c] =
+						c < ch ? d->scratch[i * ch + c] : 0.0f;
+		}
+	}
 	__atomic_store_n(&s->frames, s->frames + frames, __ATOMIC_RELAXED);
 }
 
-/* Opens a device (NULL: the default one) of SDL's current driver, paused. */
+/* Opens a device (NULL: the default one) of SDL's current driver, paused.
+ * Above 2 channels, a device with fewer is refused (0, the reason in
+ * d->refused and SDL_GetError()), never downmixed. */
 static SDL_AudioDeviceID
 try_open(struct sink_sdl *d, const char *name)
 {
 	SDL_AudioSpec want = {0}, have;
+	uint32_t ch = d->base.channels;
+	int flags = 0;
+	const char *drv = SDL_GetCurrentAudioDriver();
 
 	want.freq = HAL_AUDIO_RATE;
 	want.format = AUDIO_F32SYS;
-	want.channels = HAL_AUDIO_CHANNELS;
+	want.channels = (Uint8)ch;
 	want.samples = d->base.opts.buffer_frames <= 512 ? 512 : 1024;
 	want.callback = sdl_callback;
 	want.userdata = &d->base;
-	SDL_AudioDeviceID dev = SDL_OpenAudioDevice(name, 0, &want, &have, 0);
-	if (dev)
+	d->refused[0] = '\0';
+	if (ch > 2) {
+		/* what the device has, not SDL's conversion (which would mix
+		 * 8 channels into 6 or 2) */
+		flags = SDL_AUDIO_ALLOW_CHANNELS_CHANGE;
+		/* PulseAudio takes any stream and remixes it to its sink */
+		if (drv && strcmp(drv, "pulseaudio") == 0) {
+			int m = pulse_sink_channels(name, ch, d->refused, sizeof(d->refused));
+			if (m < 0) {
+				SDL_SetError("%s", d->refused);
+				return 0;
+			}
+			if (m > 0)
+				want.channels = (Uint8)m; /* the sink's own layout */
+		}
+	}
+	SDL_AudioDeviceID dev = SDL_OpenAudioDevice(name, 0, &want, &have, flags);
+	if (dev && have.channels < ch) {
+		SDL_CloseAudioDevice(dev);
+		snprintf(d->refused, sizeof(d->refused),
+			 "device '%s' on '%s' has %d channels, %u discrete ones are needed "
+			 "(refused: never mixed together)",
+			 name ? name : "default", drv ? drv : "none", have.channels, ch);
+		SDL_SetError("%s", d->refused);
+		return 0;
+	}
+	if (dev) {
 		d->base.buffer_frames = have.samples;
+		d->dev_channels = have.channels;
+	}
 	return dev;
 }
 
@@ -246,6 +473,10 @@ open_device(struct sink_sdl *d, char *err, size_t errlen)
 	d->dev = try_open(d, NULL);
 	if (d->dev)
 		return 0;
+	if (d->creating && d->refused[0]) { /* a setup to fix, not a loose cable */
+		snprintf(err, errlen, "sdl sink: %s", d->refused);
+		return -EIO;
+	}
 	const char *drv = SDL_GetCurrentAudioDriver();
 	hal_sink_log(s, HAL_LOG_WARNING,
 		     "sdl sink: no audio device on driver '%s' (%s); falling back to 'dummy': "
@@ -387,6 +618,7 @@ sdl_close(struct hal_sink *s)
 	if (d->dev)
 		SDL_CloseAudioDevice(d->dev);
 	SDL_QuitSubSystem(SDL_INIT_AUDIO | SDL_INIT_EVENTS);
+	free(d->scratch);
 	/* alsa-lib's messages no longer go to this sink's log */
 	if (__atomic_load_n(&alsa_log_fn, __ATOMIC_ACQUIRE) == d->base.opts.log &&
 	    __atomic_load_n(&alsa_log_user, __ATOMIC_ACQUIRE) == d->base.opts.log_user)
@@ -409,6 +641,16 @@ sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_f
 	}
 	/* the callback may run as soon as the device is unpaused: set it now */
 	hal_sink_base_init(&d->base, &hal_sink_sdl_impl, opts, render, userdata);
+	d->dev_channels = d->base.channels;
+	d->creating = true;
+	if (d->base.channels > 2 &&
+	    !(d->scratch =
+		      calloc((size_t)SDL_SINK_SCRATCH_FRAMES * d->base.channels, sizeof(float)))) {
+		free(d->device);
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	quiet_alsa(d);
 	if (pulse_without_sink()) {
 		hal_sink_log(
@@ -432,6 +674,7 @@ sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_f
 	}
 	if (!d->dev && (r = open_device(d, err, errlen)) < 0)
 		goto fail;
+	d->creating = false;
 	/* created inactive: checked, then closed until set_active(true) */
 	SDL_CloseAudioDevice(d->dev);
 	d->dev = 0;

@@ -29,109 +29,16 @@ Without pulseaudio, pactl and parec (Debian: pulseaudio, pulseaudio-utils,
 in setup.sh's PACKAGES) the test is skipped."""
 
 import array
-import os
-import pwd
-import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 
-from testlib import Fatal, Skip, check, ev, main, wait_for
+from testlib import Pulse, check, ev, main, wait_for
 
 LOUD = 300          # a 20 ms block with a sample above this is sound (-40 dBFS)
 BLOCK = 48 * 20 * 4  # 20 ms of s16le stereo at 48 kHz
 RESUME_MAX_S = 1.5  # the story plays again within this of the speaker's return
 GAP_S = 2.0         # how long the speaker is away
-
-
-class Pulse:
-    """A private PulseAudio server in its own folder.  As root it runs as the
-    'pulse' user (or 'nobody'): pulseaudio refuses root unless --system,
-    which would use the machine's own /run/pulse."""
-
-    def __init__(self, env, modules):
-        for exe in ("pulseaudio", "pactl", "parec"):
-            if not shutil.which(exe):
-                raise Skip("%s is not installed (Debian: pulseaudio, pulseaudio-utils)" % exe)
-        self.env = env
-        self.modules = modules
-        self.dir = env.path("pulse")
-        os.mkdir(self.dir)
-        self.socket = os.path.join(self.dir, "native")
-        self.user = None
-        if os.geteuid() == 0:
-            for name in ("pulse", "nobody"):
-                try:
-                    self.user = pwd.getpwnam(name)
-                    break
-                except KeyError:
-                    pass
-            if not self.user:
-                raise Skip("running as root and no 'pulse' or 'nobody' user to run the server")
-            os.chmod(env.dir, 0o711)  # the server's user reaches its folder
-            os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
-        conf = env.path("client.conf")
-        with open(conf, "w") as f:
-            f.write("autospawn = no\n")  # a client never starts a server of its own
-        # for guided, pactl and parec
-        os.environ.update(PULSE_SERVER="unix:" + self.socket, PULSE_CLIENTCONFIG=conf,
-                          SDL_AUDIODRIVER="pulseaudio")
-        # the ASan build: SDL's pulseaudio driver leaks (see the file)
-        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan-pulse.supp")
-        lsan = os.environ.get("LSAN_OPTIONS", "")
-        os.environ["LSAN_OPTIONS"] = (lsan + ":" if lsan else "") + "suppressions=" + supp
-        self.proc = None
-        self.starts = 0
-
-    def _drop(self):
-        if self.user:
-            os.setgroups([])
-            os.setgid(self.user.pw_gid)
-            os.setuid(self.user.pw_uid)
-
-    def start(self):
-        """Starts the server with its sinks loaded; returns once it answers."""
-        self.starts += 1
-        log = open(self.env.path("pulse-%d.log" % self.starts), "wb")
-        argv = ["pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1",
-                "--use-pid-file=no", "--disable-shm=yes", "--log-target=stderr",
-                "--load=module-native-protocol-unix auth-anonymous=1 socket=" + self.socket]
-        argv += ["--load=" + m for m in self.modules]
-        senv = dict(os.environ, HOME=self.dir, XDG_RUNTIME_DIR=self.dir,
-                    XDG_CONFIG_HOME=self.dir, XDG_STATE_HOME=self.dir)
-        for k in ("PULSE_SERVER", "PULSE_CLIENTCONFIG"):
-            senv.pop(k, None)
-        self.proc = self.env.spawn(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   env=senv, preexec_fn=self._drop)
-        log.close()
-
-        def up():
-            if self.proc.poll() is not None:
-                raise Fatal("pulseaudio exited with %d:\n%s" % (
-                    self.proc.returncode,
-                    open(self.env.path("pulse-%d.log" % self.starts)).read()[-2000:]))
-            return subprocess.run(["pactl", "info"], capture_output=True,
-                                  timeout=10).returncode == 0
-        wait_for(up, 30, "pulseaudio to answer", step=0.05)
-
-    def crash(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def pactl(self, *args):
-        r = subprocess.run(["pactl"] + list(args), capture_output=True, text=True, timeout=20)
-        if r.returncode != 0:
-            raise Fatal("pactl %s: %s" % (" ".join(args), r.stderr.strip()))
-        return r.stdout.strip()
-
-    def speaker_module(self):
-        for line in self.pactl("list", "short", "modules").splitlines():
-            f = line.split("\t")
-            if len(f) > 2 and f[1] == "module-null-sink" and "sink_name=speaker" in f[2]:
-                return f[0]
-        return None
 
 
 class Ear:
