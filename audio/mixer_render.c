@@ -103,6 +103,15 @@ stop_voice(struct mixer *m, struct mixer_voice *v, uint32_t frames, const char *
 }
 
 static void
+ramp_to(struct mixer_ramp *r, float g1, uint32_t n)
+{
+	r->g0 = r->g;
+	r->g1 = g1;
+	r->k = 0;
+	r->n = n;
+}
+
+static void
 run_commands(struct mixer *m, uint64_t now)
 {
 	uint32_t r;
@@ -117,7 +126,8 @@ run_commands(struct mixer *m, uint64_t now)
 			if (v->kind == MIXER_NARRATION)
 				for (uint32_t j = 0; j < m->cfg.max_voices; j++)
 					if (m->voices[j].phase != PH_IDLE &&
-					    m->voices[j].kind == MIXER_NARRATION)
+					    m->voices[j].kind == MIXER_NARRATION &&
+					    m->voices[j].bus == v->bus)
 						stop_voice(m, &m->voices[j], m->ramp, "replaced",
 							   now);
 			v->phase = PH_WAITING;
@@ -156,6 +166,14 @@ run_commands(struct mixer *m, uint64_t now)
 			}
 			break;
 		}
+		case CMD_BUS_VOLUME: {
+			struct mixer_bus *b = &m->buses[c->arg];
+			uint32_t bits = atomic_load_explicit(&b->volume_bits, memory_order_acquire);
+			float vol;
+			memcpy(&vol, &bits, sizeof(vol));
+			ramp_to(&b->vol, vol, m->ramp);
+			break;
+		}
 		case CMD_PAUSE:
 		case CMD_RESUME:
 			m->paused = c->type == CMD_PAUSE;
@@ -179,7 +197,7 @@ start_voice(struct mixer *m, struct mixer_voice *v, uint64_t now)
 /* Starts the oldest waiting announcement unless one sounds.  Returns
  * whether any announcement plays, fades or waits. */
 static bool
-schedule_announcements(struct mixer *m, uint64_t now)
+schedule_announcements(struct mixer *m, uint32_t bus, uint64_t now)
 {
 	struct mixer_voice *first_ann = NULL;
 	bool ann_sounding = false, ann_present = false;
@@ -187,7 +205,7 @@ schedule_announcements(struct mixer *m, uint64_t now)
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
 		/* phase first: an idle slot's fields belong to the main thread */
-		if (v->phase == PH_IDLE || v->kind != MIXER_ANNOUNCEMENT)
+		if (v->phase == PH_IDLE || v->kind != MIXER_ANNOUNCEMENT || v->bus != bus)
 			continue;
 		ann_present = true;
 		if (v->phase == PH_PLAYING || v->phase == PH_STOPPING)
@@ -241,10 +259,37 @@ schedule_narration(struct mixer *m, struct mixer_voice *v, bool ann_present, uin
 	}
 }
 
+/* Channels mode: ducks the music of each bus on which a narration or
+ * announcement sounds, or lifts it. */
+static void
+schedule_duck_buses(struct mixer *m)
+{
+	bool duck[MIXER_MAX_BUSES] = {false};
+
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+		struct mixer_voice *v = &m->voices[i];
+		if ((v->phase == PH_PLAYING || v->phase == PH_STOPPING ||
+		     v->phase == PH_SUSPENDING) &&
+		    v->kind != MIXER_MUSIC)
+			duck[v->bus] = true;
+	}
+	for (uint32_t b = 0; b < m->n_buses; b++) {
+		struct mixer_bus *bus = &m->buses[b];
+		if (duck[b] == bus->ducked)
+			continue;
+		bus->ducked = duck[b];
+		ramp_to(&bus->duck, duck[b] ? m->duck_lin : 1.0f, m->duck_ramp);
+	}
+}
+
 /* Ducks the music while a narration or announcement sounds, or lifts it. */
 static void
 schedule_duck(struct mixer *m)
 {
+	if (m->n_buses) {
+		schedule_duck_buses(m);
+		return;
+	}
 	bool duck = false;
 
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
@@ -269,7 +314,11 @@ schedule_duck(struct mixer *m)
 static void
 schedule(struct mixer *m, uint64_t now)
 {
-	bool ann_present = schedule_announcements(m, now);
+	bool ann_present[MIXER_MAX_BUSES];
+	uint32_t nb = m->n_buses ? m->n_buses : 1;
+
+	for (uint32_t b = 0; b < nb; b++)
+		ann_present[b] = schedule_announcements(m, b, now);
 
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
@@ -278,7 +327,7 @@ schedule(struct mixer *m, uint64_t now)
 		if (v->kind == MIXER_MUSIC && v->phase == PH_WAITING)
 			start_voice(m, v, now);
 		else if (v->kind == MIXER_NARRATION)
-			schedule_narration(m, v, ann_present, now);
+			schedule_narration(m, v, ann_present[v->bus], now);
 	}
 	schedule_duck(m);
 }
@@ -379,6 +428,106 @@ mix_voice(struct mixer *m, struct mixer_voice *v, float *out, uint32_t frames, u
 	return low;
 }
 
+/* The output stage, the one place every sample passes last: master volume
+ * and pause ramp over ch interleaved channels. */
+static void
+output_stage(struct mixer *m, float *out, uint32_t frames, uint32_t ch)
+{
+	uint32_t i = 0;
+	for (; i < frames && m->ok < m->on; i++, m->ok++) {
+		m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
+		for (uint32_t c = 0; c < ch; c++)
+			out[ch * i + c] *= m->og;
+	}
+	if (i < frames) {
+		m->og = m->og1;
+		if (m->og != 1.0f)
+			for (uint32_t j = ch * i; j < ch * frames; j++)
+				out[j] *= m->og;
+	}
+}
+
+/* Fills g[0..n) with a ramp's gains and advances it. */
+static void
+ramp_fill(struct mixer_ramp *r, float *g, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i < n && r->k < r->n; i++, r->k++)
+		g[i] = r->g = mixer_ramp_gain(r->g0, r->g1, r->k, r->n);
+	if (i < n)
+		r->g = r->g1;
+	for (; i < n; i++)
+		g[i] = r->g1;
+}
+
+/* Channels mode: one chunk (n <= MIXER_CHUNK) of the buses' and the
+ * music's stereo sums routed to the output channels (mixer.h). */
+static void
+route_chunk(struct mixer *m, float *out, uint32_t n)
+{
+	const uint32_t ch = m->out_ch;
+	const float *music = m->scratch + 2 * MIXER_CHUNK * m->n_buses;
+
+	for (uint32_t b = 0; b < m->n_buses; b++) {
+		ramp_fill(&m->buses[b].duck, m->gains + 2 * MIXER_CHUNK * b, n);
+		ramp_fill(&m->buses[b].vol, m->gains + 2 * MIXER_CHUNK * b + MIXER_CHUNK, n);
+	}
+	for (uint32_t c = 0; c < ch; c++) {
+		const int b = m->ch_bus[c];
+		const uint32_t src = m->ch_src[c];
+		float *o = out + c;
+		if (b < 0) {
+			for (uint32_t i = 0; i < n; i++)
+				o[ch * i] = (music[2 * i] + music[2 * i + 1]) * 0.5f;
+			continue;
+		}
+		const float *bs = m->scratch + 2 * MIXER_CHUNK * (uint32_t)b;
+		const float *dg = m->gains + 2 * MIXER_CHUNK * (uint32_t)b;
+		const float *vg = dg + MIXER_CHUNK;
+		if (src == 2) {
+			for (uint32_t i = 0; i < n; i++) {
+				float nb = (bs[2 * i] + bs[2 * i + 1]) * 0.5f;
+				float mu = (music[2 * i] + music[2 * i + 1]) * 0.5f;
+				o[ch * i] = vg[i] * (nb + dg[i] * mu);
+			}
+		} else {
+			for (uint32_t i = 0; i < n; i++)
+				o[ch * i] = vg[i] * (bs[2 * i + src] + dg[i] * music[2 * i + src]);
+		}
+	}
+}
+
+/* Channels mode: render_span with each voice mixed into its bus's (or the
+ * music's) stereo sum, a chunk at a time, then routed to the channels. */
+static bool
+render_span_buses(struct mixer *m, float *out, uint32_t frames, uint64_t now)
+{
+	bool wake = false;
+	const uint32_t ch = m->out_ch;
+
+	if (m->paused && m->ok >= m->on) {
+		memset(out, 0, sizeof(float) * ch * frames);
+		return false; /* held: voices keep their place */
+	}
+	schedule(m, now);
+	for (uint32_t done = 0; done < frames;) {
+		uint32_t n = frames - done < MIXER_CHUNK ? frames - done : MIXER_CHUNK;
+		memset(m->scratch, 0, sizeof(float) * 2 * MIXER_CHUNK * (m->n_buses + 1));
+		for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+			struct mixer_voice *v = &m->voices[i];
+			if (v->phase != PH_PLAYING && v->phase != PH_STOPPING &&
+			    v->phase != PH_SUSPENDING)
+				continue;
+			uint32_t b = v->kind == MIXER_MUSIC ? m->n_buses : v->bus;
+			wake |= mix_voice(m, v, m->scratch + 2 * MIXER_CHUNK * b, n, now + done);
+		}
+		route_chunk(m, out + ch * done, n);
+		done += n;
+	}
+	output_stage(m, out, frames, ch);
+	return wake;
+}
+
 /* Renders a span with no pause edge inside it. */
 static bool
 render_span(struct mixer *m, float *out, uint32_t frames, uint64_t now)
@@ -394,19 +543,7 @@ render_span(struct mixer *m, float *out, uint32_t frames, uint64_t now)
 		if (v->phase == PH_PLAYING || v->phase == PH_STOPPING || v->phase == PH_SUSPENDING)
 			wake |= mix_voice(m, v, out, frames, now);
 	}
-	/* master volume and pause ramp */
-	uint32_t i = 0;
-	for (; i < frames && m->ok < m->on; i++, m->ok++) {
-		m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
-		out[2 * i] *= m->og;
-		out[2 * i + 1] *= m->og;
-	}
-	if (i < frames) {
-		m->og = m->og1;
-		if (m->og != 1.0f)
-			for (uint32_t j = 2 * i; j < 2 * frames; j++)
-				out[j] *= m->og;
-	}
+	output_stage(m, out, frames, 2);
 	return wake;
 }
 
@@ -424,8 +561,11 @@ mixer_render(struct mixer *m, float *out, uint32_t frames)
 		/* a pause fade ends the span: the voices stop where it ends */
 		if (m->paused && m->ok < m->on && m->on - m->ok < n)
 			n = m->on - m->ok;
-		wake |= render_span(m, out, n, now);
-		out += 2 * n;
+		if (m->n_buses)
+			wake |= render_span_buses(m, out, n, now);
+		else
+			wake |= render_span(m, out, n, now);
+		out += m->out_ch * n;
 		now += n;
 	}
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++)
@@ -446,7 +586,7 @@ mixer_render_offline(struct mixer *m, float *out, uint32_t frames)
 		uint32_t n = frames < block ? frames : block;
 		mixer_decoder_pump(m);
 		mixer_render(m, out, n);
-		out += 2 * n;
+		out += m->out_ch * n;
 		frames -= n;
 	}
 	mixer_decoder_pump(m);
