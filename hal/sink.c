@@ -62,6 +62,13 @@ hal_sink_create(const char *spec, hal_sink_render_fn render, void *userdata,
 		o.buffer_frames = 1024;
 	if (o.wav_sync_frames == 0)
 		o.wav_sync_frames = HAL_AUDIO_RATE;
+	if (o.channels == 0)
+		o.channels = HAL_AUDIO_CHANNELS;
+	if (o.channels > HAL_SINK_MAX_CHANNELS) {
+		snprintf(err, errlen, "%u output channels: at most %d", o.channels,
+			 HAL_SINK_MAX_CHANNELS);
+		return -EINVAL;
+	}
 	if (!spec || !render) {
 		snprintf(err, errlen, "no audio sink given");
 		return -EINVAL;
@@ -97,7 +104,7 @@ hal_sink_is_pulled(const struct hal_sink *s)
 int
 hal_sink_pull(struct hal_sink *s, uint32_t frames)
 {
-	float block[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK];
+	float block[HAL_SINK_MAX_CHANNELS * HAL_SINK_PULL_BLOCK];
 	int rc = 0;
 
 	if (!s->impl->write)
@@ -142,6 +149,12 @@ uint32_t
 hal_sink_buffer_frames(const struct hal_sink *s)
 {
 	return s->buffer_frames;
+}
+
+uint32_t
+hal_sink_channels(const struct hal_sink *s)
+{
+	return s->opts.channels;
 }
 
 const char *

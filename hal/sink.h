@@ -45,7 +45,11 @@ struct hal_sink_opts {
 	uint32_t wav_sync_frames; /* rewrite the WAV header this often (HAL_AUDIO_RATE) */
 	hal_log_fn log;           /* may be NULL: messages are dropped */
 	void *log_user;
+	uint32_t channels; /* output channels, 1..8; 0 or 2: stereo as today */
 };
+
+/* Output channels at most (hal_sink_opts.channels). */
+#define HAL_SINK_MAX_CHANNELS 8
 
 void hal_sink_opts_defaults(struct hal_sink_opts *o);
 
@@ -108,6 +112,10 @@ uint64_t hal_sink_frames(const struct hal_sink *s);
 
 /* The device buffer actually obtained, in frames (sdl); 0 for pulled sinks. */
 uint32_t hal_sink_buffer_frames(const struct hal_sink *s);
+
+/* The channels actually obtained: what the render callback fills per
+ * frame (channels * frames interleaved floats). */
+uint32_t hal_sink_channels(const struct hal_sink *s);
 
 /* The driver: "sdl", "wav", "null". */
 const char *hal_sink_name(const struct hal_sink *s);

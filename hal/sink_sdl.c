@@ -399,9 +399,15 @@ static int
 sdl_open(const char *device, const struct hal_sink_opts *opts, hal_sink_render_fn render,
 	 void *userdata, struct hal_sink **out, char *err, size_t errlen)
 {
-	struct sink_sdl *d = calloc(1, sizeof(*d));
+	struct sink_sdl *d;
 	int r;
 
+	/* N channels through SDL: the output part of issue 16 (not here yet) */
+	if (opts->channels != HAL_AUDIO_CHANNELS) {
+		snprintf(err, errlen, "audio sink 'sdl': %u channels: stereo only", opts->channels);
+		return -ENOTSUP;
+	}
+	d = calloc(1, sizeof(*d));
 	if (!d || (device && *device && !(d->device = strdup(device)))) {
 		free(d);
 		snprintf(err, errlen, "out of memory");

@@ -25,9 +25,9 @@ struct sink_wav {
 	enum hal_sink_wav_format format;
 	uint64_t data_bytes;
 	uint64_t since_sync;
-	int error;                                             /* first write error, sticky */
-	char *path;                                            /* for the error messages */
-	int16_t pcm[HAL_AUDIO_CHANNELS * HAL_SINK_PULL_BLOCK]; /* S16 conversion */
+	int error;                                                /* first write error, sticky */
+	char *path;                                               /* for the error messages */
+	int16_t pcm[HAL_SINK_MAX_CHANNELS * HAL_SINK_PULL_BLOCK]; /* S16 conversion */
 };
 
 static void
@@ -49,8 +49,12 @@ build_header(struct sink_wav *w, uint8_t *h)
 {
 	bool fl = w->format == HAL_SINK_WAV_FLOAT32;
 	uint32_t bits = fl ? 32 : 16;
-	uint32_t block = HAL_AUDIO_CHANNELS * bits / 8;
-	uint32_t fmt_len = fl ? 18 : 16;
+	uint32_t ch = w->base.opts.channels;
+	uint32_t block = ch * bits / 8;
+	/* other than stereo: WAVE_FORMAT_EXTENSIBLE, channel mask 0 (discrete
+	 * outputs, no speaker positions: DESIGN.md, per-seat languages) */
+	bool ext = ch != HAL_AUDIO_CHANNELS;
+	uint32_t fmt_len = ext ? 40 : fl ? 18 : 16;
 	uint32_t header = 12 + 8 + fmt_len + (fl ? 12 : 0) + 8;
 	uint64_t max = 0xffffffffu - header;
 	uint32_t data = (uint32_t)(w->data_bytes > max ? max - max % block : w->data_bytes);
@@ -59,14 +63,23 @@ build_header(struct sink_wav *w, uint8_t *h)
 	memcpy(p, "RIFF", 4), le32(p + 4, header - 8 + data), memcpy(p + 8, "WAVE", 4);
 	p += 12;
 	memcpy(p, "fmt ", 4), le32(p + 4, fmt_len);
-	le16(p + 8, fl ? 3 : 1); /* IEEE float / PCM */
-	le16(p + 10, HAL_AUDIO_CHANNELS);
+	le16(p + 8, ext ? 0xfffe : fl ? 3 : 1); /* extensible / IEEE float / PCM */
+	le16(p + 10, ch);
 	le32(p + 12, HAL_AUDIO_RATE);
 	le32(p + 16, HAL_AUDIO_RATE * block); /* byte rate */
 	le16(p + 20, block);
 	le16(p + 22, bits);
-	if (fl)
+	if (ext) {
+		static const uint8_t guid_tail[12] = {0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
+						      0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71};
+		le16(p + 24, 22);   /* cbSize */
+		le16(p + 26, bits); /* valid bits */
+		le32(p + 28, 0);    /* channel mask: none */
+		le32(p + 32, fl ? 3 : 1);
+		memcpy(p + 36, guid_tail, sizeof(guid_tail));
+	} else if (fl) {
 		le16(p + 24, 0); /* cbSize */
+	}
 	p += 8 + fmt_len;
 	if (fl) {
 		memcpy(p, "fact", 4), le32(p + 4, 4), le32(p + 8, data / block);
@@ -80,7 +93,7 @@ build_header(struct sink_wav *w, uint8_t *h)
 static int
 write_header(struct sink_wav *w)
 {
-	uint8_t h[64];
+	uint8_t h[96];
 	uint32_t n = build_header(w, h);
 
 	if (pwrite(w->fd, h, n, 0) != (ssize_t)n)
@@ -111,18 +124,19 @@ wav_write(struct hal_sink *s, const float *buf, uint32_t frames)
 {
 	struct sink_wav *w = (struct sink_wav *)s;
 	const void *data = buf;
-	size_t bytes = sizeof(float) * HAL_AUDIO_CHANNELS * frames;
+	const uint32_t ch = s->opts.channels;
+	size_t bytes = sizeof(float) * ch * frames;
 
 	if (w->error)
 		return w->error; /* the clock keeps running; the error stays */
 	if (w->format == HAL_SINK_WAV_S16) {
-		for (uint32_t i = 0; i < HAL_AUDIO_CHANNELS * frames; i++) {
+		for (uint32_t i = 0; i < ch * frames; i++) {
 			float x = buf[i] * 32767.0f;
 			x = x > 32767.0f ? 32767.0f : x < -32768.0f ? -32768.0f : x;
 			w->pcm[i] = (int16_t)lrintf(x);
 		}
 		data = w->pcm;
-		bytes = sizeof(int16_t) * HAL_AUDIO_CHANNELS * frames;
+		bytes = sizeof(int16_t) * ch * frames;
 	}
 	int r = write_all(w->fd, data, bytes);
 	if (r < 0) {
@@ -165,7 +179,7 @@ wav_open(const char *path, const struct hal_sink_opts *opts, hal_sink_render_fn 
 	 void *userdata, struct hal_sink **out, char *err, size_t errlen)
 {
 	struct sink_wav *w;
-	uint8_t h[64];
+	uint8_t h[96];
 	int r;
 
 	if (!path || !*path) {

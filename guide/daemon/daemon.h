@@ -46,6 +46,9 @@ struct guided_options {
 	bool offline;
 	bool control_same_user; /* refuse control peers of other users (root excepted) */
 	double speed;           /* replay speed-up */
+	/* --lang-channels SPEC (guide/seats.h) or NULL: stereo, languages one
+	 * after another */
+	const char *lang_channels;
 	/* Called about twice a second in real time (NULL: never). */
 	void (*on_status)(void *user, const struct guided_live *live);
 	void *status_user;

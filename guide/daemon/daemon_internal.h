@@ -22,6 +22,7 @@
 #include "guide/daemon/daemon.h"
 #include "guide/events.h"
 #include "guide/fix_filter.h"
+#include "guide/seats.h"
 #include "guide/state.h"
 #include "guide/tour.h"
 #include "hal/clock.h"
@@ -88,7 +89,8 @@ struct daemon_playing {
 	uint64_t token; /* the tour's, 0 = free slot */
 	uint64_t user_id;
 	mixer_handle handle;
-	int64_t end_clk; /* clock time its end is expected (real time); -1 unknown */
+	int64_t end_clk;  /* clock time its end is expected (real time); -1 unknown */
+	const char *lang; /* the clip's language (the route's string) */
 };
 
 #define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
@@ -132,6 +134,13 @@ struct daemon {
 	struct fix_filter *filter;
 	struct tour *tour;
 	struct tour_player player;
+	struct seats seats; /* --lang-channels; n 0: stereo, sequential */
+	/* sequential mode: a language's own volume, as a gain on its clips */
+	struct {
+		char lang[SEATS_LANG_LEN];
+		float gain;
+	} lang_gain[TOUR_MAX_LANGS];
+	unsigned n_lang_gain;
 	struct control_server *ctl;
 	int sigfd;
 

@@ -25,6 +25,10 @@ usage(FILE *f)
 		"  --gps SOURCE     gpsd[:HOST[:PORT]] (default gpsd:localhost:2947) | nmea:FILE | gpx:FILE\n"
 		"  --audio SINK     sdl[:DEVICE] (default) | wav:FILE | null\n"
 		"  --lang L[,L]     narration languages in play order (default: the tour's)\n"
+		"  --lang-channels LANG=CH[,LANG=CH...]\n"
+		"                   every language at once on its own output channels\n"
+		"                   (CH: N, N-M or several joined by +: zh=1+2,en=3,ko=4-5);\n"
+		"                   the output has as many channels as the highest named\n"
 		"  --tour ID        tour to run (default: the route's first)\n"
 		"  --start          start the tour at once (simulation); otherwise wait for\n"
 		"                   'guidectl start'\n"
@@ -181,6 +185,7 @@ main(int argc, char **argv)
 		{"gps", required_argument, NULL, 'g'},
 		{"audio", required_argument, NULL, 'a'},
 		{"lang", required_argument, NULL, 'l'},
+		{"lang-channels", required_argument, NULL, 'C'},
 		{"tour", required_argument, NULL, 't'},
 		{"start", no_argument, NULL, 's'},
 		{"speed", required_argument, NULL, 'S'},
@@ -205,6 +210,7 @@ main(int argc, char **argv)
 		case 'g': o.gps = optarg; break;
 		case 'a': o.audio = optarg; break;
 		case 'l': o.langs = optarg; break;
+		case 'C': o.lang_channels = optarg; break;
 		case 't': o.tour = optarg; break;
 		case 's': o.start = true; break;
 		case 'S': {

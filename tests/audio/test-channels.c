@@ -78,10 +78,11 @@ test_three_buses_exact(void)
 			float want = 0.0f;
 			int b = bus_of[c];
 			if (b >= 0 && k < ref[b].frames)
-				want = routed(g * ref[b].s[2 * k], g * ref[b].s[2 * k + 1], src_of[c]);
+				want = routed(g * ref[b].s[2 * k], g * ref[b].s[2 * k + 1],
+					      src_of[c]);
 			if (out[6 * k + c] != want && bad++ < 5)
-				fprintf(stderr, "frame %ld ch %d: %.9g != %.9g\n", k, c, out[6 * k + c],
-					want);
+				fprintf(stderr, "frame %ld ch %d: %.9g != %.9g\n", k, c,
+					out[6 * k + c], want);
 		}
 	}
 	CHECK_INT(bad, 0);
@@ -143,8 +144,8 @@ test_music_duck_volume(void)
 				 vk * (0.0f + 1.0f * r)};
 		for (int c = 0; c < 6; c++)
 			if (b[6 * k + c] != want[c] && bad++ < 5)
-				fprintf(stderr, "frame %ld ch %d: %.9g != %.9g\n", k, c, b[6 * k + c],
-					want[c]);
+				fprintf(stderr, "frame %ld ch %d: %.9g != %.9g\n", k, c,
+					b[6 * k + c], want[c]);
 	}
 	CHECK_INT(bad, 0);
 	/* after the narration, the music on channel 3 comes back over DUCK
@@ -171,10 +172,10 @@ test_rules_per_bus(void)
 	struct evlog log = {0};
 	char err[256];
 
-	mixer_handle n0 = mixer_play_bus(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f,
-					 0, 1, err, sizeof(err));
-	mixer_handle n1 = mixer_play_bus(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f,
-					 1, 2, err, sizeof(err));
+	mixer_handle n0 = mixer_play_bus(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 0,
+					 1, err, sizeof(err));
+	mixer_handle n1 = mixer_play_bus(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, 1,
+					 2, err, sizeof(err));
 	free(render(m, 4800, 4800));
 	mixer_handle a1 = mixer_play_bus(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"),
 					 1.0f, 1, 3, err, sizeof(err));
