@@ -59,6 +59,7 @@ void guided_options_defaults(struct guided_options *o);
 /* One tour of a replay, as the event log tells it: from its tour_start (or
  * tour_resume after a restart) to its tour_end. */
 #define GUIDED_SUMMARY_TOUR_SKIPS 24
+#define GUIDED_SUMMARY_LANGS 8
 struct guided_summary_tour {
 	char tour[64];
 	char langs[64];    /* "zh,en" */
@@ -73,6 +74,14 @@ struct guided_summary_tour {
 		char poi[48];
 		char reason[24];
 	} skips[GUIDED_SUMMARY_TOUR_SKIPS];
+	/* channels mode (its clip_start lines carry "channels"): per language,
+	 * in the order first heard */
+	bool channels;
+	unsigned n_by_lang;
+	struct {
+		char lang[16];
+		unsigned n[4]; /* clips started, completed, cut; clip_skip no_clip */
+	} by_lang[GUIDED_SUMMARY_LANGS];
 };
 
 /* The end of a replay, counted while it ran. */

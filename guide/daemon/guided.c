@@ -137,6 +137,15 @@ print_summary_tour(FILE *f, unsigned n, const struct guided_summary_tour *t)
 	fprintf(f, "%s\n", k ? "" : "none");
 	fprintf(f, "    clips:      %u started, %u completed, %u cut\n", t->clips_started,
 		t->clips_completed, t->clips_cut);
+	/* channels mode: what each language's seats heard */
+	for (unsigned i = 0; t->channels && i < t->n_by_lang; i++) {
+		const unsigned *c = t->by_lang[i].n;
+		fprintf(f, "      %-8s  %u started, %u completed, %u cut", t->by_lang[i].lang, c[0],
+			c[1], c[2]);
+		if (c[3])
+			fprintf(f, ", %u without a clip (silence)", c[3]);
+		fprintf(f, "\n");
+	}
 }
 
 static void

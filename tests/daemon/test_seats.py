@@ -91,6 +91,10 @@ def rendered(env, clip_dump):
             want = sorted(c + 1 for c, _ in LAYOUT[e["lang"]])
             check(e.get("channels") == want and e["clip"] == f"{poi}.{e['lang']}.opus",
                   f"{poi}: clip_start names the clip and channels: {e}")
+    out = g.stdout()
+    for lang in ("zh", "en", "ko"):
+        check(f"      {lang:<8}  3 started, 3 completed, 0 cut\n" in out,
+              f"the summary counts {lang}'s clips:\n{out}")
     ends = [e for e in evs if e["event"] == "clip_end"]
     check(len(ends) == 9 and all(e["completed"] for e in ends), "9 clips completed")
 
