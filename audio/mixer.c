@@ -120,15 +120,18 @@ setup_channels(struct mixer *m)
 		bus->duck = (struct mixer_ramp){.g = 1.0f, .g0 = 1.0f, .g1 = 1.0f};
 		bus->vol = bus->duck;
 	}
-	size_t sn = sizeof(float) * 2 * MIXER_CHUNK * (c->n_buses + 1);
+	size_t sn = sizeof(float) * MIXER_SUM * (c->n_buses + 1);
 	size_t gn = sizeof(float) * 2 * MIXER_CHUNK * c->n_buses;
 	m->scratch = aligned_alloc(64, (sn + 63) & ~(size_t)63);
 	m->gains = aligned_alloc(64, (gn + 63) & ~(size_t)63);
-	if (!m->scratch || !m->gains)
+	size_t pn = sizeof(float) * MIXER_PLANE * (c->channels + 1);
+	m->planes = aligned_alloc(64, (pn + 63) & ~(size_t)63);
+	if (!m->scratch || !m->gains || !m->planes)
 		return -ENOMEM;
 	/* touch the pages now, not in the audio callback */
 	memset(m->scratch, 0, sn);
 	memset(m->gains, 0, gn);
+	memset(m->planes, 0, pn);
 	return 0;
 }
 
@@ -199,6 +202,7 @@ fail:
 		free(m->voices[i].buf);
 	free(m->scratch);
 	free(m->gains);
+	free(m->planes);
 	free(m);
 	return r;
 }
@@ -216,6 +220,7 @@ mixer_destroy(struct mixer *m)
 	}
 	free(m->scratch);
 	free(m->gains);
+	free(m->planes);
 	free(m);
 }
 

@@ -112,6 +112,12 @@ struct mixer_ramp {
 
 /* Frames the channels-mode render mixes at a time (scratch sizes). */
 #define MIXER_CHUNK 512
+/* a stereo sum of a chunk (bus or music), padded so that the sums do not
+ * fall on the same place of a 4 KiB page as each other or as the voices'
+ * rings (4K aliasing: every load would wait for an unrelated store) */
+#define MIXER_SUM (2 * MIXER_CHUNK + 48)
+/* a plane of a chunk, padded so that planes do not alias in the cache */
+#define MIXER_PLANE (MIXER_CHUNK + 16)
 
 /* One bus of channels mode. */
 struct mixer_bus {
@@ -137,6 +143,7 @@ struct mixer {
 	 * MIXER_CHUNK frames; per bus, its duck and volume gains of a chunk. */
 	float *scratch;
 	float *gains;
+	float *planes; /* the music's mono, then one a channel: (1 + channels) * MIXER_PLANE */
 	struct mixer_bus buses[MIXER_MAX_BUSES];
 
 	struct mixer_voice voices[MIXER_MAX_VOICES];

@@ -447,10 +447,15 @@ output_stage(struct mixer *m, float *out, uint32_t frames, uint32_t ch)
 	}
 }
 
-/* Fills g[0..n) with a ramp's gains and advances it. */
-static void
+/* Fills g[0..n) with a ramp's gains and advances it; returns false (and
+ * fills nothing) when the ramp is over: the gain is r->g1 throughout. */
+static bool
 ramp_fill(struct mixer_ramp *r, float *g, uint32_t n)
 {
+	if (r->k >= r->n) {
+		r->g = r->g1;
+		return false;
+	}
 	uint32_t i = 0;
 	for (; i < n && r->k < r->n; i++, r->k++)
 		g[i] = r->g = mixer_ramp_gain(r->g0, r->g1, r->k, r->n);
@@ -458,43 +463,119 @@ ramp_fill(struct mixer_ramp *r, float *g, uint32_t n)
 		r->g = r->g1;
 	for (; i < n; i++)
 		g[i] = r->g1;
+	return true;
+}
+
+/* One output channel's plane p[0..n) of a bus channel taking `src` (0 left,
+ * 1 right, 2 mono) of the bus's stereo sum bs and of the music (mu: its
+ * stereo sum, mm: its mono plane): p = vg * (N + dg * M).  dg / vg NULL:
+ * the constants dgc / vgc.  Loops kept simple for the vectoriser. */
+static void
+route_plane(float *restrict p, const float *restrict bs, const float *restrict mu,
+	    const float *restrict mm, uint32_t src, const float *dg, float dgc, const float *vg,
+	    float vgc, uint32_t n)
+{
+	if (!dg && !vg) {
+		if (src == 2)
+			for (uint32_t i = 0; i < n; i++)
+				p[i] = vgc * ((bs[2 * i] + bs[2 * i + 1]) * 0.5f + dgc * mm[i]);
+		else
+			for (uint32_t i = 0; i < n; i++)
+				p[i] = vgc * (bs[2 * i + src] + dgc * mu[2 * i + src]);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		float d = dg ? dg[i] : dgc, v = vg ? vg[i] : vgc;
+		float nb = src == 2 ? (bs[2 * i] + bs[2 * i + 1]) * 0.5f : bs[2 * i + src];
+		float mv = src == 2 ? mm[i] : mu[2 * i + src];
+		p[i] = v * (nb + d * mv);
+	}
+}
+
+typedef float mixer_v4 __attribute__((vector_size(16)));
+
+static inline mixer_v4
+load4(const float *p)
+{
+	mixer_v4 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void
+store4(float *p, mixer_v4 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* out[ch * i + c] = planes[MIXER_PLANE * c + i]: four channels and four
+ * frames at a time (a 4x4 transpose), the rest one by one.  Copies only. */
+static void
+interleave(float *restrict out, const float *restrict pl, uint32_t ch, uint32_t n)
+{
+	uint32_t c = 0;
+	for (; c + 4 <= ch; c += 4) {
+		const float *p0 = pl + MIXER_PLANE * c, *p1 = p0 + MIXER_PLANE,
+			    *p2 = p1 + MIXER_PLANE, *p3 = p2 + MIXER_PLANE;
+		uint32_t i = 0;
+		for (; i + 4 <= n; i += 4) {
+			mixer_v4 a = load4(p0 + i), b = load4(p1 + i), d = load4(p2 + i),
+				 e = load4(p3 + i);
+			mixer_v4 t0 = __builtin_shufflevector(a, b, 0, 4, 1, 5);
+			mixer_v4 t1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+			mixer_v4 t2 = __builtin_shufflevector(d, e, 0, 4, 1, 5);
+			mixer_v4 t3 = __builtin_shufflevector(d, e, 2, 6, 3, 7);
+			store4(out + ch * i + c, __builtin_shufflevector(t0, t2, 0, 1, 4, 5));
+			store4(out + ch * (i + 1) + c, __builtin_shufflevector(t0, t2, 2, 3, 6, 7));
+			store4(out + ch * (i + 2) + c, __builtin_shufflevector(t1, t3, 0, 1, 4, 5));
+			store4(out + ch * (i + 3) + c, __builtin_shufflevector(t1, t3, 2, 3, 6, 7));
+		}
+		for (; i < n; i++) {
+			out[ch * i + c] = p0[i];
+			out[ch * i + c + 1] = p1[i];
+			out[ch * i + c + 2] = p2[i];
+			out[ch * i + c + 3] = p3[i];
+		}
+	}
+	for (; c < ch; c++) {
+		const float *p = pl + MIXER_PLANE * c;
+		for (uint32_t i = 0; i < n; i++)
+			out[ch * i + c] = p[i];
+	}
 }
 
 /* Channels mode: one chunk (n <= MIXER_CHUNK) of the buses' and the
- * music's stereo sums routed to the output channels (mixer.h). */
+ * music's stereo sums routed to the output channels (mixer.h): a plane per
+ * channel, then interleaved. */
 static void
-route_chunk(struct mixer *m, float *out, uint32_t n)
+route_chunk(struct mixer *m, float *restrict out, uint32_t n)
 {
 	const uint32_t ch = m->out_ch;
-	const float *music = m->scratch + 2 * MIXER_CHUNK * m->n_buses;
+	const float *music = m->scratch + MIXER_SUM * m->n_buses;
+	float *mm = m->planes, *pl = m->planes + MIXER_PLANE;
+	bool duck_ramp[MIXER_MAX_BUSES], vol_ramp[MIXER_MAX_BUSES];
 
+	for (uint32_t i = 0; i < n; i++)
+		mm[i] = (music[2 * i] + music[2 * i + 1]) * 0.5f;
 	for (uint32_t b = 0; b < m->n_buses; b++) {
-		ramp_fill(&m->buses[b].duck, m->gains + 2 * MIXER_CHUNK * b, n);
-		ramp_fill(&m->buses[b].vol, m->gains + 2 * MIXER_CHUNK * b + MIXER_CHUNK, n);
+		duck_ramp[b] = ramp_fill(&m->buses[b].duck, m->gains + 2 * MIXER_CHUNK * b, n);
+		vol_ramp[b] = ramp_fill(&m->buses[b].vol,
+					m->gains + 2 * MIXER_CHUNK * b + MIXER_CHUNK, n);
 	}
 	for (uint32_t c = 0; c < ch; c++) {
 		const int b = m->ch_bus[c];
-		const uint32_t src = m->ch_src[c];
-		float *o = out + c;
+		float *p = pl + MIXER_PLANE * c;
 		if (b < 0) {
-			for (uint32_t i = 0; i < n; i++)
-				o[ch * i] = (music[2 * i] + music[2 * i + 1]) * 0.5f;
+			memcpy(p, mm, sizeof(float) * n);
 			continue;
 		}
-		const float *bs = m->scratch + 2 * MIXER_CHUNK * (uint32_t)b;
-		const float *dg = m->gains + 2 * MIXER_CHUNK * (uint32_t)b;
-		const float *vg = dg + MIXER_CHUNK;
-		if (src == 2) {
-			for (uint32_t i = 0; i < n; i++) {
-				float nb = (bs[2 * i] + bs[2 * i + 1]) * 0.5f;
-				float mu = (music[2 * i] + music[2 * i + 1]) * 0.5f;
-				o[ch * i] = vg[i] * (nb + dg[i] * mu);
-			}
-		} else {
-			for (uint32_t i = 0; i < n; i++)
-				o[ch * i] = vg[i] * (bs[2 * i + src] + dg[i] * music[2 * i + src]);
-		}
+		const struct mixer_bus *bus = &m->buses[b];
+		const float *g = m->gains + 2 * MIXER_CHUNK * (uint32_t)b;
+		route_plane(p, m->scratch + MIXER_SUM * (uint32_t)b, music, mm, m->ch_src[c],
+			    duck_ramp[b] ? g : NULL, bus->duck.g1,
+			    vol_ramp[b] ? g + MIXER_CHUNK : NULL, bus->vol.g1, n);
 	}
+	interleave(out, pl, ch, n);
 }
 
 /* Channels mode: render_span with each voice mixed into its bus's (or the
@@ -512,14 +593,14 @@ render_span_buses(struct mixer *m, float *out, uint32_t frames, uint64_t now)
 	schedule(m, now);
 	for (uint32_t done = 0; done < frames;) {
 		uint32_t n = frames - done < MIXER_CHUNK ? frames - done : MIXER_CHUNK;
-		memset(m->scratch, 0, sizeof(float) * 2 * MIXER_CHUNK * (m->n_buses + 1));
+		memset(m->scratch, 0, sizeof(float) * MIXER_SUM * (m->n_buses + 1));
 		for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 			struct mixer_voice *v = &m->voices[i];
 			if (v->phase != PH_PLAYING && v->phase != PH_STOPPING &&
 			    v->phase != PH_SUSPENDING)
 				continue;
 			uint32_t b = v->kind == MIXER_MUSIC ? m->n_buses : v->bus;
-			wake |= mix_voice(m, v, m->scratch + 2 * MIXER_CHUNK * b, n, now + done);
+			wake |= mix_voice(m, v, m->scratch + MIXER_SUM * b, n, now + done);
 		}
 		route_chunk(m, out + ch * done, n);
 		done += n;
