@@ -179,6 +179,51 @@ def live(env):
     d.ok("stop")
 
 
+def shipped(env):
+    """The shipped tour (zh, en) in channels mode: the welcome in both
+    languages at once, the safety announcement once both have ended, every
+    stop's two clips together; sequential mode's volume --lang."""
+    from testlib import ROUTE as SHIPPED, track
+    g = env.guided("nmea:" + track("clean.nmea"), name="shipped", route=SHIPPED, offline=True,
+                   start=True, control=False, extra=["--lang-channels", "zh=1,en=2"])
+    g.check_exit(g.wait(240), "the shipped tour in channels mode")
+    evs = g.read_events()
+    starts = [e for e in evs if e["event"] == "clip_start"]
+    welcome = [e for e in starts if e["poi"] == "welcome"]
+    safety = [e for e in starts if e["poi"] == "safety"]
+    check(len(welcome) == 2 and welcome[0]["time"] == welcome[1]["time"]
+          and [e["channels"] for e in welcome] == [[1], [2]], f"welcome together: {welcome}")
+    ends = [e for e in evs if e["event"] == "clip_end" and e["poi"] == "welcome"]
+    check(len(safety) == 2 and len(ends) == 2
+          and safety[0]["time"] == max(e["time"] for e in ends),
+          f"safety once both welcomes ended: {safety} {ends}")
+    by_poi = {}
+    for e in starts:
+        by_poi.setdefault(e["poi"], set()).add(e["time"])
+    check(len(starts) == 2 * (12 + 3) and all(len(t) == 1 for t in by_poi.values()),
+          f"every stop's clips together: {len(starts)} starts")
+    check(evs[-1]["event"] == "tour_end" and evs[-1]["reason"] == "completed",
+          f"the tour completes: {evs[-1]}")
+
+
+def sequential_volume(env):
+    """Without --lang-channels, volume N --lang L sets one language's gain."""
+    drive = env.make_track("seq.nmea", "--noise", 0, "--wait", 120, route=ROUTE)
+    d = env.guided("nmea:" + drive, name="seq", route=ROUTE, speed=20)
+    d.wait_ready()
+    d.ok("start")
+    check(d.ok("volume", "30", "--lang", "en").strip() == "volume 30 for en", "volume --lang")
+    st = d.status()
+    check(st["mode"] == "sequential"
+          and {x["lang"]: x["volume"] for x in st["languages"]} == {"zh": 100, "en": 30,
+                                                                      "ko": 100},
+          "sequential status: %s" % st)
+    rc, out, err = d.ctl("status")
+    check("volume en: 30" in out, "human status names the changed volume:\n%s" % out)
+    check(d.ok("lang", "ko,zh").strip() == "languages set", "lang works in sequential mode")
+    d.ok("stop")
+
+
 def usage(env):
     drive = env.make_track("u.nmea", "--noise", 0, route=ROUTE)
     cases = [
@@ -200,7 +245,9 @@ def body(env):
     clip_dump = os.path.abspath(env.args[0])
     usage(env)
     rendered(env, clip_dump)
+    shipped(env)
     live(env)
+    sequential_volume(env)
 
 
 main(body)
