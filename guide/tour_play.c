@@ -210,6 +210,10 @@ par_play_from(struct tour *t, unsigned k)
 				snprintf(msg, sizeof(msg), "cannot play %s (%s): %s",
 					 c->file ? c->file : "?", tour_seq_poi(t), strerror(-rc));
 				events_error(t->ev, t->now, msg);
+				/* silence on its channels, said so */
+				events_emit(t->ev, t->now, "clip_skip", "poi", 's',
+					    seq_poi_at(t, pos), "reason", 's', "play_failed",
+					    "lang", 's', t->langs[i], "clip", 's', c->file, NULL);
 				continue;
 			}
 			int seat = seats_find(t->cfg.seats, t->langs[i]);

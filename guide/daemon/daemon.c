@@ -142,6 +142,9 @@ open_audio(struct daemon *d)
 		mc.n_buses = d->seats.n;
 		for (unsigned i = 0; i < d->seats.n; i++)
 			mc.bus_channels[i] = d->seats.seat[i].mask;
+		/* a stop's clips fading out under the next stop's, a language each */
+		if (mc.max_voices < 2 * d->seats.n + 4)
+			mc.max_voices = 2 * d->seats.n + 4;
 	}
 	int r = mixer_create(&mc, &d->mixer);
 	if (r < 0) {

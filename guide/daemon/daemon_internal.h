@@ -48,7 +48,7 @@ struct route;
 #define DAEMON_END_STEP_MS 20
 #define DAEMON_END_WINDOW_MS 500
 #define DAEMON_BUSY_STEP_MS 100
-#define DAEMON_MAX_PLAYING 8
+#define DAEMON_MAX_PLAYING 16       /* channels mode: a clip a language, cut ones fading */
 #define DAEMON_GPS_SILENCE_MS 5000  /* no fix this long: gps_lost */
 #define DAEMON_CUT_FADE_MS 250      /* a cut story fades out, it does not click */
 #define DAEMON_AUDIO_LINGER_MS 5000 /* the sound device stays open this long after a clip */

@@ -87,15 +87,16 @@ struct fake {
 	unsigned n;
 	int64_t now;
 	double cart_x;
-	double first_x; /* cart x at the first play */
+	double first_x;        /* cart x at the first play */
+	const char *fail_file; /* play() of this clip fails */
 };
 
 static int
 fake_play(void *ctx, const struct route_clip *c, enum tour_clip_kind kind, uint64_t token)
 {
 	struct fake *f = ctx;
-	if (f->n == MAXP)
-		return -1;
+	if (f->n == MAXP || (f->fail_file && strcmp(c->file, f->fail_file) == 0))
+		return -2; /* -ENOENT */
 	if (f->n == 0)
 		f->first_x = f->cart_x;
 	f->p[f->n].token = token;
@@ -243,6 +244,28 @@ test_cut_all(void)
 	events_destroy(ev);
 }
 
+/* A clip that cannot be played: an error, clip_skip "play_failed" for its
+ * language, the other languages play. */
+static void
+test_play_failed(void)
+{
+	struct seats seats;
+	char why[128];
+	CHECK_INT(seats_parse("zh=1,en=2,ko=3", &seats, why, sizeof(why)), 0);
+	struct fake f = {.fail_file = "b.en.opus"};
+	struct events *ev = events_create_memory();
+	struct tour *t = make(&f, ev, &seats, NULL, 0);
+	drive(t, &f, T0, 0, 400, 5);
+	const char *log = events_buffer(ev);
+	CHECK(strstr(log, "\"poi\":\"b\",\"reason\":\"play_failed\",\"lang\":\"en\","
+			  "\"clip\":\"b.en.opus\""));
+	CHECK(strstr(log, "\"event\":\"error\""));
+	CHECK(strstr(log, "\"clip\":\"b.zh.opus\"") && strstr(log, "\"clip\":\"b.ko.opus\""));
+	CHECK_INT(f.n, 4); /* a: zh, en; b: zh, ko */
+	tour_destroy(t);
+	events_destroy(ev);
+}
+
 /* Stop a's airtime: the sum of its clips in sequential mode, the longest in
  * channels mode.  Channels mode with zh and en (15 s each) starts a where
  * sequential mode with zh alone (15 s) does, and later than sequential
@@ -318,6 +341,7 @@ main(void)
 	test_seats_parse();
 	test_together_and_no_clip();
 	test_cut_all();
+	test_play_failed();
 	test_airtime_longest();
 	return test_failures ? 1 : 0;
 }
