@@ -77,6 +77,70 @@ pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* Channels mode: checks the buses, lays out the output channels and
+ * allocates the scratch sums.  0 or -EINVAL / -ENOMEM. */
+static int
+setup_channels(struct mixer *m)
+{
+	const struct mixer_config *c = &m->cfg;
+
+	m->out_ch = HAL_AUDIO_CHANNELS;
+	if (c->n_buses == 0)
+		return 0;
+	if (c->n_buses > MIXER_MAX_BUSES || c->channels < 1 || c->channels > MIXER_MAX_CHANNELS)
+		return -EINVAL;
+	uint32_t seen = 0;
+	for (uint32_t b = 0; b < c->n_buses; b++) {
+		uint32_t mask = c->bus_channels[b];
+		if (mask == 0 || (mask & seen) || (mask >> c->channels))
+			return -EINVAL;
+		seen |= mask;
+	}
+	m->out_ch = c->channels;
+	m->n_buses = c->n_buses;
+	for (uint32_t ch = 0; ch < c->channels; ch++) {
+		m->ch_bus[ch] = -1;
+		m->ch_src[ch] = 2;
+		for (uint32_t b = 0; b < c->n_buses; b++) {
+			uint32_t mask = c->bus_channels[b];
+			if (!(mask & (1u << ch)))
+				continue;
+			m->ch_bus[ch] = (int8_t)b;
+			/* its place among the bus's channels */
+			uint32_t below = (uint32_t)__builtin_popcount(mask & ((1u << ch) - 1));
+			m->ch_src[ch] = __builtin_popcount(mask) == 1 ? 2 : (uint8_t)(below % 2);
+		}
+	}
+	for (uint32_t b = 0; b < c->n_buses; b++) {
+		struct mixer_bus *bus = &m->buses[b];
+		float one = 1.0f;
+		uint32_t bits;
+		memcpy(&bits, &one, sizeof(bits));
+		atomic_store_explicit(&bus->volume_bits, bits, memory_order_relaxed);
+		bus->duck = (struct mixer_ramp){.g = 1.0f, .g0 = 1.0f, .g1 = 1.0f};
+		bus->vol = bus->duck;
+	}
+	size_t sn = sizeof(float) * MIXER_SUM * (c->n_buses + 1);
+	size_t gn = sizeof(float) * 2 * MIXER_CHUNK * c->n_buses;
+	m->scratch = aligned_alloc(64, (sn + 63) & ~(size_t)63);
+	m->gains = aligned_alloc(64, (gn + 63) & ~(size_t)63);
+	size_t pn = sizeof(float) * MIXER_PLANE * (c->channels + 1);
+	m->planes = aligned_alloc(64, (pn + 63) & ~(size_t)63);
+	if (!m->scratch || !m->gains || !m->planes)
+		return -ENOMEM;
+	/* touch the pages now, not in the audio callback */
+	memset(m->scratch, 0, sn);
+	memset(m->gains, 0, gn);
+	memset(m->planes, 0, pn);
+	return 0;
+}
+
+uint32_t
+mixer_channels(const struct mixer *m)
+{
+	return m->out_ch;
+}
+
 int
 mixer_create(const struct mixer_config *cfg, struct mixer **out)
 {
@@ -106,6 +170,10 @@ mixer_create(const struct mixer_config *cfg, struct mixer **out)
 	m->duck_lin = powf(10.0f, m->cfg.duck_db / 20.0f);
 	limiter_init(&m->limiter, HAL_AUDIO_CHANNELS, HAL_AUDIO_RATE);
 	m->volume = m->og = m->og0 = m->og1 = 1.0f;
+	r = setup_channels(m);
+	if (r < 0)
+		goto fail;
+	r = -ENOMEM;
 	spsc_init(&m->cmdq, QUEUE_LEN);
 	spsc_init(&m->evq, QUEUE_LEN);
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
@@ -133,6 +201,9 @@ mixer_create(const struct mixer_config *cfg, struct mixer **out)
 fail:
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++)
 		free(m->voices[i].buf);
+	free(m->scratch);
+	free(m->gains);
+	free(m->planes);
 	free(m);
 	return r;
 }
@@ -148,6 +219,9 @@ mixer_destroy(struct mixer *m)
 		clip_close(m->voices[i].clip);
 		free(m->voices[i].buf);
 	}
+	free(m->scratch);
+	free(m->gains);
+	free(m->planes);
 	free(m);
 }
 
@@ -170,11 +244,21 @@ mixer_handle
 mixer_play(struct mixer *m, enum mixer_kind kind, const char *path, float gain, uint64_t user_id,
 	   char *err, size_t errlen)
 {
+	return mixer_play_bus(m, kind, path, gain, 0, user_id, err, errlen);
+}
+
+mixer_handle
+mixer_play_bus(struct mixer *m, enum mixer_kind kind, const char *path, float gain, uint32_t bus,
+	       uint64_t user_id, char *err, size_t errlen)
+{
 	uint32_t w;
 	struct mixer_voice *v = NULL;
 	uint32_t slot;
 
-	if ((unsigned)kind >= MIXER_KINDS || !path || !(gain >= 0.0f) || !isfinite(gain)) {
+	if (kind == MIXER_MUSIC)
+		bus = 0;
+	if ((unsigned)kind >= MIXER_KINDS || !path || !(gain >= 0.0f) || !isfinite(gain) ||
+	    (bus > 0 && bus >= m->n_buses)) {
 		snprintf(err, errlen, "invalid play request");
 		return -EINVAL;
 	}
@@ -200,6 +284,7 @@ mixer_play(struct mixer *m, enum mixer_kind kind, const char *path, float gain, 
 	if (++m->gen >= (1u << 24))
 		m->gen = 1;
 	v->kind = kind;
+	v->bus = bus;
 	v->handle = (mixer_handle)((m->gen << 6) | slot);
 	v->user_id = user_id;
 	v->total = clip_frames(c);
@@ -263,6 +348,17 @@ mixer_set_volume(struct mixer *m, float volume)
 	if (r < 0)
 		atomic_store_explicit(&m->volume_queued, false, memory_order_release);
 	return r;
+}
+
+int
+mixer_set_bus_volume(struct mixer *m, uint32_t bus, float volume)
+{
+	if (bus >= m->n_buses || !(volume >= 0.0f) || !isfinite(volume))
+		return -EINVAL;
+	uint32_t bits;
+	memcpy(&bits, &volume, sizeof(bits));
+	atomic_store_explicit(&m->buses[bus].volume_bits, bits, memory_order_release);
+	return push_cmd(m, (struct mixer_cmd){.type = CMD_BUS_VOLUME, .arg = (int32_t)bus});
 }
 
 int

@@ -41,6 +41,26 @@
  * Clicks: every start, stop, pause, resume, gain and volume change is a
  * linear ramp over ramp_ms (see mixer_ramp_gain for the exact formula).
  *
+ * Channels mode (DESIGN.md, per-seat languages; config.n_buses > 0)
+ *   The output has config.channels discrete channels (1..MIXER_MAX_CHANNELS),
+ *   interleaved.  Each bus (one a language) owns the output channels of its
+ *   bus_channels mask; a narration or announcement plays on one bus
+ *   (mixer_play_bus) and the rules above hold per bus: announcements queue
+ *   per bus, a narration replaces or waits for / is interrupted by the
+ *   voices of its own bus only, and the music is ducked per bus.  Music
+ *   plays under every bus, on every output channel.  A bus's stereo sum goes
+ *   to its channels in ascending order: one channel gets the mono sum
+ *   (L + R) * 0.5, two or more get L, R, L, R...; a channel of no bus gets
+ *   the mono music only.  Nothing is mixed from one output channel into
+ *   another.  Each bus has its own volume (mixer_set_bus_volume) under the
+ *   master volume; it scales the bus's channels, music included.  An output
+ *   sample of channel c of bus b is
+ *     out = vol(k) * (bvol_b(k) * (N_b(k, c) + duck_b(k) * M(k, c)))
+ *   where N_b is the bus's voices mixed as in stereo mode (gain_v(k) * s_v
+ *   summed in slot order) and M the music's (unducked: the duck is duck_b,
+ *   a ramp of duck_ms between 1 and duck_db).  Without buses (stereo mode)
+ *   nothing of this applies and the output is what it always was.
+ *
  * Events carry the output frame position (frames rendered since create) at
  * which they happened, so offline rendering converts them to virtual time
  * exactly: t = t0 + frame / HAL_AUDIO_RATE.
@@ -54,6 +74,8 @@
 #include "hal/audio.h"
 
 #define MIXER_MAX_VOICES 64
+#define MIXER_MAX_CHANNELS 8 /* output channels in channels mode */
+#define MIXER_MAX_BUSES 8    /* buses (languages) in channels mode */
 
 enum mixer_kind {
 	MIXER_NARRATION = 0,
@@ -75,6 +97,10 @@ struct mixer_config {
 	uint32_t resume_max_age_ms;     /* ...or is dropped after this long suspended (30000) */
 	uint32_t resume_max_played_pct; /* ...or if cut at/after this % of the clip (90) */
 	bool offline;                   /* no decoder thread: see mixer_render_offline */
+	/* Channels mode (above); n_buses 0: stereo mode. */
+	uint32_t channels;                      /* output channels, 1..MIXER_MAX_CHANNELS */
+	uint32_t n_buses;                       /* 0..MIXER_MAX_BUSES */
+	uint32_t bus_channels[MIXER_MAX_BUSES]; /* bit c: output channel c (0-based); disjoint */
 };
 
 /* Fills c with the defaults given in brackets above. */
@@ -104,6 +130,17 @@ typedef int32_t mixer_handle;
 mixer_handle mixer_play(struct mixer *m, enum mixer_kind kind, const char *path, float gain,
 			uint64_t user_id, char *err, size_t errlen);
 
+/* mixer_play on a bus (channels mode): a narration or announcement plays on
+ * the channels of bus `bus` (< config.n_buses, else -EINVAL); music ignores
+ * the bus (it plays on every channel).  In stereo mode bus must be 0.
+ * Main thread. */
+mixer_handle mixer_play_bus(struct mixer *m, enum mixer_kind kind, const char *path, float gain,
+			    uint32_t bus, uint64_t user_id, char *err, size_t errlen);
+
+/* Output channels per frame: 2 in stereo mode, config.channels in channels
+ * mode.  Any thread. */
+uint32_t mixer_channels(const struct mixer *m);
+
 /* Fades the voice out over fade_ms (at least ramp_ms) and ends it with
  * MIXER_EV_CUT; a voice not yet started or suspended is cut at once.
  * Unknown or finished handles are ignored.  0 or -EAGAIN.  Main thread. */
@@ -117,6 +154,10 @@ int mixer_set_gain(struct mixer *m, mixer_handle h, float gain);
 
 /* Master volume, linear, ramped. Main thread. */
 int mixer_set_volume(struct mixer *m, float volume);
+
+/* A bus's volume (channels mode), linear, ramped over ramp_ms, under the
+ * master volume.  -EINVAL for a bus that is not there. Main thread. */
+int mixer_set_bus_volume(struct mixer *m, uint32_t bus, float volume);
 
 /* Pause fades everything out and then holds every voice where it is (the
  * output is silence; output frames still count); resume fades back in.
@@ -168,7 +209,8 @@ uint64_t mixer_underruns(struct mixer *m);
 /* Voices playing, waiting or suspended, as last seen by the audio side. */
 uint32_t mixer_active_voices(struct mixer *m);
 
-/* Renders frames of interleaved stereo float32 into out (2 * frames floats),
+/* Renders frames of interleaved float32 into out (mixer_channels() * frames
+ * floats: stereo, or config.channels in channels mode),
  * overwriting it.  RT-safe: no allocation, no locks, no I/O, no logging;
  * may wake the decoder thread with sem_post.  Audio thread only (exactly one
  * thread at a time).  In offline mode call mixer_render_offline instead. */

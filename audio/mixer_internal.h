@@ -54,6 +54,7 @@ enum mixer_cmd_type {
 	CMD_PAUSE,
 	CMD_RESUME,
 	CMD_TALK,
+	CMD_BUS_VOLUME,
 };
 
 struct mixer_cmd {
@@ -69,6 +70,7 @@ struct mixer_cmd {
 struct mixer_voice {
 	/* Set by the main thread before the slot goes LIVE; read-only after. */
 	enum mixer_kind kind;
+	uint32_t bus; /* channels mode: the bus of a narration/announcement; else 0 */
 	mixer_handle handle;
 	uint64_t user_id;
 	int64_t total;
@@ -104,11 +106,47 @@ struct mixer_voice {
 	bool skipped; /* suspended: stale frames dropped after the seek */
 };
 
+/* A gain ramped with mixer_ramp_gain (audio thread only). */
+struct mixer_ramp {
+	float g, g0, g1;
+	uint32_t k, n;
+};
+
+/* Frames the channels-mode render mixes at a time (scratch sizes). */
+#define MIXER_CHUNK 512
+/* a stereo sum of a chunk (bus or music), padded so that the sums do not
+ * fall on the same place of a 4 KiB page as each other or as the voices'
+ * rings (4K aliasing: every load would wait for an unrelated store) */
+#define MIXER_SUM (2 * MIXER_CHUNK + 48)
+/* a plane of a chunk, padded so that planes do not alias in the cache */
+#define MIXER_PLANE (MIXER_CHUNK + 16)
+
+/* One bus of channels mode. */
+struct mixer_bus {
+	/* main -> audio: the latest volume (a float's bits), as volume_bits */
+	_Atomic uint32_t volume_bits;
+	/* Audio thread only. */
+	bool ducked;
+	struct mixer_ramp duck, vol;
+};
+
 struct mixer {
 	/* Set by mixer_create; read-only after. */
 	struct mixer_config cfg;
 	uint32_t ramp, duck_ramp, rewind, max_age; /* in frames */
 	float duck_lin;
+	/* channels mode (n_buses > 0): out_ch channels; per output channel the
+	 * bus that owns it (-1 none) and where it takes its sample from the
+	 * bus's stereo sum (0 left, 1 right, 2 mono) */
+	uint32_t out_ch, n_buses;
+	int8_t ch_bus[MIXER_MAX_CHANNELS];
+	uint8_t ch_src[MIXER_MAX_CHANNELS];
+	/* Audio thread only: per bus and for the music (last), a stereo sum of
+	 * MIXER_CHUNK frames; per bus, its duck and volume gains of a chunk. */
+	float *scratch;
+	float *gains;
+	float *planes; /* the music's mono, then one a channel: (1 + channels) * MIXER_PLANE */
+	struct mixer_bus buses[MIXER_MAX_BUSES];
 
 	struct mixer_voice voices[MIXER_MAX_VOICES];
 

@@ -103,6 +103,15 @@ stop_voice(struct mixer *m, struct mixer_voice *v, uint32_t frames, const char *
 }
 
 static void
+ramp_to(struct mixer_ramp *r, float g1, uint32_t n)
+{
+	r->g0 = r->g;
+	r->g1 = g1;
+	r->k = 0;
+	r->n = n;
+}
+
+static void
 run_commands(struct mixer *m, uint64_t now)
 {
 	uint32_t r;
@@ -117,7 +126,8 @@ run_commands(struct mixer *m, uint64_t now)
 			if (v->kind == MIXER_NARRATION)
 				for (uint32_t j = 0; j < m->cfg.max_voices; j++)
 					if (m->voices[j].phase != PH_IDLE &&
-					    m->voices[j].kind == MIXER_NARRATION)
+					    m->voices[j].kind == MIXER_NARRATION &&
+					    m->voices[j].bus == v->bus)
 						stop_voice(m, &m->voices[j], m->ramp, "replaced",
 							   now);
 			v->phase = PH_WAITING;
@@ -156,6 +166,14 @@ run_commands(struct mixer *m, uint64_t now)
 			}
 			break;
 		}
+		case CMD_BUS_VOLUME: {
+			struct mixer_bus *b = &m->buses[c->arg];
+			uint32_t bits = atomic_load_explicit(&b->volume_bits, memory_order_acquire);
+			float vol;
+			memcpy(&vol, &bits, sizeof(vol));
+			ramp_to(&b->vol, vol, m->ramp);
+			break;
+		}
 		case CMD_PAUSE:
 		case CMD_RESUME:
 			m->paused = c->type == CMD_PAUSE;
@@ -180,7 +198,7 @@ start_voice(struct mixer *m, struct mixer_voice *v, uint64_t now)
 /* Starts the oldest waiting announcement unless one sounds.  Returns
  * whether any announcement plays, fades or waits. */
 static bool
-schedule_announcements(struct mixer *m, uint64_t now)
+schedule_announcements(struct mixer *m, uint32_t bus, uint64_t now)
 {
 	struct mixer_voice *first_ann = NULL;
 	bool ann_sounding = false, ann_present = false;
@@ -188,7 +206,7 @@ schedule_announcements(struct mixer *m, uint64_t now)
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
 		/* phase first: an idle slot's fields belong to the main thread */
-		if (v->phase == PH_IDLE || v->kind != MIXER_ANNOUNCEMENT)
+		if (v->phase == PH_IDLE || v->kind != MIXER_ANNOUNCEMENT || v->bus != bus)
 			continue;
 		ann_present = true;
 		if (v->phase == PH_PLAYING || v->phase == PH_STOPPING)
@@ -243,10 +261,37 @@ schedule_narration(struct mixer *m, struct mixer_voice *v, bool ann_present, uin
 	}
 }
 
+/* Channels mode: ducks the music of each bus on which a narration or
+ * announcement sounds, or lifts it. */
+static void
+schedule_duck_buses(struct mixer *m)
+{
+	bool duck[MIXER_MAX_BUSES] = {false};
+
+	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+		struct mixer_voice *v = &m->voices[i];
+		if ((v->phase == PH_PLAYING || v->phase == PH_STOPPING ||
+		     v->phase == PH_SUSPENDING) &&
+		    v->kind != MIXER_MUSIC)
+			duck[v->bus] = true;
+	}
+	for (uint32_t b = 0; b < m->n_buses; b++) {
+		struct mixer_bus *bus = &m->buses[b];
+		if (duck[b] == bus->ducked)
+			continue;
+		bus->ducked = duck[b];
+		ramp_to(&bus->duck, duck[b] ? m->duck_lin : 1.0f, m->duck_ramp);
+	}
+}
+
 /* Ducks the music while a narration or announcement sounds, or lifts it. */
 static void
 schedule_duck(struct mixer *m)
 {
+	if (m->n_buses) {
+		schedule_duck_buses(m);
+		return;
+	}
 	bool duck = false;
 
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
@@ -271,7 +316,11 @@ schedule_duck(struct mixer *m)
 static void
 schedule(struct mixer *m, uint64_t now)
 {
-	bool ann_present = schedule_announcements(m, now);
+	bool ann_present[MIXER_MAX_BUSES];
+	uint32_t nb = m->n_buses ? m->n_buses : 1;
+
+	for (uint32_t b = 0; b < nb; b++)
+		ann_present[b] = schedule_announcements(m, b, now);
 
 	for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
 		struct mixer_voice *v = &m->voices[i];
@@ -280,7 +329,7 @@ schedule(struct mixer *m, uint64_t now)
 		if (v->kind == MIXER_MUSIC && v->phase == PH_WAITING)
 			start_voice(m, v, now);
 		else if (v->kind == MIXER_NARRATION)
-			schedule_narration(m, v, ann_present, now);
+			schedule_narration(m, v, ann_present[v->bus], now);
 	}
 	schedule_duck(m);
 }
@@ -381,6 +430,187 @@ mix_voice(struct mixer *m, struct mixer_voice *v, float *out, uint32_t frames, u
 	return low;
 }
 
+/* The output stage, the one place every sample passes last: master volume
+ * and pause ramp over ch interleaved channels. */
+static void
+output_stage(struct mixer *m, float *out, uint32_t frames, uint32_t ch)
+{
+	uint32_t i = 0;
+	for (; i < frames && m->ok < m->on; i++, m->ok++) {
+		m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
+		for (uint32_t c = 0; c < ch; c++)
+			out[ch * i + c] *= m->og;
+	}
+	if (i < frames) {
+		m->og = m->og1;
+		if (m->og != 1.0f)
+			for (uint32_t j = ch * i; j < ch * frames; j++)
+				out[j] *= m->og;
+	}
+}
+
+/* Fills g[0..n) with a ramp's gains and advances it; returns false (and
+ * fills nothing) when the ramp is over: the gain is r->g1 throughout. */
+static bool
+ramp_fill(struct mixer_ramp *r, float *g, uint32_t n)
+{
+	if (r->k >= r->n) {
+		r->g = r->g1;
+		return false;
+	}
+	uint32_t i = 0;
+	for (; i < n && r->k < r->n; i++, r->k++)
+		g[i] = r->g = mixer_ramp_gain(r->g0, r->g1, r->k, r->n);
+	if (i < n)
+		r->g = r->g1;
+	for (; i < n; i++)
+		g[i] = r->g1;
+	return true;
+}
+
+/* One output channel's plane p[0..n) of a bus channel taking `src` (0 left,
+ * 1 right, 2 mono) of the bus's stereo sum bs and of the music (mu: its
+ * stereo sum, mm: its mono plane): p = vg * (N + dg * M).  dg / vg NULL:
+ * the constants dgc / vgc.  Loops kept simple for the vectoriser. */
+static void
+route_plane(float *restrict p, const float *restrict bs, const float *restrict mu,
+	    const float *restrict mm, uint32_t src, const float *dg, float dgc, const float *vg,
+	    float vgc, uint32_t n)
+{
+	if (!dg && !vg) {
+		if (src == 2)
+			for (uint32_t i = 0; i < n; i++)
+				p[i] = vgc * ((bs[2 * i] + bs[2 * i + 1]) * 0.5f + dgc * mm[i]);
+		else
+			for (uint32_t i = 0; i < n; i++)
+				p[i] = vgc * (bs[2 * i + src] + dgc * mu[2 * i + src]);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		float d = dg ? dg[i] : dgc, v = vg ? vg[i] : vgc;
+		float nb = src == 2 ? (bs[2 * i] + bs[2 * i + 1]) * 0.5f : bs[2 * i + src];
+		float mv = src == 2 ? mm[i] : mu[2 * i + src];
+		p[i] = v * (nb + d * mv);
+	}
+}
+
+typedef float mixer_v4 __attribute__((vector_size(16)));
+
+static inline mixer_v4
+load4(const float *p)
+{
+	mixer_v4 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void
+store4(float *p, mixer_v4 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* out[ch * i + c] = planes[MIXER_PLANE * c + i]: four channels and four
+ * frames at a time (a 4x4 transpose), the rest one by one.  Copies only. */
+static void
+interleave(float *restrict out, const float *restrict pl, uint32_t ch, uint32_t n)
+{
+	uint32_t c = 0;
+	for (; c + 4 <= ch; c += 4) {
+		const float *p0 = pl + MIXER_PLANE * c, *p1 = p0 + MIXER_PLANE,
+			    *p2 = p1 + MIXER_PLANE, *p3 = p2 + MIXER_PLANE;
+		uint32_t i = 0;
+		for (; i + 4 <= n; i += 4) {
+			mixer_v4 a = load4(p0 + i), b = load4(p1 + i), d = load4(p2 + i),
+				 e = load4(p3 + i);
+			mixer_v4 t0 = __builtin_shufflevector(a, b, 0, 4, 1, 5);
+			mixer_v4 t1 = __builtin_shufflevector(a, b, 2, 6, 3, 7);
+			mixer_v4 t2 = __builtin_shufflevector(d, e, 0, 4, 1, 5);
+			mixer_v4 t3 = __builtin_shufflevector(d, e, 2, 6, 3, 7);
+			store4(out + ch * i + c, __builtin_shufflevector(t0, t2, 0, 1, 4, 5));
+			store4(out + ch * (i + 1) + c, __builtin_shufflevector(t0, t2, 2, 3, 6, 7));
+			store4(out + ch * (i + 2) + c, __builtin_shufflevector(t1, t3, 0, 1, 4, 5));
+			store4(out + ch * (i + 3) + c, __builtin_shufflevector(t1, t3, 2, 3, 6, 7));
+		}
+		for (; i < n; i++) {
+			out[ch * i + c] = p0[i];
+			out[ch * i + c + 1] = p1[i];
+			out[ch * i + c + 2] = p2[i];
+			out[ch * i + c + 3] = p3[i];
+		}
+	}
+	for (; c < ch; c++) {
+		const float *p = pl + MIXER_PLANE * c;
+		for (uint32_t i = 0; i < n; i++)
+			out[ch * i + c] = p[i];
+	}
+}
+
+/* Channels mode: one chunk (n <= MIXER_CHUNK) of the buses' and the
+ * music's stereo sums routed to the output channels (mixer.h): a plane per
+ * channel, then interleaved. */
+static void
+route_chunk(struct mixer *m, float *restrict out, uint32_t n)
+{
+	const uint32_t ch = m->out_ch;
+	const float *music = m->scratch + MIXER_SUM * m->n_buses;
+	float *mm = m->planes, *pl = m->planes + MIXER_PLANE;
+	bool duck_ramp[MIXER_MAX_BUSES], vol_ramp[MIXER_MAX_BUSES];
+
+	for (uint32_t i = 0; i < n; i++)
+		mm[i] = (music[2 * i] + music[2 * i + 1]) * 0.5f;
+	for (uint32_t b = 0; b < m->n_buses; b++) {
+		duck_ramp[b] = ramp_fill(&m->buses[b].duck, m->gains + 2 * MIXER_CHUNK * b, n);
+		vol_ramp[b] = ramp_fill(&m->buses[b].vol,
+					m->gains + 2 * MIXER_CHUNK * b + MIXER_CHUNK, n);
+	}
+	for (uint32_t c = 0; c < ch; c++) {
+		const int b = m->ch_bus[c];
+		float *p = pl + MIXER_PLANE * c;
+		if (b < 0) {
+			memcpy(p, mm, sizeof(float) * n);
+			continue;
+		}
+		const struct mixer_bus *bus = &m->buses[b];
+		const float *g = m->gains + 2 * MIXER_CHUNK * (uint32_t)b;
+		route_plane(p, m->scratch + MIXER_SUM * (uint32_t)b, music, mm, m->ch_src[c],
+			    duck_ramp[b] ? g : NULL, bus->duck.g1,
+			    vol_ramp[b] ? g + MIXER_CHUNK : NULL, bus->vol.g1, n);
+	}
+	interleave(out, pl, ch, n);
+}
+
+/* Channels mode: render_span with each voice mixed into its bus's (or the
+ * music's) stereo sum, a chunk at a time, then routed to the channels. */
+static bool
+render_span_buses(struct mixer *m, float *out, uint32_t frames, uint64_t now)
+{
+	bool wake = false;
+	const uint32_t ch = m->out_ch;
+
+	if (m->paused && m->ok >= m->on) {
+		memset(out, 0, sizeof(float) * ch * frames);
+		return false; /* held: voices keep their place */
+	}
+	schedule(m, now);
+	for (uint32_t done = 0; done < frames;) {
+		uint32_t n = frames - done < MIXER_CHUNK ? frames - done : MIXER_CHUNK;
+		memset(m->scratch, 0, sizeof(float) * MIXER_SUM * (m->n_buses + 1));
+		for (uint32_t i = 0; i < m->cfg.max_voices; i++) {
+			struct mixer_voice *v = &m->voices[i];
+			if (v->phase != PH_PLAYING && v->phase != PH_STOPPING &&
+			    v->phase != PH_SUSPENDING)
+				continue;
+			uint32_t b = v->kind == MIXER_MUSIC ? m->n_buses : v->bus;
+			wake |= mix_voice(m, v, m->scratch + MIXER_SUM * b, n, now + done);
+		}
+		route_chunk(m, out + ch * done, n);
+		done += n;
+	}
+	output_stage(m, out, frames, ch);
+	return wake;
+}
+
 /* Renders a span with no pause edge inside it. */
 static bool
 render_span(struct mixer *m, float *out, uint32_t frames, uint64_t now)
@@ -396,19 +626,7 @@ render_span(struct mixer *m, float *out, uint32_t frames, uint64_t now)
 		if (v->phase == PH_PLAYING || v->phase == PH_STOPPING || v->phase == PH_SUSPENDING)
 			wake |= mix_voice(m, v, out, frames, now);
 	}
-	/* master volume and pause ramp */
-	uint32_t i = 0;
-	for (; i < frames && m->ok < m->on; i++, m->ok++) {
-		m->og = mixer_ramp_gain(m->og0, m->og1, m->ok, m->on);
-		out[2 * i] *= m->og;
-		out[2 * i + 1] *= m->og;
-	}
-	if (i < frames) {
-		m->og = m->og1;
-		if (m->og != 1.0f)
-			for (uint32_t j = 2 * i; j < 2 * frames; j++)
-				out[j] *= m->og;
-	}
+	output_stage(m, out, frames, 2);
 	return wake;
 }
 
@@ -427,8 +645,11 @@ mixer_render(struct mixer *m, float *out, uint32_t frames)
 		/* a pause fade ends the span: the voices stop where it ends */
 		if (m->paused && m->ok < m->on && m->on - m->ok < n)
 			n = m->on - m->ok;
-		wake |= render_span(m, out, n, now);
-		out += 2 * n;
+		if (m->n_buses)
+			wake |= render_span_buses(m, out, n, now);
+		else
+			wake |= render_span(m, out, n, now);
+		out += m->out_ch * n;
 		now += n;
 	}
 	/* where the mix leaves the mixer: nothing reaches full scale */
@@ -451,7 +672,7 @@ mixer_render_offline(struct mixer *m, float *out, uint32_t frames)
 		uint32_t n = frames < block ? frames : block;
 		mixer_decoder_pump(m);
 		mixer_render(m, out, n);
-		out += 2 * n;
+		out += m->out_ch * n;
 		frames -= n;
 	}
 	mixer_decoder_pump(m);

@@ -345,6 +345,14 @@ events_vemit(struct events *ev, int64_t t, const char *event, va_list ap)
 			v = new_string_list(list, va_arg(ap, unsigned));
 			break;
 		}
+		case 'M': { /* channel mask: bit c is channel c + 1 */
+			unsigned mask = va_arg(ap, unsigned);
+			v = json_object_new_array();
+			for (unsigned c = 0; c < 32; c++)
+				if (mask & (1u << c))
+					json_object_array_add(v, json_object_new_int((int)c + 1));
+			break;
+		}
 		default: break;
 		}
 		json_object_object_add(o, key, v);
@@ -417,6 +425,14 @@ events_clip_start(struct events *ev, int64_t t, const char *poi, const char *cli
 {
 	events_emit(ev, t, "clip_start", "poi", 's', poi, "clip", 's', clip, "lang", 's', lang,
 		    "lat", 'c', lat, "lon", 'c', lon, NULL);
+}
+
+void
+events_clip_start_channels(struct events *ev, int64_t t, const char *poi, const char *clip,
+			   const char *lang, double lat, double lon, unsigned channels)
+{
+	events_emit(ev, t, "clip_start", "poi", 's', poi, "clip", 's', clip, "lang", 's', lang,
+		    "lat", 'c', lat, "lon", 'c', lon, "channels", 'M', channels, NULL);
 }
 
 void

@@ -77,6 +77,10 @@ void events_zone_enter(struct events *ev, int64_t t, const char *poi);
 void events_zone_exit(struct events *ev, int64_t t, const char *poi);
 void events_clip_start(struct events *ev, int64_t t, const char *poi, const char *clip,
 		       const char *lang, double lat, double lon);
+/* clip_start in channels mode: plus "channels", the outputs (1-based) of
+ * the clip's language, from a mask (bit c: channel c + 1). */
+void events_clip_start_channels(struct events *ev, int64_t t, const char *poi, const char *clip,
+				const char *lang, double lat, double lon, unsigned channels);
 void events_clip_end(struct events *ev, int64_t t, const char *poi, const char *clip,
 		     const char *lang, bool completed);
 void events_clip_skip(struct events *ev, int64_t t, const char *poi, const char *reason);
@@ -93,7 +97,8 @@ void events_lang(struct events *ev, int64_t t, const char *const *langs, unsigne
 /* Low level: a free-form event.  After the name come triples terminated by
  * a NULL key: key (const char *), type (int: 's' string, 'c' coordinate
  * double printed %.7f, 'd' double %.6g, 'i' long long, 'b' bool as int,
- * 'S' string list as const char *const * then unsigned), value(s).
+ * 'S' string list as const char *const * then unsigned, 'M' a channel mask
+ * (unsigned, bit c) as the list of channels c + 1), value(s).
  * NaN and infinite doubles and NULL strings are written as null.  Keys
  * appear in the order given. */
 void events_emit(struct events *ev, int64_t t, const char *event, ...);

@@ -22,8 +22,11 @@ usage(FILE *f)
 		"  pause | resume               pause or resume narration and triggering\n"
 		"  skip                         pass over the current/next stop\n"
 		"  replay                       play the last stop's narration again\n"
-		"  volume N                     master volume, 0-100\n"
+		"  volume N [--lang L]          master volume, 0-100; with --lang one language's,\n"
+		"                               under the master\n"
 		"  lang L[,L]                   narration languages in play order, e.g. zh,en\n"
+		"                               (refused when guided has --lang-channels: there\n"
+		"                               the seats choose their language)\n"
 		"  status                       what the guide is doing\n"
 		"  reload                       re-read the route file (kept if invalid)\n"
 		"  talk on [SECONDS] | talk off the driver talks: narration holds, then goes on\n"
@@ -46,7 +49,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0},  {"resume", 0, 0},
-	{"skip", 0, 0},   {"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},
+	{"skip", 0, 0},   {"replay", 0, 0}, {"volume", 1, 3}, {"lang", 1, 1},
 	{"status", 0, 0}, {"reload", 0, 0}, {"talk", 1, 2},
 };
 
@@ -81,6 +84,34 @@ print_list(json_object *a)
 	for (size_t i = 0; i < json_object_array_length(a); i++)
 		printf("%s%s", i ? ", " : "",
 		       json_object_get_string(json_object_array_get_idx(a, i)));
+}
+
+/* Channels mode: one line a seat's language, its channels, what plays on
+ * them and its volume; sequential mode: the volumes a driver changed. */
+static void
+print_languages(json_object *r)
+{
+	json_object *a = jobj(r, "languages");
+	bool channels = jstr(r, "mode") && strcmp(jstr(r, "mode"), "channels") == 0;
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *l = json_object_array_get_idx(a, i);
+		json_object *ch = jobj(l, "channels"), *p = jobj(l, "playing");
+		int vol = jobj(l, "volume") ? json_object_get_int(jobj(l, "volume")) : 100;
+		if (!channels) {
+			if (vol != 100)
+				printf("volume %s: %d\n", or_str(jstr(l, "lang"), "?"), vol);
+			continue;
+		}
+		printf("seat %-4s  ch ", or_str(jstr(l, "lang"), "?"));
+		for (size_t c = 0; ch && c < json_object_array_length(ch); c++)
+			printf("%s%d", c ? "+" : "",
+			       json_object_get_int(json_object_array_get_idx(ch, c)));
+		if (p)
+			printf(": %s %s", or_str(jstr(p, "poi"), "-"), or_str(jstr(p, "clip"), ""));
+		else
+			printf(": silence");
+		printf(", volume %d\n", vol);
+	}
 }
 
 /* "gate (798 Art Zone Gate)": a stop's id and its name */
@@ -205,6 +236,7 @@ print_status(json_object *r)
 	} else {
 		printf("playing:   nothing\n");
 	}
+	print_languages(r);
 	if ((o = jobj(r, "queue")) && json_object_array_length(o) > 0) {
 		printf("queue:     ");
 		print_list(o);
@@ -230,6 +262,11 @@ check_args(const char *cmd, int nargs, char **args)
 	}
 	if (strcmp(cmd, "volume") == 0 && tour_parse_volume(args[0]) < 0) {
 		fprintf(stderr, "guidectl: volume is 0-100, not '%s'\n", args[0]);
+		return false;
+	}
+	if (strcmp(cmd, "volume") == 0 && nargs > 1 &&
+	    (nargs != 3 || strcmp(args[1], "--lang") != 0 || !args[2][0])) {
+		fprintf(stderr, "guidectl: volume N [--lang L]\n");
 		return false;
 	}
 	if (strcmp(cmd, "lang") == 0) {

@@ -241,6 +241,44 @@ path_length_m(const struct route_tour *t)
 	return len;
 }
 
+/* The tour's timing in both modes, a line each: languages one after
+ * another (the sum of a stop's clips) and every language at once on its own
+ * channels (guided --lang-channels: the longest clip).  Per mode, the stop
+ * with the least slack and how many stops' stories outlast their transit. */
+static void
+print_channels_timing(FILE *out, const struct route *r, const struct route_tour *t,
+		      const struct route_transit *tr)
+{
+	if (t->n_langs < 2)
+		return;
+	for (int mode = 0; mode < 2; mode++) {
+		double tight = INFINITY;
+		unsigned tight_k = 0, over = 0, n = 0;
+		int64_t tight_ms = 0;
+		for (unsigned k = 0; k < t->n_stops; k++) {
+			int64_t ms = mode ? tr[k].longest_ms : tr[k].narration_ms;
+			if (!tr[k].found || ms < 0)
+				continue;
+			n++;
+			double slack = tr[k].seconds - ms / 1000.0;
+			over += slack < 0;
+			if (slack < tight) {
+				tight = slack;
+				tight_k = k;
+				tight_ms = ms;
+			}
+		}
+		if (!n)
+			continue;
+		fprintf(out,
+			"  %s: least slack stop %s, %.1f s of narration in %.1f s transit; %u of "
+			"%u stops overrun\n",
+			mode ? "channels mode (all at once)" : "sequential (one after another)",
+			r->stops[t->stops[tight_k]].id, tight_ms / 1000.0, tr[tight_k].seconds,
+			over, n);
+	}
+}
+
 void
 guide_route_summary(FILE *out, const struct route *r)
 {
@@ -328,6 +366,7 @@ guide_route_summary(FILE *out, const struct route *r)
 				"  least slack: stop %s, %.1f s of narration in %.1f s transit\n",
 				r->stops[t->stops[tight_k]].id, tr[tight_k].narration_ms / 1000.0,
 				tr[tight_k].seconds);
+		print_channels_timing(out, r, t, tr);
 		free(tr);
 	}
 }

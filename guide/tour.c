@@ -33,6 +33,7 @@ tour_error_to_str(enum tour_error err)
 	case TOUR_ERR_NOTHING: return "nothing to do";
 	case TOUR_ERR_NOMEM: return "out of memory";
 	case TOUR_ERR_COMMAND: return "unknown command";
+	case TOUR_ERR_SEATS: return "seats choose their language: channels mode";
 	}
 	return "unknown error";
 }
@@ -309,8 +310,17 @@ copy_langs(struct tour *t, const char *const *langs, unsigned n)
 			return TOUR_ERR_NOMEM;
 		}
 	}
+	/* a language keeps its own volume across lists */
+	double vol[TOUR_MAX_LANGS];
+	for (unsigned i = 0; i < n; i++) {
+		vol[i] = 1.0;
+		for (unsigned k = 0; k < t->n_langs; k++)
+			if (strcmp(t->langs[k], copy[i]) == 0)
+				vol[i] = t->lang_volume[k];
+	}
 	free_langs(t);
 	memcpy(t->langs, copy, n * sizeof(*copy));
+	memcpy(t->lang_volume, vol, n * sizeof(*vol));
 	t->n_langs = n;
 	return TOUR_OK;
 }
@@ -328,6 +338,22 @@ tour_start(struct tour *t, const char *tour_id, const char *const *langs, unsign
 	if (idx < 0)
 		return TOUR_ERR_NO_TOUR;
 	const struct route_tour *tour = &t->route->tours[idx];
+	const char *seat_langs[SEATS_MAX];
+	if (tour_channels_mode(t)) {
+		/* the seats' languages, always (a restart's saved list too) */
+		const struct seats *s = t->cfg.seats;
+		for (unsigned i = 0; i < s->n; i++)
+			seat_langs[i] = s->seat[i].lang;
+		if (langs && n_langs && !t->restoring) {
+			bool same = n_langs == s->n;
+			for (unsigned i = 0; same && i < n_langs; i++)
+				same = strcmp(langs[i], seat_langs[i]) == 0;
+			if (!same)
+				return TOUR_ERR_SEATS;
+		}
+		langs = seat_langs;
+		n_langs = s->n;
+	}
 	if (!langs || n_langs == 0) {
 		if (t->n_langs &&
 		    check_langs(t, tour, (const char *const *)t->langs, t->n_langs) == TOUR_OK) {
@@ -509,6 +535,8 @@ enum tour_error
 tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs, int64_t now_ms)
 {
 	t->now = now_ms;
+	if (tour_channels_mode(t))
+		return TOUR_ERR_SEATS;
 	const struct route_tour *tour =
 		(t->state == TOUR_RUNNING || t->state == TOUR_PAUSED) ? t->tour : NULL;
 	enum tour_error err = check_langs(t, tour, langs, n_langs);
@@ -567,6 +595,24 @@ tour_set_volume(struct tour *t, double volume, int64_t now_ms)
 	return TOUR_OK;
 }
 
+enum tour_error
+tour_set_lang_volume(struct tour *t, const char *lang, double volume, int64_t now_ms)
+{
+	t->now = now_ms;
+	if (!(volume >= 0.0 && volume <= 1.0))
+		return TOUR_ERR_ARG;
+	unsigned k = 0;
+	while (k < t->n_langs && strcmp(t->langs[k], lang) != 0)
+		k++;
+	if (k == t->n_langs)
+		return TOUR_ERR_LANG;
+	t->lang_volume[k] = volume;
+	if (t->player.impl->set_lang_volume)
+		t->player.impl->set_lang_volume(t->player.ctx, t->langs[k], volume);
+	events_emit(t->ev, now_ms, "volume", "volume", 'd', volume, "lang", 's', t->langs[k], NULL);
+	return TOUR_OK;
+}
+
 /* ---- inputs (a clip's end: tour_play.c) --------------------------------- */
 
 void
@@ -604,6 +650,24 @@ tour_get_status(const struct tour *t, struct tour_status *out)
 	out->volume = t->volume;
 	if (t->trig)
 		trigger_get_state(t->trig, &out->pos);
+}
+
+unsigned
+tour_get_playing(const struct tour *t, struct tour_lang_playing *out, unsigned max)
+{
+	unsigned n = 0;
+	for (; n < t->n_langs && n < max; n++) {
+		struct tour_lang_playing *p = &out[n];
+		p->lang = t->langs[n];
+		p->volume = t->lang_volume[n];
+		p->clip = NULL;
+		if (tour_channels_mode(t))
+			p->clip = t->par[n].token ? t->par[n].clip : NULL;
+		else if (t->clip_active && t->clip_lang && strcmp(t->clip_lang, p->lang) == 0)
+			p->clip = t->clip;
+		p->poi = p->clip ? tour_seq_poi(t) : NULL;
+	}
+	return n;
 }
 
 const char *

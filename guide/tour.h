@@ -61,6 +61,7 @@ enum tour_error {
 	TOUR_ERR_NOTHING, /* nothing to replay / skip */
 	TOUR_ERR_NOMEM,
 	TOUR_ERR_COMMAND, /* not a driver command (tour_command) */
+	TOUR_ERR_SEATS,   /* channels mode: the seats' languages are fixed */
 };
 
 const char *tour_error_to_str(enum tour_error err);
@@ -83,6 +84,8 @@ struct tour_player_impl {
 	void (*pause)(void *ctx);
 	void (*resume)(void *ctx);
 	void (*set_volume)(void *ctx, double volume); /* 0.0 .. 1.0 */
+	/* one language's volume (0.0 .. 1.0) under the master; NULL: none */
+	void (*set_lang_volume)(void *ctx, const char *lang, double volume);
 };
 
 struct tour_player {
@@ -99,6 +102,14 @@ struct tour_config {
 	bool log_gps;       /* gps_lost when the trigger sees no fix (default true;
 			     * a daemon that logs its source's gps_fix/gps_lost
 			     * itself turns it off) */
+	/* Channels mode (DESIGN.md, per-seat languages) when not NULL and not
+	 * empty; borrowed, must outlive the tour.  The tour's languages are
+	 * the seats', in their order, and cannot be changed (TOUR_ERR_SEATS);
+	 * a stop's clips all start together, one per language, and the stop
+	 * lasts as long as its longest clip (the trigger's early start uses
+	 * that); a language without a clip gets clip_skip "no_clip" with its
+	 * lang and silence on its channels; clip_start carries "channels". */
+	const struct seats *seats;
 };
 
 void tour_config_defaults(struct tour_config *cfg);
@@ -131,6 +142,10 @@ enum tour_error tour_replay(struct tour *t, int64_t now_ms);
 enum tour_error tour_set_lang(struct tour *t, const char *const *langs, unsigned n_langs,
 			      int64_t now_ms);
 enum tour_error tour_set_volume(struct tour *t, double volume, int64_t now_ms);
+/* One language's volume (0.0 .. 1.0) under the master volume: logged as
+ * volume {volume, lang}.  TOUR_ERR_LANG for a language not in use. */
+enum tour_error tour_set_lang_volume(struct tour *t, const char *lang, double volume,
+				     int64_t now_ms);
 
 /* The driver's commands as the control socket spells them (argv split on
  * blanks): start [TOUR] [--lang L,L], stop, pause, resume, skip, replay,
@@ -195,6 +210,18 @@ struct tour_status {
 };
 
 void tour_get_status(const struct tour *t, struct tour_status *out);
+
+/* What one language plays (channels mode: on its own channels). */
+struct tour_lang_playing {
+	const char *lang;
+	const char *poi;               /* NULL: silence */
+	const struct route_clip *clip; /* NULL: silence */
+	double volume;                 /* the language's own, 0.0 .. 1.0 */
+};
+/* Per language of the tour (tour_langs order), at most max: what plays on
+ * its channels.  In sequential mode only the language that speaks has a
+ * clip.  Returns how many were filled. */
+unsigned tour_get_playing(const struct tour *t, struct tour_lang_playing *out, unsigned max);
 enum tour_entry_outcome tour_entry_outcome(const struct tour *t, unsigned entry);
 /* Why a SKIPPED entry was skipped (the clip_skip reason: "missed",
  * "driver_skip", ...); NULL for other outcomes. */

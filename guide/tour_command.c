@@ -157,13 +157,32 @@ tour_command(struct tour *t, const char *default_tour, int argc, char **argv, in
 		return TOUR_OK;
 	}
 	if (strcmp(cmd, "volume") == 0) {
-		int v = argc == 2 ? tour_parse_volume(argv[1]) : -1;
+		/* volume N, or one language's: volume N --lang L */
+		bool one = argc == 4 && strcmp(argv[2], "--lang") == 0;
+		int v = argc == 2 || one ? tour_parse_volume(argv[1]) : -1;
 		if (v < 0) {
-			if (argc == 2)
+			if (argc == 2 || one)
 				snprintf(msg, msglen, "volume is 0-100, not '%.32s'", argv[1]);
 			else
 				snprintf(msg, msglen, "volume N: N is 0-100");
 			return TOUR_ERR_ARG;
+		}
+		if (one) {
+			err = tour_set_lang_volume(t, argv[3], (double)v / 100.0, now);
+			unsigned nl;
+			const char *const *in_use = tour_langs(t, &nl);
+			char known[128] = "";
+			for (unsigned i = 0; i < nl; i++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", i ? ", " : "", in_use[i]);
+			if (err == TOUR_ERR_LANG)
+				snprintf(msg, msglen, "no language '%.32s' in use (in use: %s)",
+					 argv[3], nl ? known : "none");
+			else if (err)
+				explain(t, cmd, err, NULL, NULL, 0, msg, msglen);
+			else
+				snprintf(msg, msglen, "volume %d for %s", v, argv[3]);
+			return err;
 		}
 		err = tour_set_volume(t, (double)v / 100.0, now);
 		if (err)

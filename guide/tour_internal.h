@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guide/seats.h"
 #include "guide/tour.h"
 
 enum seq_kind {
@@ -65,7 +66,22 @@ struct tour {
 	bool restoring; /* tour_restore: tour_resume instead of tour_start */
 	int64_t last_fix_log_ms;
 	bool fix_logged;
+	/* channels mode (tour_config.seats): what plays on each language's
+	 * channels, by index into langs (token 0: silence); clip_active, token,
+	 * clip and clip_lang above stand for the first of them that plays */
+	struct {
+		uint64_t token;
+		const struct route_clip *clip;
+	} par[TOUR_MAX_LANGS];
+	double lang_volume[TOUR_MAX_LANGS]; /* by index into langs */
 };
+
+/* Whether the tour runs in channels mode (every language at once). */
+static inline bool
+tour_channels_mode(const struct tour *t)
+{
+	return t->cfg.seats && t->cfg.seats->n > 0;
+}
 
 /* "loop, short": the route's tour ids, for the driver (tour.c). */
 void tour_format_tours(const struct tour *t, char *out, size_t len);

@@ -85,17 +85,21 @@ seq_clip(const struct tour *t, unsigned k)
 	}
 }
 
+/* A stop's airtime: its languages' clips one after another (the sum), or
+ * in channels mode all at once (the longest). */
 static int64_t
 entry_total_ms(const struct tour *t, unsigned entry)
 {
 	const struct route_stop *s = entry_stop(t, entry);
-	int64_t total = 0;
+	int64_t total = 0, longest = 0;
 	for (unsigned k = 0; k < t->n_langs; k++) {
 		const struct route_clip *c = clip_for(s->clips, s->n_clips, t->langs[k]);
-		if (c && c->duration_ms > 0)
+		if (c && c->duration_ms > 0) {
 			total += c->duration_ms;
+			longest = c->duration_ms > longest ? c->duration_ms : longest;
+		}
 	}
-	return total;
+	return tour_channels_mode(t) ? longest : total;
 }
 
 static bool
@@ -140,11 +144,104 @@ tour_skip_entry(struct tour *t, unsigned entry, const char *reason)
 	events_clip_skip(t->ev, t->now, entry_stop(t, entry)->id, reason);
 }
 
+static void
+seq_end(struct tour *t)
+{
+	t->clip_active = false;
+	t->clip = NULL;
+	t->clip_lang = NULL;
+	if (t->seq == SEQ_GOODBYE)
+		t->goodbye_done = true;
+	t->seq = SEQ_NONE;
+}
+
+/* Channels mode: clip_active, token, clip and clip_lang from the first
+ * language that plays. */
+static void
+par_refresh(struct tour *t)
+{
+	t->clip_active = false;
+	for (unsigned i = 0; i < t->n_langs; i++) {
+		if (!t->par[i].token)
+			continue;
+		t->clip_active = true;
+		t->token = t->par[i].token;
+		t->clip = t->par[i].clip;
+		t->clip_lang = t->langs[i];
+		return;
+	}
+	t->clip = NULL;
+	t->clip_lang = NULL;
+}
+
+/* Channels mode: positions come in steps of n_langs (a stop and the goodbye
+ * one step; the welcome two: welcome, safety); every clip of the step at or
+ * after position k starts now, each on its language's channels.  A
+ * language without a clip gets clip_skip "no_clip" and silence.  Ends the
+ * sequence when no step is left. */
+static void
+par_play_from(struct tour *t, unsigned k)
+{
+	const unsigned n = t->n_langs;
+	for (unsigned step = (k + n - 1) / n; step * n < seq_len(t); step++) {
+		double lat, lon;
+		vehicle_position(t, &lat, &lon);
+		t->seq_pos = step * n + n - 1;
+		t->seq_safety = t->seq == SEQ_WELCOME && step >= 1;
+		/* a step no language has (a tour without a welcome) is no news */
+		bool any = false;
+		for (unsigned i = 0; i < n; i++)
+			any = any || seq_clip(t, step * n + i);
+		for (unsigned i = 0; any && i < n; i++) {
+			unsigned pos = step * n + i;
+			const struct route_clip *c = seq_clip(t, pos);
+			if (!c) {
+				events_emit(t->ev, t->now, "clip_skip", "poi", 's',
+					    seq_poi_at(t, pos), "reason", 's', "no_clip", "lang",
+					    's', t->langs[i], NULL);
+				continue;
+			}
+			uint64_t token = ++t->next_token;
+			enum tour_clip_kind kind =
+				t->seq == SEQ_STOP ? TOUR_CLIP_STOP : TOUR_CLIP_ANNOUNCEMENT;
+			int rc = t->player.impl->play(t->player.ctx, c, kind, token);
+			if (rc < 0) {
+				char msg[512];
+				snprintf(msg, sizeof(msg), "cannot play %s (%s): %s",
+					 c->file ? c->file : "?", tour_seq_poi(t), strerror(-rc));
+				events_error(t->ev, t->now, msg);
+				/* silence on its channels, said so */
+				events_emit(t->ev, t->now, "clip_skip", "poi", 's',
+					    seq_poi_at(t, pos), "reason", 's', "play_failed",
+					    "lang", 's', t->langs[i], "clip", 's', c->file, NULL);
+				continue;
+			}
+			int seat = seats_find(t->cfg.seats, t->langs[i]);
+			events_clip_start_channels(t->ev, t->now, tour_seq_poi(t), c->file,
+						   t->langs[i], lat, lon,
+						   seat >= 0 ? t->cfg.seats->seat[seat].mask : 0);
+			t->par[i].token = token;
+			t->par[i].clip = c;
+		}
+		par_refresh(t);
+		if (t->clip_active) {
+			if (t->state == TOUR_PAUSED && t->player.impl->pause)
+				t->player.impl->pause(t->player.ctx);
+			return;
+		}
+	}
+	seq_end(t);
+}
+
 /* Start the clip at language index >= k of the current sequence; ends the
  * sequence when there is none left. */
 static void
 seq_play_from(struct tour *t, unsigned k)
 {
+	if (tour_channels_mode(t)) {
+		par_play_from(t, k);
+		return;
+	}
 	for (; k < seq_len(t); k++) {
 		const struct route_clip *c = seq_clip(t, k);
 		if (!c)
@@ -221,6 +318,18 @@ seq_skip_rest(struct tour *t, unsigned end, const char *reason)
 static void
 clip_cut(struct tour *t)
 {
+	if (tour_channels_mode(t)) {
+		for (unsigned i = 0; i < t->n_langs; i++) {
+			if (!t->par[i].token)
+				continue;
+			t->player.impl->stop(t->player.ctx, t->par[i].token);
+			events_clip_end(t->ev, t->now, tour_seq_poi(t), t->par[i].clip->file,
+					t->langs[i], false);
+			t->par[i].token = 0;
+		}
+		par_refresh(t);
+		return;
+	}
 	t->player.impl->stop(t->player.ctx, t->token);
 	events_clip_end(t->ev, t->now, tour_seq_poi(t), t->clip->file, t->clip_lang, false);
 	t->clip_active = false;
@@ -372,10 +481,50 @@ tour_on_due(struct tour *t, unsigned entry)
 
 /* ---- a clip's end: the next language ------------------------------------ */
 
+/* Channels mode: one language's clip ended; the next step starts when the
+ * last of them has. */
+static void
+par_clip_finished(struct tour *t, uint64_t token, bool completed)
+{
+	unsigned i = 0;
+	while (i < t->n_langs && (!t->par[i].token || t->par[i].token != token))
+		i++;
+	if (i == t->n_langs)
+		return;
+	events_clip_end(t->ev, t->now, tour_seq_poi(t), t->par[i].clip->file, t->langs[i],
+			completed);
+	t->par[i].token = 0;
+	par_refresh(t);
+	if (t->clip_active)
+		return;
+	if (t->state == TOUR_RUNNING || t->state == TOUR_PAUSED)
+		seq_play_from(t, t->seq_pos + 1);
+	tour_serve(t);
+}
+
+/* The clip of a token that plays, or NULL. */
+static const struct route_clip *
+playing_clip(const struct tour *t, uint64_t token)
+{
+	if (!t->clip_active || !token)
+		return NULL;
+	if (!tour_channels_mode(t))
+		return token == t->token ? t->clip : NULL;
+	for (unsigned i = 0; i < t->n_langs; i++)
+		if (t->par[i].token == token)
+			return t->par[i].clip;
+	return NULL;
+}
+
 void
 tour_on_clip_finished(struct tour *t, uint64_t token, bool completed, int64_t now_ms)
 {
 	t->now = now_ms;
+	if (tour_channels_mode(t)) {
+		if (t->clip_active)
+			par_clip_finished(t, token, completed);
+		return;
+	}
 	if (!t->clip_active || token != t->token)
 		return;
 	events_clip_end(t->ev, now_ms, tour_seq_poi(t), t->clip->file, t->clip_lang, completed);
@@ -390,10 +539,11 @@ void
 tour_on_clip_failed(struct tour *t, uint64_t token, const char *reason, int64_t now_ms)
 {
 	t->now = now_ms;
-	if (!t->clip_active || token != t->token)
+	const struct route_clip *clip = playing_clip(t, token);
+	if (!clip)
 		return;
 	char msg[512];
-	snprintf(msg, sizeof(msg), "clip %s (%s) failed: %s", t->clip->file ? t->clip->file : "?",
+	snprintf(msg, sizeof(msg), "clip %s (%s) failed: %s", clip->file ? clip->file : "?",
 		 tour_seq_poi(t), reason ? reason : "unknown");
 	events_error(t->ev, now_ms, msg);
 	tour_on_clip_finished(t, token, false, now_ms);

@@ -261,6 +261,9 @@ struct route_transit {
 	double approach_m;      /* lead distance before enter_m actually available */
 	double seconds;         /* (exit - enter + approach) / speed */
 	int64_t narration_ms;   /* sum of the tour's languages' clips; -1 when unknown */
+	/* the longest of them: the stop's airtime in channels mode (every
+	 * language at once, guided --lang-channels); -1 when unknown */
+	int64_t longest_ms;
 };
 /* out[n_stops] for tour t; returns 0, or -EINVAL when the tour has no usable path. */
 int route_tour_transits(const struct route *r, const struct route_tour *t,

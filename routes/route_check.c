@@ -389,6 +389,21 @@ nearest_approach(const struct samples *sm, const struct fence_xy *f, size_t *at)
 	return best;
 }
 
+/* Channels mode's airtime of a stop: its longest clip in the tour's
+ * languages (they all play at once); -1 when one is of unknown length. */
+static int64_t
+transit_longest_ms(const struct route_stop *s, const struct route_tour *t)
+{
+	int64_t longest = 0;
+	for (unsigned l = 0; l < t->n_langs; l++) {
+		const struct route_clip *clip = route_stop_clip(s, t->langs[l]);
+		if (!clip || clip->duration_ms < 0)
+			return -1;
+		longest = clip->duration_ms > longest ? clip->duration_ms : longest;
+	}
+	return longest;
+}
+
 static int
 transits(const struct route *r, const struct route_tour *t, const struct samples *sm,
 	 struct route_transit *out, size_t *from_out)
@@ -412,6 +427,7 @@ transits(const struct route *r, const struct route_tour *t, const struct samples
 			else
 				o->narration_ms += clip->duration_ms;
 		}
+		o->longest_ms = transit_longest_ms(s, t);
 		if (!fence_usable(&s->fence))
 			continue;
 		if (fence_xy_init(&f, &sm->p, &s->fence, 0) < 0)

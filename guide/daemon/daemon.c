@@ -137,6 +137,16 @@ open_audio(struct daemon *d)
 	mixer_config_defaults(&mc);
 	/* pulled sinks decode on the loop's thread: sample-identical output */
 	mc.offline = !is_sdl(o->audio);
+	/* channels mode: one bus a seat's language, on its channels */
+	if (d->seats.n) {
+		mc.channels = d->seats.channels;
+		mc.n_buses = d->seats.n;
+		for (unsigned i = 0; i < d->seats.n; i++)
+			mc.bus_channels[i] = d->seats.seat[i].mask;
+		/* a stop's clips fading out under the next stop's, a language each */
+		if (mc.max_voices < 2 * d->seats.n + 4)
+			mc.max_voices = 2 * d->seats.n + 4;
+	}
 	int r = mixer_create(&mc, &d->mixer);
 	if (r < 0) {
 		guide_log(HAL_LOG_ERR, "mixer: %s", strerror(-r));
@@ -145,6 +155,7 @@ open_audio(struct daemon *d)
 	struct hal_sink_opts so;
 	hal_sink_opts_defaults(&so);
 	so.log = sink_log;
+	so.channels = mixer_channels(d->mixer);
 	char err[256] = "";
 	r = hal_sink_create(o->audio, mixer_sink_render, d->mixer, &so, &d->sink, err, sizeof(err));
 	if (r < 0) {
@@ -152,6 +163,46 @@ open_audio(struct daemon *d)
 		return r == -EINVAL ? 2 : 1;
 	}
 	d->pulled = hal_sink_is_pulled(d->sink);
+	if (hal_sink_channels(d->sink) != so.channels) {
+		guide_log(HAL_LOG_ERR, "audio %s: %u channels asked, %u obtained", o->audio,
+			  so.channels, hal_sink_channels(d->sink));
+		return 1;
+	}
+	return 0;
+}
+
+/* --lang-channels: parsed, alone (not with --lang), every language
+ * narrated by the tour that starts (any tour, without --tour/--start).
+ * Returns 0 or 2. */
+static int
+check_seats(struct daemon *d)
+{
+	const struct guided_options *o = d->o;
+	char why[256];
+	if (!o->lang_channels)
+		return 0;
+	if (o->langs) {
+		guide_log(HAL_LOG_ERR,
+			  "--lang and --lang-channels: with seats, the seats choose the "
+			  "languages (give only --lang-channels)");
+		return 2;
+	}
+	if (seats_parse(o->lang_channels, &d->seats, why, sizeof(why)) < 0) {
+		guide_log(HAL_LOG_ERR, "--lang-channels %s: %s", o->lang_channels, why);
+		return 2;
+	}
+	const struct route *r = d->route;
+	const struct route_tour *t = o->tour ? route_find_tour(r, o->tour) : NULL;
+	if (!t && o->start && r->n_tours)
+		t = &r->tours[0];
+	const char *langs[SEATS_MAX];
+	for (unsigned i = 0; i < d->seats.n; i++)
+		langs[i] = d->seats.seat[i].lang;
+	if (tour_check_route_langs(r, t ? t->id : NULL, langs, d->seats.n, why, sizeof(why)) !=
+	    TOUR_OK) {
+		guide_log(HAL_LOG_ERR, "--lang-channels %s: %s", o->lang_channels, why);
+		return 2;
+	}
 	return 0;
 }
 
@@ -236,7 +287,7 @@ set_up(struct daemon *d)
 			  r == -EINVAL ? "invalid route, not starting" : strerror(-r));
 		return r == -EINVAL || r == -ENOENT || r == -EISDIR ? 2 : 1;
 	}
-	if ((r = check_tour_langs(o, d->route)) != 0)
+	if ((r = check_tour_langs(o, d->route)) != 0 || (r = check_seats(d)) != 0)
 		return r;
 	if ((r = open_audio(d)) != 0)
 		return r;

@@ -48,6 +48,7 @@ enum guided_set {
 	GUIDED_SET_SAME_USER = 1u << 9,
 	GUIDED_SET_INPUTS = 1u << 10,
 	GUIDED_SET_KEYS = 1u << 11,
+	GUIDED_SET_LANG_CHANNELS = 1u << 12,
 };
 
 struct guided_options {
@@ -70,6 +71,9 @@ struct guided_options {
 	unsigned n_inputs;
 	const char *const *keys; /* "KEY_NAME=command" overrides of the default key map */
 	unsigned n_keys;
+	/* --lang-channels SPEC (guide/seats.h) or NULL: stereo, languages one
+	 * after another */
+	const char *lang_channels;
 	/* Called about twice a second in real time (NULL: never). */
 	void (*on_status)(void *user, const struct guided_live *live);
 	void *status_user;
@@ -80,6 +84,7 @@ void guided_options_defaults(struct guided_options *o);
 /* One tour of a replay, as the event log tells it: from its tour_start (or
  * tour_resume after a restart) to its tour_end. */
 #define GUIDED_SUMMARY_TOUR_SKIPS 24
+#define GUIDED_SUMMARY_LANGS 8
 struct guided_summary_tour {
 	char tour[64];
 	char langs[64];    /* "zh,en" */
@@ -94,6 +99,14 @@ struct guided_summary_tour {
 		char poi[48];
 		char reason[24];
 	} skips[GUIDED_SUMMARY_TOUR_SKIPS];
+	/* channels mode (its clip_start lines carry "channels"): per language,
+	 * in the order first heard */
+	bool channels;
+	unsigned n_by_lang;
+	struct {
+		char lang[16];
+		unsigned n[4]; /* clips started, completed, cut; clip_skip no_clip */
+	} by_lang[GUIDED_SUMMARY_LANGS];
 };
 
 /* The end of a replay, counted while it ran. */

@@ -137,6 +137,43 @@ status_stop(const struct route_stop *s)
 	return o;
 }
 
+/* "mode" (channels or sequential) and "languages": per language of the
+ * tour, its volume, its channels (channels mode) and what plays on them. */
+static void
+status_languages(struct daemon *d, json_object *r)
+{
+	struct tour_lang_playing lp[TOUR_MAX_LANGS];
+	unsigned n = tour_get_playing(d->tour, lp, TOUR_MAX_LANGS);
+	json_object_object_add(r, "mode",
+			       json_object_new_string(d->seats.n ? "channels" : "sequential"));
+	json_object *a = json_object_new_array();
+	for (unsigned i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "lang", json_object_new_string(lp[i].lang));
+		json_object_object_add(o, "volume",
+				       json_object_new_int((int)lround(lp[i].volume * 100)));
+		int seat = seats_find(&d->seats, lp[i].lang);
+		if (seat >= 0) {
+			json_object *ch = json_object_new_array();
+			for (unsigned c = 0; c < SEATS_MAX_CHANNELS; c++)
+				if (d->seats.seat[seat].mask & (1u << c))
+					json_object_array_add(ch, json_object_new_int((int)c + 1));
+			json_object_object_add(o, "channels", ch);
+		}
+		json_object *p = NULL;
+		if (lp[i].clip) {
+			p = json_object_new_object();
+			json_object_object_add(p, "poi", json_object_new_string(lp[i].poi));
+			if (lp[i].clip->file)
+				json_object_object_add(p, "clip",
+						       json_object_new_string(lp[i].clip->file));
+		}
+		json_object_object_add(o, "playing", p);
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(r, "languages", a);
+}
+
 static json_object *
 status_json(struct daemon *d)
 {
@@ -182,6 +219,7 @@ status_json(struct daemon *d)
 			json_object_object_add(p, "clip", json_object_new_string(ts.clip->file));
 		json_object_object_add(r, "playing", p);
 	}
+	status_languages(d, r);
 	json_object *queue = json_object_new_array();
 	for (unsigned i = 0; tour && i < tour->n_stops; i++)
 		if (tour_entry_outcome(d->tour, i) == TOUR_ENTRY_QUEUED)

@@ -23,6 +23,7 @@
 #include "guide/daemon/daemon.h"
 #include "guide/events.h"
 #include "guide/fix_filter.h"
+#include "guide/seats.h"
 #include "guide/state.h"
 #include "guide/tour.h"
 #include "hal/clock.h"
@@ -50,7 +51,7 @@ struct route;
 #define DAEMON_END_STEP_MS 20
 #define DAEMON_END_WINDOW_MS 500
 #define DAEMON_BUSY_STEP_MS 100
-#define DAEMON_MAX_PLAYING 8
+#define DAEMON_MAX_PLAYING 16        /* channels mode: a clip a language, cut ones fading */
 #define DAEMON_GPS_SILENCE_MS 5000   /* no fix this long: gps_lost */
 #define DAEMON_CUT_FADE_MS 250       /* a cut story fades out, it does not click */
 #define DAEMON_AUDIO_LINGER_MS 5000  /* the sound device stays open this long after a clip */
@@ -93,7 +94,8 @@ struct daemon_playing {
 	uint64_t token; /* the tour's, 0 = free slot */
 	uint64_t user_id;
 	mixer_handle handle;
-	int64_t end_clk; /* clock time its end is expected (real time); -1 unknown */
+	int64_t end_clk;  /* clock time its end is expected (real time); -1 unknown */
+	const char *lang; /* the clip's language (the route's string) */
 };
 
 #define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
@@ -139,6 +141,13 @@ struct daemon {
 	struct fix_filter *filter;
 	struct tour *tour;
 	struct tour_player player;
+	struct seats seats; /* --lang-channels; n 0: stereo, sequential */
+	/* sequential mode: a language's own volume, as a gain on its clips */
+	struct {
+		char lang[SEATS_LANG_LEN];
+		float gain;
+	} lang_gain[TOUR_MAX_LANGS];
+	unsigned n_lang_gain;
 	struct control_server *ctl;
 	int sigfd;
 

@@ -129,6 +129,18 @@ live_status(struct daemon *d)
 {
 	struct tour_status ts;
 	tour_get_status(d->tour, &ts);
+	/* channels mode: every language that speaks now ("zh+en") */
+	char langs[SEATS_MAX * SEATS_LANG_LEN] = "";
+	if (d->seats.n && ts.playing) {
+		struct tour_lang_playing lp[TOUR_MAX_LANGS];
+		unsigned n = tour_get_playing(d->tour, lp, TOUR_MAX_LANGS);
+		size_t at = 0;
+		for (unsigned i = 0; i < n && at < sizeof(langs); i++)
+			if (lp[i].clip)
+				at += (size_t)snprintf(langs + at, sizeof(langs) - at, "%s%s",
+						       at ? "+" : "", lp[i].lang);
+		ts.lang = langs;
+	}
 	struct guided_live live = {
 		.now_ms = daemon_now(d),
 		.state = tour_state_to_str(ts.state),

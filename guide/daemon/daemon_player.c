@@ -43,6 +43,15 @@ daemon_audio_wake(struct daemon *d)
 	return 0;
 }
 
+static float
+lang_gain(const struct daemon *d, const char *lang)
+{
+	for (unsigned i = 0; lang && i < d->n_lang_gain; i++)
+		if (strcmp(d->lang_gain[i].lang, lang) == 0)
+			return d->lang_gain[i].gain;
+	return 1.0f;
+}
+
 static int
 player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, uint64_t token)
 {
@@ -59,9 +68,15 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 		return -EIO;
 	/* a pulled sink's stream is brought up to now: the clip starts now */
 	daemon_audio_render(d);
-	mixer_handle h = mixer_play(
+	/* channels mode: on its language's bus; sequential: the language's
+	 * own volume as the clip's gain (1 unless the driver set one) */
+	int seat = seats_find(&d->seats, clip->lang);
+	if (d->seats.n && seat < 0)
+		return -EINVAL; /* not a seat's language: played nowhere */
+	mixer_handle h = mixer_play_bus(
 		d->mixer, kind == TOUR_CLIP_STOP ? MIXER_NARRATION : MIXER_ANNOUNCEMENT, clip->path,
-		1.0f, DAEMON_USER_ID(d->generation, token), err, sizeof(err));
+		d->seats.n ? 1.0f : lang_gain(d, clip->lang), seat < 0 ? 0 : (uint32_t)seat,
+		DAEMON_USER_ID(d->generation, token), err, sizeof(err));
 	if (h < 0) {
 		d->clips_failed++;
 		guide_log(HAL_LOG_WARNING, "cannot play %s: %s", clip->path, err);
@@ -70,6 +85,7 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 	slot->token = token;
 	slot->user_id = DAEMON_USER_ID(d->generation, token);
 	slot->handle = h;
+	slot->lang = clip->lang;
 	/* plus a period or two of the device's buffer */
 	slot->end_clk = clip->duration_ms >= 0
 				? hal_clock_now_ms(&d->time.clock) + clip->duration_ms + 50
@@ -113,7 +129,37 @@ player_set_volume(void *ctx, double volume)
 	mixer_set_volume(d->mixer, (float)volume);
 }
 
+/* One language's volume: its bus's in channels mode; otherwise the gain of
+ * its clips (the one playing now and those to come). */
+static void
+player_set_lang_volume(void *ctx, const char *lang, double volume)
+{
+	struct daemon *d = ctx;
+	daemon_audio_wake(d);
+	int seat = seats_find(&d->seats, lang);
+	if (d->seats.n) {
+		if (seat >= 0)
+			mixer_set_bus_volume(d->mixer, (uint32_t)seat, (float)volume);
+		return;
+	}
+	unsigned i = 0;
+	while (i < d->n_lang_gain && strcmp(d->lang_gain[i].lang, lang) != 0)
+		i++;
+	if (i == d->n_lang_gain) {
+		if (i == TOUR_MAX_LANGS)
+			return;
+		snprintf(d->lang_gain[i].lang, sizeof(d->lang_gain[i].lang), "%s", lang);
+		d->n_lang_gain++;
+	}
+	d->lang_gain[i].gain = (float)volume;
+	for (unsigned k = 0; k < DAEMON_MAX_PLAYING; k++)
+		if (d->playing[k].token && d->playing[k].lang &&
+		    strcmp(d->playing[k].lang, lang) == 0)
+			mixer_set_gain(d->mixer, d->playing[k].handle, (float)volume);
+}
+
 const struct tour_player_impl daemon_player_impl = {
+	.set_lang_volume = player_set_lang_volume,
 	.play = player_play,
 	.stop = player_stop,
 	.pause = player_pause,

@@ -77,6 +77,7 @@ daemon_tour_create(struct daemon *d, const struct route *r)
 	tour_config_defaults(&cfg);
 	cfg.fix_log_interval_ms = -1; /* the daemon logs gps_fix / gps_lost itself */
 	cfg.log_gps = false;
+	cfg.seats = d->seats.n ? &d->seats : NULL;
 	return tour_create(r, &d->player, d->ev, &cfg);
 }
 

@@ -239,6 +239,26 @@ hints(struct daemon *d, struct guided_summary *s)
 
 /* ---- the event sink -------------------------------------------------------- */
 
+/* A language's counters in a run: started, completed, cut, no_clip (an
+ * array of 4), or NULL when there is no room. */
+static unsigned *
+lang_count(struct guided_summary_tour *run, const char *lang)
+{
+	if (!lang)
+		return NULL;
+	unsigned i = 0;
+	while (i < run->n_by_lang && strcmp(run->by_lang[i].lang, lang) != 0)
+		i++;
+	if (i == run->n_by_lang) {
+		if (i == GUIDED_SUMMARY_LANGS)
+			return NULL;
+		memset(&run->by_lang[i], 0, sizeof(run->by_lang[i]));
+		snprintf(run->by_lang[i].lang, sizeof(run->by_lang[i].lang), "%s", lang);
+		run->n_by_lang++;
+	}
+	return run->by_lang[i].n;
+}
+
 static void
 summary_event(struct daemon *d, const char *line, size_t len)
 {
@@ -250,6 +270,7 @@ summary_event(struct daemon *d, const char *line, size_t len)
 	const char *ev = o ? str_of(o, "event") : NULL;
 	struct guided_summary_tour *run = current_run(d);
 	double lat, lon;
+	unsigned *lc;
 	if (!ev) {
 		/* not ours to judge */
 	} else if (strcmp(ev, "tour_start") == 0) {
@@ -267,12 +288,25 @@ summary_event(struct daemon *d, const char *line, size_t len)
 		snapshot_stops(d, run);
 	} else if (strcmp(ev, "clip_start") == 0 && run) {
 		run->clips_started++;
+		json_object *v;
+		if (json_object_object_get_ex(o, "channels", &v))
+			run->channels = true;
+		if ((lc = lang_count(run, str_of(o, "lang"))))
+			lc[0]++;
 	} else if (strcmp(ev, "clip_end") == 0 && run) {
 		json_object *v;
-		if (json_object_object_get_ex(o, "completed", &v) && json_object_get_boolean(v))
+		bool done =
+			json_object_object_get_ex(o, "completed", &v) && json_object_get_boolean(v);
+		if (done)
 			run->clips_completed++;
 		else
 			run->clips_cut++;
+		if ((lc = lang_count(run, str_of(o, "lang"))))
+			lc[done ? 1 : 2]++;
+	} else if (strcmp(ev, "clip_skip") == 0 && run && str_of(o, "lang")) {
+		const char *why = str_of(o, "reason");
+		if (why && strcmp(why, "no_clip") == 0 && (lc = lang_count(run, str_of(o, "lang"))))
+			lc[3]++;
 	} else if (strcmp(ev, "gps_fix") == 0 && num_of(o, "lat", &lat) && num_of(o, "lon", &lon)) {
 		measure_fix(d, lat, lon);
 	}

@@ -31,6 +31,10 @@ usage(FILE *f)
 		"  --gps SOURCE     gpsd[:HOST[:PORT]] (default gpsd:localhost:2947) | nmea:FILE | gpx:FILE\n"
 		"  --audio SINK     sdl[:DEVICE] (default) | wav:FILE | file:NAME.wav|.flac|.opus | null\n"
 		"  --lang L[,L]     narration languages in play order (default: the tour's)\n"
+		"  --lang-channels LANG=CH[,LANG=CH...]\n"
+		"                   every language at once on its own output channels\n"
+		"                   (CH: N, N-M or several joined by +: zh=1+2,en=3,ko=4-5);\n"
+		"                   the output has as many channels as the highest named\n"
 		"  --tour ID        tour to run (default: the route's first)\n"
 		"  --start          start the tour at once (simulation); otherwise wait for\n"
 		"                   'guidectl start'\n"
@@ -145,6 +149,15 @@ print_summary_tour(FILE *f, unsigned n, const struct guided_summary_tour *t)
 	fprintf(f, "%s\n", k ? "" : "none");
 	fprintf(f, "    clips:      %u started, %u completed, %u cut\n", t->clips_started,
 		t->clips_completed, t->clips_cut);
+	/* channels mode: what each language's seats heard */
+	for (unsigned i = 0; t->channels && i < t->n_by_lang; i++) {
+		const unsigned *c = t->by_lang[i].n;
+		fprintf(f, "      %-8s  %u started, %u completed, %u cut", t->by_lang[i].lang, c[0],
+			c[1], c[2]);
+		if (c[3])
+			fprintf(f, ", %u without a clip (silence)", c[3]);
+		fprintf(f, "\n");
+	}
 }
 
 static void
@@ -233,6 +246,7 @@ main(int argc, char **argv)
 		{"gps", required_argument, NULL, 'g'},
 		{"audio", required_argument, NULL, 'a'},
 		{"lang", required_argument, NULL, 'l'},
+		{"lang-channels", required_argument, NULL, 'X'},
 		{"tour", required_argument, NULL, 't'},
 		{"start", no_argument, NULL, 's'},
 		{"speed", required_argument, NULL, 'S'},
@@ -266,6 +280,7 @@ main(int argc, char **argv)
 		case 'g': o.gps = optarg, o.cli_set |= GUIDED_SET_GPS; break;
 		case 'a': o.audio = optarg, o.cli_set |= GUIDED_SET_AUDIO; break;
 		case 'l': o.langs = optarg, o.cli_set |= GUIDED_SET_LANGS; break;
+		case 'X': o.lang_channels = optarg, o.cli_set |= GUIDED_SET_LANG_CHANNELS; break;
 		case 't': o.tour = optarg, o.cli_set |= GUIDED_SET_TOUR; break;
 		case 'C': config = optarg; break;
 		case 'k': check = true; break;

@@ -452,6 +452,11 @@ vehicle_config_apply(const struct vehicle_config *c, struct guided_options *o)
 	TAKE(GUIDED_SET_ROUTE, route, c->route);
 	TAKE(GUIDED_SET_TOUR, tour, c->tour);
 	TAKE(GUIDED_SET_LANGS, langs, c->langs);
+	/* seats or languages in turn: the command line's choice of mode wins whole */
+	if (!(o->cli_set & GUIDED_SET_LANGS))
+		TAKE(GUIDED_SET_LANG_CHANNELS, lang_channels, c->lang_channels);
+	if (o->cli_set & GUIDED_SET_LANG_CHANNELS)
+		o->langs = NULL;
 	TAKE(GUIDED_SET_GPS, gps, c->gps);
 	TAKE(GUIDED_SET_AUDIO, audio, c->audio);
 	TAKE(GUIDED_SET_SPEED, speed, c->speed);

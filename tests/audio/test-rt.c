@@ -189,5 +189,49 @@ main(void)
 		sum += under.last[j];
 	CHECK_INT(sum, mixer_underruns(m));
 	mixer_destroy(m);
+
+	/* channels mode (issue 16): buses, per-bus rules, duck and volume ramps,
+	 * the routing to 6 channels: still nothing allocated, locked or written */
+	static float out6[6 * 1024];
+	struct evlog log6 = {0};
+	static struct underruns under6;
+	c.channels = 6;
+	c.n_buses = 3;
+	c.bus_channels[0] = 0x3;
+	c.bus_channels[1] = 0x4;
+	c.bus_channels[2] = 0x30;
+	CHECK_INT(mixer_create(&c, &m), 0);
+	mixer_play(m, MIXER_MUSIC, data_path("music-stereo.opus"), 0.5f, 1, err, sizeof(err));
+	for (uint32_t b = 0; b < 3; b++)
+		mixer_play_bus(m, MIXER_NARRATION, data_path("speech-mono.opus"), 1.0f, b, 10 + b,
+			       err, sizeof(err));
+	for (int i = 0; i < 400; i++) {
+		switch (i) {
+		case 30:
+			mixer_play_bus(m, MIXER_ANNOUNCEMENT, data_path("sine440-mono.opus"), 1.0f,
+				       1, 20, err, sizeof(err));
+			break;
+		case 60: mixer_set_bus_volume(m, 2, 0.3f); break;
+		case 90: mixer_pause(m); break;
+		case 110: mixer_resume(m); break;
+		case 150:
+			mixer_play_bus(m, MIXER_NARRATION, data_path("chord-stereo.opus"), 1.0f, 0,
+				       21, err, sizeof(err));
+			break;
+		}
+		/* odd sizes: spans over chunk edges */
+		render_armed(m, out6, i % 2 ? 1024 : 333);
+		drain_rt(m, &log6, &under6);
+		breathe();
+	}
+	CHECK_INT(n_alloc, 0);
+	CHECK_INT(n_lock, 0);
+	CHECK_INT(n_io, 0);
+	seen[MIXER_EV_SUSPENDED] = seen[MIXER_EV_STARTED] = 0;
+	for (int i = 0; i < log6.n; i++)
+		seen[log6.ev[i].type]++;
+	CHECK(seen[MIXER_EV_STARTED] >= 6);
+	CHECK(seen[MIXER_EV_SUSPENDED] == 1); /* bus 1's narration only */
+	mixer_destroy(m);
 	TEST_EXIT();
 }

@@ -4,6 +4,9 @@
  *                       op_read_float loop, on the same clips
  *   mix                 mixer_render ns per output frame, 4 and 16 voices
  *                       with gains and ramps, vs a bare gain-and-sum loop
+ *   seats               channels mode (issue 16): 8 clips decoded at once on
+ *                       8 buses vs the sum of each alone (CPU time), and
+ *                       mixer_render at 16 voices to 8 channels vs stereo
  *   latency             play request -> first non-silent sample out of the
  *                       render call, with a thread pacing render like a
  *                       device (buffers of 512 and 1024 frames)
@@ -250,6 +253,158 @@ bench_mix(void)
 	printf("mix4_ns_per_frame=%.2f\n", m4);
 	printf("mix16_ns_per_frame=%.2f (target < 30)\n", m16);
 	printf("bare16_gain_sum_ns_per_frame=%.2f\n", b16);
+	return 0;
+}
+
+/* ---- seats (channels mode, issue 16) ---- */
+
+/* A channels-mode mixer: 8 buses of one output channel each. */
+static struct mixer *
+seats_mixer(uint32_t max_voices)
+{
+	struct mixer_config c;
+	struct mixer *m;
+	mixer_config_defaults(&c);
+	c.offline = true;
+	c.max_voices = max_voices;
+	c.channels = 8;
+	c.n_buses = 8;
+	for (uint32_t b = 0; b < 8; b++)
+		c.bus_channels[b] = 1u << b;
+	if (mixer_create(&c, &m) < 0)
+		exit(99);
+	return m;
+}
+
+/* CPU seconds to decode and mix n clips to their ends: all at once on a
+ * channels-mode mixer (each on its own bus), or, together=false, the first
+ * one alone on a stereo mixer. */
+static double
+seats_decode_cpu(const char *const *clips, int n, bool together)
+{
+	static float out[8 * 4096];
+	struct mixer_config c;
+	struct mixer *m;
+	struct mixer_event ev;
+	char err[256];
+
+	mixer_config_defaults(&c);
+	c.offline = true;
+	if (together)
+		m = seats_mixer(16);
+	else if (mixer_create(&c, &m) < 0)
+		exit(99);
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	for (int i = 0; i < n; i++)
+		mixer_play_bus(m, MIXER_NARRATION, clips[i], 0.8f, together ? (uint32_t)i : 0,
+			       (uint64_t)i, err, sizeof(err));
+	int done = 0;
+	while (done < n) {
+		mixer_render_offline(m, out, 4096);
+		while (mixer_next_event(m, &ev))
+			done += ev.type != MIXER_EV_STARTED;
+	}
+	double t = now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+	mixer_destroy(m);
+	return t;
+}
+
+/* ns per output frame of mixer_render at 16 sounding voices with a gain
+ * ramp every block, the same clips in both (8 of speech, 8 of music):
+ * stereo (one narration, 15 music: one narration sounds at a time) or 8
+ * channels (a narration on each of 8 buses, 8 music under all of them). */
+static double
+seats_mix_ns(bool eight, long frames)
+{
+	static float out[8 * 512];
+	char err[256];
+	mixer_handle h[16];
+	struct mixer_event ev;
+	const char *clips[] = {data_path("speech-mono.opus"), data_path("music-stereo.opus")};
+	struct mixer *m;
+	struct mixer_config c;
+
+	if (eight) {
+		m = seats_mixer(17);
+	} else {
+		mixer_config_defaults(&c);
+		c.offline = true;
+		c.max_voices = 17;
+		mixer_create(&c, &m);
+	}
+	/* the same clips in both: 8 voices of speech, 8 of music */
+	enum mixer_kind kind[16];
+	uint32_t bus[16];
+	const char *clip[16];
+	for (int v = 0; v < 16; v++) {
+		kind[v] = (eight ? v < 8 : v == 0) ? MIXER_NARRATION : MIXER_MUSIC;
+		bus[v] = eight && v < 8 ? (uint32_t)v : 0;
+		clip[v] = clips[v >= 8];
+		h[v] = mixer_play_bus(m, kind[v], clip[v], 0.05f + 0.01f * v, bus[v], (uint64_t)v,
+				      err, sizeof(err));
+	}
+	double t = 0;
+	uint32_t lcg = 1;
+	for (long done = 0; done < frames; done += 512) {
+		lcg = lcg * 1664525u + 1013904223u;
+		int v = (int)(lcg >> 24) % 16;
+		mixer_set_gain(m, h[v], 0.02f + (float)(lcg & 0xff) / 2000.0f);
+		mixer_render_offline(m, out, 0); /* decoding is not the mix: untimed */
+		double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		mixer_render(m, out, 512);
+		t += now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+		while (mixer_next_event(m, &ev))
+			if (ev.type == MIXER_EV_FINISHED || ev.type == MIXER_EV_CUT) {
+				int u = (int)ev.user_id;
+				h[u] = mixer_play_bus(m, kind[u], clip[u], 0.1f, bus[u], ev.user_id,
+						      err, sizeof(err));
+			}
+	}
+	if (mixer_underruns(m))
+		fprintf(stderr, "seats mix: %llu underrun frames\n",
+			(unsigned long long)mixer_underruns(m));
+	mixer_destroy(m);
+	return t * 1e9 / (double)frames;
+}
+
+static int
+bench_seats(void)
+{
+	static const char *const names[8] = {"gate.zh", "gate.en", "space798.zh", "space798.en",
+					     "ucca.zh", "ucca.en", "chimney.zh",  "chimney.en"};
+	char paths[8][1024];
+	const char *clips[8];
+	const char *root = getenv("GUIDE_SOURCE_ROOT");
+	for (int i = 0; i < 8; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s/routes/798-751/clips/%s.opus",
+			 root ? root : GUIDE_SOURCE_ROOT, names[i]);
+		clips[i] = paths[i];
+	}
+	/* best of R, alternating, so that both see the same machine */
+	const int R = 5;
+	double together = 1e9, alone_sum = 1e9;
+	for (int r = 0; r < R; r++) {
+		double x = seats_decode_cpu(clips, 8, true);
+		together = x < together ? x : together;
+		double sum = 0;
+		for (int i = 0; i < 8; i++)
+			sum += seats_decode_cpu(&clips[i], 1, false);
+		alone_sum = sum < alone_sum ? sum : alone_sum;
+	}
+	printf("seats_decode8_together_ms=%.2f\n", 1e3 * together);
+	printf("seats_decode8_alone_sum_ms=%.2f\n", 1e3 * alone_sum);
+	printf("seats_decode8_ratio=%.3f (target <= 1.1)\n", together / alone_sum);
+	long frames = HAL_AUDIO_RATE * 60L;
+	double st = 1e9, ei = 1e9;
+	for (int r = 0; r < 3; r++) {
+		double x = seats_mix_ns(false, frames);
+		st = x < st ? x : st;
+		x = seats_mix_ns(true, frames);
+		ei = x < ei ? x : ei;
+	}
+	printf("seats_mix16_stereo_ns_per_frame=%.2f\n", st);
+	printf("seats_mix16_8ch_ns_per_frame=%.2f\n", ei);
+	printf("seats_mix_ratio=%.3f (target <= 2)\n", ei / st);
 	return 0;
 }
 
@@ -614,6 +769,8 @@ main(int argc, char **argv)
 		return bench_mix();
 	if (strcmp(mode, "latency") == 0)
 		return bench_latency();
+	if (strcmp(mode, "seats") == 0)
+		return bench_seats();
 	if (strcmp(mode, "idle") == 0)
 		return bench_idle(argc - 2, argv + 2);
 	if (strcmp(mode, "loudness") == 0)
@@ -623,7 +780,7 @@ main(int argc, char **argv)
 	if (strcmp(mode, "count-mix") == 0)
 		return count_mix(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: %s decode [CLIP...] | mix | latency | idle [SECONDS] | loudness | "
+		"usage: %s decode [CLIP...] | mix | seats | latency | idle [SECONDS] | loudness | "
 		"count-decode CLIP... | count-mix VOICES SECONDS\n",
 		argv[0]);
 	return 2;

@@ -152,6 +152,16 @@ def group_cli(env):
         "far from it (warned above); 1 without: played at their recorded level"
     if check(r.returncode == 0 and want in r.stdout, f"check loudness line:\n{r.stdout}"):
         print("ok   check loudness line")
+    # timing in both modes (issue 16): the sum of a stop's clips when the
+    # languages take turns, the longest when they play at once
+    r = env.guide_route("check", os.path.join(FIXDIR, "clip-too-long.yaml"))
+    want = ["  sequential (one after another): least slack stop b, 42.0 s of narration in "
+            "35.7 s transit; 1 of 2 stops overrun",
+            "  channels mode (all at once): least slack stop b, 40.0 s of narration in "
+            "35.7 s transit; 1 of 2 stops overrun"]
+    missing = [w for w in want if w not in r.stdout.splitlines()]
+    if check(not missing, f"check timing in both modes: missing {missing}\n{r.stdout}"):
+        print("ok   check timing in both modes")
 
 
 def fixture_diags(path):
