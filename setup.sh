@@ -66,8 +66,13 @@ tour)
 	if [ $seats = 1 ]; then
 		build/guide/guided --help | grep -q -- --lang-channels ||
 			{ echo "setup: this guided has no --lang-channels (issue 16): --seats needs it" >&2; exit 2; }
-		# the first tour's languages ("tour ID: ..., langs zh,en, path ...")
-		tl=$(printf '%s\n' "$check" | sed -n 's/^tour .*langs \([a-z,-]*\), path.*/\1/p' | head -n 1)
+		# the tour with the most languages ("tour ID: ..., langs zh,en, path ..."):
+		# the shipped route's `all`, on the same path as `loop`
+		best=$(printf '%s\n' "$check" |
+			sed -n 's/^tour \([^:]*\):.*langs \([a-z,-]*\), path.*/\1 \2/p' |
+			awk '{ n = gsub(/,/, ",", $2); if (n >= max) { max = n; line = $1 " " $2 } }
+			     END { print line }')
+		tid=${best%% *} tl=${best#* }
 		tl=${tl%,}
 		[ -n "$tl" ] || { echo "setup: no tour languages in: $check" >&2; exit 1; }
 		n=0 spec=""
@@ -76,9 +81,9 @@ tour)
 			spec="$spec${spec:+,}$l=$n"
 		done
 		[ $n -le 8 ] || { echo "setup: $n languages: a sink has 8 channels at most" >&2; exit 2; }
-		langs="--lang-channels $spec"
+		langs="--tour $tid --lang-channels $spec"
 		out=tour-seats.flac
-		echo "seats: $spec (language=channel)"
+		echo "seats: tour $tid, $spec (language=channel)"
 	fi
 	# a sound card, or a sound server to reach one?
 	sound=0
