@@ -263,9 +263,17 @@ class Pulse:
                     XDG_CONFIG_HOME=self.dir, XDG_STATE_HOME=self.dir)
         for k in ("PULSE_SERVER", "PULSE_CLIENTCONFIG"):
             senv.pop(k, None)
-        self.proc = self.env.spawn(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   env=senv, preexec_fn=self._drop)
-        log.close()
+        try:
+            self.proc = self.env.spawn(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                       env=senv, preexec_fn=self._drop)
+        except PermissionError as e:
+            # the server's user cannot reach the program: a root folder only
+            # root may search (a chroot made in a mktemp -d folder, mode 0700)
+            raise Skip("user %r cannot run pulseaudio here (%s): / is mode %o" % (
+                self.user.pw_name if self.user else "?", e,
+                os.stat("/").st_mode & 0o7777)) from None
+        finally:
+            log.close()
 
         def up():
             if self.proc.poll() is not None:
