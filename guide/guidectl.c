@@ -53,7 +53,7 @@ struct command {
 static const struct command commands[] = {
 	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0}, {"resume", 0, 0}, {"skip", 0, 0},
 	{"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},  {"status", 0, 0}, {"reload", 0, 0},
-	{"talk", 1, 2},   {"mark", 0, 1},   {"watch", 0, 0},
+	{"talk", 1, 2},   {"mark", 0, 8},   {"watch", 0, 0},
 };
 
 static const char *

@@ -254,6 +254,15 @@ on_command(void *data, struct control_client *client, int argc, char **argv)
 		reply_result(client, ok ? TOUR_OK : TOUR_ERR_ARG, msg);
 		return;
 	}
+	if (strcmp(argv[0], "mark") == 0) {
+		char name[CONTROL_MAX_LINE] = "";
+		for (int i = 1; i < argc; i++) /* a name of several words */
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%s",
+				 i > 1 ? " " : "", argv[i]);
+		bool ok = daemon_mark(d, name, msg, sizeof(msg));
+		reply_result(client, ok ? TOUR_OK : TOUR_ERR_STATE, msg);
+		return;
+	}
 	enum tour_error err =
 		tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg, sizeof(msg));
 	reply_result(client, err, msg);
@@ -275,6 +284,8 @@ daemon_command(struct daemon *d, int argc, char **argv, char *msg, size_t len)
 	}
 	if (strcmp(argv[0], "talk") == 0)
 		return daemon_talk_command(d, argc, argv, msg, len);
+	if (strcmp(argv[0], "mark") == 0)
+		return daemon_mark(d, argc > 1 ? argv[1] : NULL, msg, len);
 	enum tour_error err =
 		tour_command(d->tour, d->o->tour, argc, argv, daemon_now(d), msg, len);
 	if (err != TOUR_OK && !*msg)

@@ -198,8 +198,14 @@ struct daemon {
 	 * since when the cart goes faster (guide time, -1 not), an episode
 	 * logged */
 	double speed_limit_kmh;
+	const char *speed_limit_poi; /* the stop whose limit it is, or NULL (the tour's) */
 	int64_t over_since;
 	bool speeding;
+
+	/* --record (daemon_record.c) */
+	int record_fd;
+	int64_t record_sync_ms; /* clock */
+	bool record_failed;
 
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
@@ -266,6 +272,20 @@ void daemon_watch_event(struct daemon *d, const char *line, size_t len);
 void daemon_watch_pump(struct daemon *d);
 /* The clock time a periodic status is due for the watchers; -1 none. */
 int64_t daemon_watch_next_due(struct daemon *d);
+
+/* daemon_marks.c: the current fix as a draft stop to --marks (name may be
+ * NULL); logs the event mark.  false (msg says why) without a fix or when
+ * the file cannot be written. */
+bool daemon_mark(struct daemon *d, const char *name, char *msg, size_t len);
+
+/* daemon_record.c */
+#define DAEMON_RECORD_SYNC_MS 3000
+int daemon_record_open(struct daemon *d);
+void daemon_record_fix(struct daemon *d, const struct hal_fix *fix);
+void daemon_record_close(struct daemon *d);
+
+/* daemon_gps.c: the speed limit in force, and speeding / speeding_end */
+#define DAEMON_SPEEDING_MS 3000
 
 /* daemon_input.c */
 int daemon_input_open(struct daemon *d); /* 0, 1 failure, 2 bad usage */
