@@ -305,6 +305,7 @@ tear_down(struct daemon *d)
 	if (d->mixer && d->tour)
 		daemon_player_pump(d);
 	control_server_destroy(d->ctl);
+	d->ctl = NULL; /* the events of the tear-down go to no watcher */
 	daemon_input_close(d);
 	daemon_record_close(d);
 	tour_destroy(d->tour);

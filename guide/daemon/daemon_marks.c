@@ -2,8 +2,8 @@
  * fix as a draft stop, appended to --marks FILE as one item of a YAML list
  * in the route format, indented as a route's stops are (routes/README.md
  * "From a ride along to a checked route"): a curator pastes the items under
- * a route's `stops:`, names them and gives them clips.  Each mark is one write() then fdatasync(): a power
- * cut loses at most the mark being written, never an earlier one. */
+ * a route's `stops:`, names them and gives them clips.  Each mark is one write() then fdatasync():
+ * a power cut loses at most the mark being written, never an earlier one. */
 #define _GNU_SOURCE
 #include "guide/daemon/daemon_internal.h"
 
@@ -23,15 +23,23 @@
 #define MARK_RADIUS_M 30
 #define MARK_TOLERANCE_DEG 45
 
-/* The number of marks the file holds ("  - id: " lines). */
+/* The number of marks the file holds ("  - id: " lines); *taken when one
+ * of them has the id id. */
 static unsigned
-count_marks(const char *path)
+count_marks(const char *path, const char *id, bool *taken)
 {
 	FILE *f = fopen(path, "re");
 	unsigned n = 0;
 	char line[512];
-	while (f && fgets(line, sizeof(line), f))
-		n += strncmp(line, "  - id: ", 8) == 0;
+	size_t len = strlen(id);
+	*taken = false;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "  - id: ", 8) != 0)
+			continue;
+		n++;
+		*taken |= strncmp(line + 8, id, len) == 0 &&
+			  (line[8 + len] == '\n' || !line[8 + len]);
+	}
 	if (f)
 		fclose(f);
 	return n;
@@ -79,10 +87,23 @@ daemon_mark(struct daemon *d, const char *name, char *msg, size_t len)
 	char id[65] = "", quoted[512], when[32];
 	if (name && *name)
 		id_from_name(name, id, sizeof(id));
-	if (d->o->marks && !id[0])
-		snprintf(id, sizeof(id), "mark-%u", count_marks(d->o->marks) + 1);
-	else if (!id[0])
+	if (d->o->marks) {
+		/* ids are unique in a route: a name marked twice gets -2, -3, ... */
+		bool taken;
+		unsigned n = count_marks(d->o->marks, id, &taken);
+		if (!id[0]) {
+			snprintf(id, sizeof(id), "mark-%u", n + 1);
+			count_marks(d->o->marks, id, &taken);
+		}
+		char base[48];
+		snprintf(base, sizeof(base), "%s", id);
+		for (unsigned k = 2; taken && k < 1000; k++) {
+			snprintf(id, sizeof(id), "%s-%u", base, k);
+			count_marks(d->o->marks, id, &taken);
+		}
+	} else if (!id[0]) {
 		snprintf(id, sizeof(id), "mark");
+	}
 	bool moving = (f->set & HAL_FIX_SPEED) && (f->set & HAL_FIX_TRACK) &&
 		      f->speed > MARK_MOVING_MS && isfinite(f->track);
 	/* the event as before marks were kept; with --marks the stop's id too */
@@ -99,16 +120,16 @@ daemon_mark(struct daemon *d, const char *name, char *msg, size_t len)
 			 moving ? "" : " (standing: no heading)", id);
 	if (name && *name) {
 		yaml_quote(name, quoted, sizeof(quoted));
-		n += snprintf(text + n, sizeof(text) - (size_t)n, "    name: {zh: \"%s\", en: \"%s\"}\n",
-			      quoted, quoted);
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "    name: {zh: \"%s\", en: \"%s\"}\n", quoted, quoted);
 	}
 	n += snprintf(text + n, sizeof(text) - (size_t)n,
 		      "    circle: {lat: %.7f, lon: %.7f, radius_m: %d}\n", f->lat, f->lon,
 		      MARK_RADIUS_M);
 	if (moving)
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
-			      "    heading: {deg: %.0f, tolerance_deg: %d}\n", fmod(round(f->track), 360),
-			      MARK_TOLERANCE_DEG);
+			      "    heading: {deg: %.0f, tolerance_deg: %d}\n",
+			      fmod(round(f->track), 360), MARK_TOLERANCE_DEG);
 	if (moving)
 		events_emit(d->ev, now, "mark", "lat", 'c', f->lat, "lon", 'c', f->lon, "id", 's',
 			    id, "heading", 'd', fmod(round(f->track), 360), NULL);

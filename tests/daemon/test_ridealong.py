@@ -55,16 +55,20 @@ def marks(env, drive):
     wait_for(lambda: (d.status()["position"].get("speed_kmh") or 0) > 8, 60, "the cart moving")
     rc, out, err = d.ctl("mark")
     check(rc == 0 and "mark-2" in out, "guidectl mark: %d %r %r" % (rc, out, err))
+    rc, out, err = d.ctl("mark", "old", "TANK")  # ids stay unique
+    check(rc == 0 and "old-tank-2" in out, "guidectl mark old TANK: %d %r %r" % (rc, out, err))
     evs = [e for e in d.read_events() if e["event"] == "mark"]
-    check([e.get("id") for e in evs] == ["old-tank", "mark-2"], "mark events: %s" % evs)
+    check([e.get("id") for e in evs] == ["old-tank", "mark-2", "old-tank-2"],
+          "mark events: %s" % evs)
     text = open(mfile).read()
     items = re.findall(r"^  - id: (\S+)$", text, re.M)
-    check(items == ["old-tank", "mark-2"], "two draft stops in %s: %r" % (mfile, text))
+    check(items == ["old-tank", "mark-2", "old-tank-2"],
+          "three draft stops in %s: %r" % (mfile, text))
     check('name: {zh: "Old Tank", en: "Old Tank"}' in text, "the name: %r" % text)
     for e in evs:
         want = "circle: {lat: %.7f, lon: %.7f, radius_m: 30}" % (e["lat"], e["lon"])
         check(want in text, "the fix of %s as its circle: %r" % (e["id"], text))
-    check("heading" not in evs[0] and "heading" in evs[1],
+    check("heading" not in evs[0] and "heading" in evs[1] and "heading" in evs[2],
           "a heading when moving only: %s" % evs)
     if "heading" in evs[1]:
         check("heading: {deg: %d, tolerance_deg: 45}" % evs[1]["heading"] in text,
