@@ -187,4 +187,10 @@ int hal_nmea_epoch_add(struct hal_nmea_epoch *e, const struct hal_nmea_sentence 
 int hal_nmea_epoch_flush(struct hal_nmea_epoch *e, struct hal_fix *out, int32_t *tod_out);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
+/* Writing: RMC then GGA for a fix, each with its checksum and CRLF (status
+ * V / quality 0 without a position); what hal_nmea_epoch reads back as the
+ * same fix (time, position, speed, course, satellites, hdop, altitude).
+ * Returns the length written (truncated to size). */
+size_t hal_nmea_format_fix(const struct hal_fix *fix, char *buf, size_t size);
+
 int32_t hal_nmea_days_from_civil(int y, int m, int d);

@@ -76,6 +76,7 @@ struct route_stop {
 	double lead_m;            /* ... or this many metres before, whichever is earlier */
 	bool play_once;           /* default true */
 	double cooldown_s;        /* when !play_once: minimum gap between plays */
+	double max_speed_kmh;     /* speed limit inside the zone (km/h); 0: the tour's */
 	struct route_clip *clips; /* one per language */
 	unsigned n_clips;
 	struct route_loc loc;
@@ -98,7 +99,8 @@ struct route_tour {
 	unsigned n_stops;
 	struct route_point *path; /* the polyline the cart drives, in order */
 	unsigned n_path;
-	double speed_kmh; /* nominal speed, for checks and synthetic drives */
+	double speed_kmh;     /* nominal speed, for checks and synthetic drives */
+	double max_speed_kmh; /* speed limit on the whole tour (km/h); 0: none */
 	/* announcements[kind] holds one clip per language (may be empty) */
 	struct route_clip *announcements[ROUTE_ANNOUNCE_COUNT];
 	unsigned n_announcements[ROUTE_ANNOUNCE_COUNT];

@@ -245,6 +245,7 @@ conv_stop(struct conv *c, struct route_stop *s, const struct y_stop *y, unsigned
 	s->lead_m = y->lead_m;
 	s->play_once = y->play_once ? *y->play_once : true;
 	s->cooldown_s = y->cooldown_s;
+	s->max_speed_kmh = y->max_speed_kmh ? *y->max_speed_kmh : 0;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "stops[%u].clips", i);
 	s->clips = conv_clips(c, y->clips, prefix, &s->n_clips);
@@ -268,6 +269,7 @@ conv_tour(struct conv *c, struct route_tour *t, const struct y_tour *y, unsigned
 		t->path[k] = conv_point(c->r, y->path[k].lat, y->path[k].lon);
 	t->n_path = t->path ? y->path_count : 0;
 	t->speed_kmh = y->speed_kmh ? *y->speed_kmh : 12.0;
+	t->max_speed_kmh = y->max_speed_kmh ? *y->max_speed_kmh : 0;
 	if (y->announcements) {
 		const struct y_clips *a[ROUTE_ANNOUNCE_COUNT] = {y->announcements->welcome,
 								 y->announcements->safety,

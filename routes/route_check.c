@@ -592,6 +592,11 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 	check_nonneg(c, r, s->lead_s, "lead_s", i);
 	check_nonneg(c, r, s->lead_m, "lead_m", i);
 	check_nonneg(c, r, s->cooldown_s, "cooldown_s", i);
+	if (s->max_speed_kmh != 0 && !(s->max_speed_kmh > 0 && s->max_speed_kmh <= 200))
+		route_diag_add(c->diags, ERR, r->file,
+			       route_index_loc(c->ix, "stops[%u].max_speed_kmh", i),
+			       "max_speed_kmh must be more than 0 and at most 200 (got %g)",
+			       s->max_speed_kmh);
 	for (unsigned k = 0; k < s->n_clips; k++)
 		check_clip(c, r, &s->clips[k],
 			   route_index_loc(c->ix, "stops[%u].clips.%s.text", i, s->clips[k].lang));
@@ -928,6 +933,11 @@ check_tour(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 		route_diag_add(
 			c->diags, ERR, r->file, route_index_loc(c->ix, "tours[%u].speed_kmh", i),
 			"speed_kmh must be more than 0 and at most 200 (got %g)", t->speed_kmh);
+	if (t->max_speed_kmh != 0 && !(t->max_speed_kmh > 0 && t->max_speed_kmh <= 200))
+		route_diag_add(c->diags, ERR, r->file,
+			       route_index_loc(c->ix, "tours[%u].max_speed_kmh", i),
+			       "max_speed_kmh must be more than 0 and at most 200 (got %g)",
+			       t->max_speed_kmh);
 	for (unsigned k = 0; k < t->n_path; k++) {
 		snprintf(prefix, sizeof(prefix), "tours[%u].path[%u]", i, k);
 		check_point(c, r->file, t->path[k].lat, t->path[k].lon, prefix);

@@ -56,6 +56,7 @@ struct y_stop {
 	double lead_s, lead_m;
 	bool *play_once;
 	double cooldown_s;
+	double *max_speed_kmh;
 	struct y_clips *clips;
 };
 
@@ -69,6 +70,7 @@ struct y_tour {
 	char **langs;
 	unsigned langs_count;
 	double *speed_kmh;
+	double *max_speed_kmh;
 	char **stops;
 	unsigned stops_count;
 	struct y_point *path;

@@ -63,6 +63,7 @@ static const cyaml_schema_field_t stop_fields[] = {
 	CYAML_FIELD_FLOAT("lead_m", OPT, struct y_stop, lead_m),
 	CYAML_FIELD_BOOL_PTR("play_once", PTR | OPT, struct y_stop, play_once),
 	CYAML_FIELD_FLOAT("cooldown_s", OPT, struct y_stop, cooldown_s),
+	CYAML_FIELD_FLOAT_PTR("max_speed_kmh", PTR | OPT, struct y_stop, max_speed_kmh),
 	CYAML_FIELD_MAPPING_PTR("clips", PTR | OPT, struct y_stop, clips, clips_fields),
 	CYAML_FIELD_END,
 };
@@ -88,6 +89,7 @@ static const cyaml_schema_field_t tour_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("title", PTR | OPT, struct y_tour, title, texts_fields),
 	CYAML_FIELD_SEQUENCE("langs", PTR, struct y_tour, langs, &string_value, 1, 8),
 	CYAML_FIELD_FLOAT_PTR("speed_kmh", PTR | OPT, struct y_tour, speed_kmh),
+	CYAML_FIELD_FLOAT_PTR("max_speed_kmh", PTR | OPT, struct y_tour, max_speed_kmh),
 	CYAML_FIELD_SEQUENCE("stops", PTR, struct y_tour, stops, &string_value, 1, ROUTE_MAX_STOPS),
 	CYAML_FIELD_SEQUENCE("path", PTR, struct y_tour, path, &point_value, 2, ROUTE_MAX_PATH),
 	CYAML_FIELD_MAPPING_PTR("announcements", PTR | OPT, struct y_tour, announcements,

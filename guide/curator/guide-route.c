@@ -9,8 +9,10 @@
 #include "guide/curator/report.h"
 #include "guide/route_tool.h"
 #include "hal/gps.h"
+#include "routes/geo.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -213,6 +215,117 @@ read_track(const char *file, struct render_point **out, size_t *n)
 	return 0;
 }
 
+/* ---- path: a drive made a tour's path ------------------------------------ */
+
+/* Distance from p to the segment ab, metres (plane). */
+static double
+segment_distance(struct geo_xy p, struct geo_xy a, struct geo_xy b)
+{
+	double dx = b.x - a.x, dy = b.y - a.y, l2 = dx * dx + dy * dy;
+	double t = l2 > 0 ? ((p.x - a.x) * dx + (p.y - a.y) * dy) / l2 : 0;
+	t = t < 0 ? 0 : t > 1 ? 1 : t;
+	double ex = a.x + t * dx - p.x, ey = a.y + t * dy - p.y;
+	return sqrt(ex * ex + ey * ey);
+}
+
+/* Douglas-Peucker: keep[i] for the points that stay, every other point
+ * within tol metres of the line through them.  An explicit stack: a drive
+ * of a whole shift has tens of thousands of fixes. */
+static int
+simplify(const struct geo_xy *xy, size_t n, double tol, bool *keep)
+{
+	size_t *stack = malloc(2 * n * sizeof(*stack)), top = 0;
+	if (!stack)
+		return -ENOMEM;
+	memset(keep, 0, n * sizeof(*keep));
+	keep[0] = keep[n - 1] = true;
+	stack[top++] = 0;
+	stack[top++] = n - 1;
+	while (top) {
+		size_t b = stack[--top], a = stack[--top], far = a;
+		double worst = 0;
+		for (size_t i = a + 1; i < b; i++) {
+			double dist = segment_distance(xy[i], xy[a], xy[b]);
+			if (dist > worst) {
+				worst = dist;
+				far = i;
+			}
+		}
+		if (worst > tol) {
+			keep[far] = true;
+			stack[top++] = a;
+			stack[top++] = far;
+			stack[top++] = far;
+			stack[top++] = b;
+		}
+	}
+	free(stack);
+	return 0;
+}
+
+static int
+cmd_path(int argc, char **argv)
+{
+	const char *drive = NULL, *tol_s = NULL;
+	const struct arguments args = {
+		.unknown = "unknown option or missing value",
+		.options = {{"--tolerance", .value = &tol_s}, {NULL}},
+	};
+	int rc = parse_arguments(argc, argv, &args, &drive);
+	if (rc != 0)
+		return rc;
+	double tol = 5;
+	if (tol_s) {
+		char *end;
+		tol = strtod(tol_s, &end);
+		if (*end || !(tol > 0 && tol <= 1000))
+			return usage_error("path: --tolerance wants metres in (0, 1000], not '%s'",
+					   tol_s);
+	}
+	struct render_point *pts = NULL;
+	size_t n = 0;
+	if (read_track(drive, &pts, &n) < 0)
+		return 2;
+	/* a cart standing still repeats its fix: once is enough */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!m || pts[i].lat != pts[m - 1].lat || pts[i].lon != pts[m - 1].lon)
+			pts[m++] = pts[i];
+	if (m < 2) {
+		fprintf(stderr, "guide-route: path: %s has %zu distinct fixes; a path needs 2\n",
+			drive, m);
+		free(pts);
+		return 2;
+	}
+	struct geo_proj proj;
+	geo_proj_init(&proj, pts[0].lat, pts[0].lon);
+	struct geo_xy *xy = malloc(m * sizeof(*xy));
+	bool *keep = malloc(m * sizeof(*keep));
+	if (!xy || !keep) {
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < m; i++)
+			xy[i] = geo_project(&proj, pts[i].lat, pts[i].lon);
+		if (simplify(xy, m, tol, keep) < 0)
+			rc = 1;
+	}
+	if (rc == 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < m; i++)
+			k += keep[i];
+		printf("    # guide-route path %s: %zu fixes -> %zu points, every fix within "
+		       "%g m (wgs84)\n    path:\n",
+		       drive, n, k, tol);
+		for (size_t i = 0; i < m; i++)
+			if (keep[i])
+				printf("      - {lat: %.7f, lon: %.7f}\n", pts[i].lat, pts[i].lon);
+	}
+	free(xy);
+	free(keep);
+	free(pts);
+	return rc;
+}
+
 /* The clips of an event log; 0, 1 (runtime failure) or 2 (cannot open it). */
 static int
 read_clips(const char *events, struct render_clip **clips, size_t *n)
@@ -355,6 +468,12 @@ static const struct subcommand subcommands[] = {
 	{"track", "FILE [--tour ID] [--speed KMH] [--noise M] [--hz N] [--seed N]",
 	 "a synthetic NMEA drive along a tour's path on stdout (see --help for faults)", cmd_track,
 	 NULL, cmd_track_usage},
+	{"path", "DRIVE.nmea|DRIVE.gpx [--tolerance M]",
+	 "a drive (guided --record) as a tour's path: YAML to paste into the route", cmd_path,
+	 "  --tolerance M  every fix of the drive stays within M metres of the path\n"
+	 "                 (default 5); Douglas-Peucker, in WGS-84 as GPS gives it:\n"
+	 "                 a gcj02 route wants `guide-route convert` afterwards\n",
+	 NULL},
 	{"gain", "[--value] [--reference LUFS] FILE...",
 	 "each clip's or WAV's integrated loudness (EBU R128) and its R128_TRACK_GAIN", cmd_gain,
 	 NULL, cmd_gain_usage},

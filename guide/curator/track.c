@@ -1,4 +1,5 @@
 #include "guide/curator/track.h"
+#include "hal/nmea.h"
 
 #include <errno.h>
 #include <math.h>
@@ -440,60 +441,10 @@ track_generate(const struct route *r, unsigned tour_index, const struct track_op
 
 /* ---- NMEA --------------------------------------------------------------- */
 
-static size_t
-nmea_finish(char *line, size_t len, char *buf, size_t size)
-{
-	unsigned cs = 0;
-	for (size_t i = 1; i < len; i++)
-		cs ^= (unsigned char)line[i];
-	return (size_t)snprintf(buf, size, "%s*%02X\r\n", line, cs);
-}
-
-static void
-nmea_coord(double v, bool is_lat, char *out, size_t size)
-{
-	char hemi = is_lat ? (v < 0 ? 'S' : 'N') : (v < 0 ? 'W' : 'E');
-	v = fabs(v);
-	int deg = (int)v;
-	double min = (v - deg) * 60.0;
-	if (min >= 59.9999995) {
-		deg++;
-		min = 0;
-	}
-	snprintf(out, size, is_lat ? "%02d%09.6f,%c" : "%03d%09.6f,%c", deg, min, hemi);
-}
-
 size_t
 track_format_nmea(const struct hal_fix *fix, char *buf, size_t size)
 {
-	time_t secs = (time_t)(fix->time_ms / 1000);
-	int ms = (int)(fix->time_ms % 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	char hms[64], date[64], lat[24] = ",", lon[24] = ",";
-	snprintf(hms, sizeof(hms), "%02d%02d%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	snprintf(date, sizeof(date), "%02d%02d%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100);
-	bool pos = hal_fix_has_position(fix);
-	if (pos) {
-		nmea_coord(fix->lat, true, lat, sizeof(lat));
-		nmea_coord(fix->lon, false, lon, sizeof(lon));
-	}
-	char line[400], spd[16] = "", trk[16] = "";
-	if (pos && isfinite(fix->speed))
-		snprintf(spd, sizeof(spd), "%.2f", fix->speed * 3600.0 / 1852.0);
-	if (pos && isfinite(fix->track))
-		snprintf(trk, sizeof(trk), "%.1f", fix->track);
-	snprintf(line, sizeof(line), "$GPRMC,%s,%c,%s,%s,%s,%s,%s,,,%c", hms, pos ? 'A' : 'V', lat,
-		 lon, spd, trk, date, pos ? 'A' : 'N');
-	size_t used = nmea_finish(line, strlen(line), buf, size);
-	if (used >= size)
-		return size ? size - 1 : 0;
-	snprintf(line, sizeof(line), "$GPGGA,%s,%s,%s,%d,%02d,%.1f,%.1f,M,-8.0,M,,", hms, lat, lon,
-		 pos ? 1 : 0, pos ? fix->sats_used : 0,
-		 pos && isfinite(fix->hdop) ? fix->hdop : 99.9,
-		 pos && isfinite(fix->alt) ? fix->alt : 0.0);
-	used += nmea_finish(line, strlen(line), buf + used, size - used);
-	return used < size ? used : size - 1;
+	return hal_nmea_format_fix(fix, buf, size);
 }
 
 int

@@ -306,6 +306,8 @@ set_up(struct daemon *d)
 		return 1;
 	if ((r = daemon_input_open(d)) != 0)
 		return r;
+	if (daemon_record_open(d) < 0)
+		return 1;
 	/* the sound device opens when the first clip plays (daemon_player.c) */
 	return 0;
 }
@@ -354,7 +356,9 @@ tear_down(struct daemon *d)
 	if (d->mixer && d->tour)
 		daemon_player_pump(d);
 	control_server_destroy(d->ctl);
+	d->ctl = NULL; /* the events of the tear-down go to no watcher */
 	daemon_input_close(d);
+	daemon_record_close(d);
 	tour_destroy(d->tour);
 	hal_sink_destroy(d->sink);
 	mixer_destroy(d->mixer);
@@ -373,7 +377,12 @@ tear_down(struct daemon *d)
 int
 guided_run(const struct guided_options *o, struct guided_summary *summary)
 {
-	struct daemon dd = {.opts = *o, .sigfd = -1, .audio_idle_since = -1}, *d = &dd;
+	struct daemon dd = {.opts = *o,
+			    .sigfd = -1,
+			    .audio_idle_since = -1,
+			    .record_fd = -1,
+			    .over_since = -1},
+		      *d = &dd;
 	d->o = &d->opts; /* a reload of the vehicle configuration changes some */
 
 	if (summary)

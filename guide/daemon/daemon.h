@@ -49,6 +49,8 @@ enum guided_set {
 	GUIDED_SET_INPUTS = 1u << 10,
 	GUIDED_SET_KEYS = 1u << 11,
 	GUIDED_SET_LANG_CHANNELS = 1u << 12,
+	GUIDED_SET_MARKS = 1u << 13,
+	GUIDED_SET_RECORD = 1u << 14,
 };
 
 struct guided_options {
@@ -60,6 +62,8 @@ struct guided_options {
 	const char *events;  /* NULL, "-" or a path */
 	const char *control; /* NULL: default (none under --offline) */
 	const char *state;   /* NULL: no persistence */
+	const char *marks;   /* field marks are appended here (guidectl mark); NULL: none */
+	const char *record;  /* the drive is kept here as NMEA; NULL: not kept */
 	bool start;
 	bool offline;
 	bool control_same_user;    /* refuse control peers of other users (root excepted) */

@@ -3,12 +3,14 @@
  * status and the summary show. */
 #include "guide/daemon/daemon_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "guide/events.h"
 #include "guide/log.h"
 #include "hal/gps.h"
 #include "routes/geo.h"
+#include "routes/route.h"
 
 #define FIX_LOG_MS 1000   /* gps_fix at most this often (of the fixes' time) */
 #define DRIVE_STEP_M 10.0 /* the summary's distance adds steps this long, not jitter */
@@ -87,12 +89,72 @@ fix_log_due(struct daemon *d, const struct hal_fix *fix, int64_t now)
 	return dt >= FIX_LOG_MS || dt < 0; /* < 0: the receiver's clock stepped back */
 }
 
+/* The limit in force where the cart is: the tour's max_speed_kmh and the
+ * lowest of those of the tour's stops whose geofence holds it; 0 none. */
+static double
+speed_limit(struct daemon *d, const struct hal_fix *fix)
+{
+	struct tour_status ts;
+	tour_get_status(d->tour, &ts);
+	if (!ts.tour || !(ts.state == TOUR_RUNNING || ts.state == TOUR_PAUSED))
+		return 0;
+	const struct route_tour *t = route_find_tour(d->route, ts.tour);
+	if (!t)
+		return 0;
+	double limit = t->max_speed_kmh;
+	const char *poi = NULL;
+	for (unsigned i = 0; i < t->n_stops; i++) {
+		const struct route_stop *s = &d->route->stops[t->stops[i]];
+		if (s->max_speed_kmh > 0 && (limit <= 0 || s->max_speed_kmh < limit) &&
+		    route_fence_contains(&s->fence, fix->lat, fix->lon)) {
+			limit = s->max_speed_kmh;
+			poi = s->id;
+		}
+	}
+	d->speed_limit_poi = poi;
+	return limit;
+}
+
+/* speeding once the cart has gone faster than the limit for
+ * DAEMON_SPEEDING_MS, once an episode; speeding_end when it is back under
+ * it (or the limit goes). */
+static void
+check_speed(struct daemon *d, const struct hal_fix *fix, int64_t now)
+{
+	d->speed_limit_kmh = speed_limit(d, fix);
+	double kmh = fix->set & HAL_FIX_SPEED ? fix->speed * 3.6 : NAN;
+	bool over = d->speed_limit_kmh > 0 && isfinite(kmh) && kmh > d->speed_limit_kmh;
+	if (!over) {
+		d->over_since = -1;
+		if (d->speeding) {
+			d->speeding = false;
+			events_emit(d->ev, now, "speeding_end", "speed_kmh", 'd',
+				    isfinite(kmh) ? round(kmh * 10) / 10 : NAN, "limit_kmh", 'd',
+				    d->speed_limit_kmh > 0 ? d->speed_limit_kmh : NAN, NULL);
+		}
+		return;
+	}
+	if (d->over_since < 0)
+		d->over_since = now;
+	if (!d->speeding && now - d->over_since >= DAEMON_SPEEDING_MS) {
+		d->speeding = true;
+		if (d->speed_limit_poi)
+			events_emit(d->ev, now, "speeding", "speed_kmh", 'd', round(kmh * 10) / 10,
+				    "limit_kmh", 'd', d->speed_limit_kmh, "poi", 's',
+				    d->speed_limit_poi, NULL);
+		else
+			events_emit(d->ev, now, "speeding", "speed_kmh", 'd', round(kmh * 10) / 10,
+				    "limit_kmh", 'd', d->speed_limit_kmh, NULL);
+	}
+}
+
 static void
 on_fix(struct daemon *d, struct hal_fix *fix)
 {
 	follow_receiver_clock(d, fix);
 	int64_t now = daemon_now(d);
 
+	daemon_record_fix(d, fix);
 	d->fixes++;
 	enum fix_filter_reason why = fix_filter_push(d->filter, fix);
 	d->rejected[why]++;
@@ -117,6 +179,7 @@ on_fix(struct daemon *d, struct hal_fix *fix)
 	/* The trigger engine keeps its own estimate and applies the second
 	 * stage of the fix rules (guide/fix_filter.h) against it. */
 	tour_on_fix(d->tour, fix, now);
+	check_speed(d, fix, now);
 }
 
 /* Reads what the source has: in real time every event that is due, under

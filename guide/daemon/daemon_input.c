@@ -286,14 +286,9 @@ lang_next(struct daemon *d, const char *key)
 static void
 mark(struct daemon *d, const char *key)
 {
-	if (!d->have_fix || !hal_fix_has_position(&d->last_fix)) {
-		button_event(d, key, "mark", false, "no GPS fix yet");
-		return;
-	}
-	/* field marks (a later issue) will keep these as draft stops */
-	events_emit(d->ev, daemon_now(d), "mark", "lat", 'c', d->last_fix.lat, "lon", 'c',
-		    d->last_fix.lon, NULL);
-	button_event(d, key, "mark", true, NULL);
+	char msg[256];
+	bool ok = daemon_mark(d, NULL, msg, sizeof(msg));
+	button_event(d, key, "mark", ok, msg);
 }
 
 static void

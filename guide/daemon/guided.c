@@ -20,6 +20,7 @@ usage(FILE *f)
 		"Usage: guided [--config FILE [--check]] --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
 		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
 		"              [--control PATH] [--state PATH] [--input SOURCE]... [--key K=CMD]...\n"
+		"              [--marks FILE] [--record FILE.nmea]\n"
 		"              [--verbose]\n"
 		"The audio guide daemon: matches GPS positions against the route's geofences\n"
 		"and plays the narration.\n\n"
@@ -47,6 +48,9 @@ usage(FILE *f)
 		"  --control-same-user  refuse control clients of other users (root excepted);\n"
 		"                   otherwise the socket's mode 0660 decides\n"
 		"  --state PATH     persist the tour across crashes and power cuts\n"
+		"  --marks FILE     'guidectl mark' and the mark key append the current fix\n"
+		"                   here as a draft stop (a YAML list; routes/README.md)\n"
+		"  --record FILE    keep the drive as NMEA (appended; survives a power cut)\n"
 		"  --input SOURCE   the driver's buttons, repeatable: evdev:/dev/input/... (a\n"
 		"                   keypad or footswitch, grabbed) | evemu:FILE (a recording\n"
 		"                   replayed from the start on the guide's clock)\n"
@@ -263,6 +267,8 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{"config", required_argument, NULL, 'C'},
 		{"check", no_argument, NULL, 'k'},
+		{"marks", required_argument, NULL, 'M'},
+		{"record", required_argument, NULL, 'R'},
 		{0},
 	};
 	const char *config = NULL;
@@ -301,6 +307,8 @@ main(int argc, char **argv)
 		case 'e': o.events = optarg, o.cli_set |= GUIDED_SET_EVENTS; break;
 		case 'c': o.control = optarg, o.cli_set |= GUIDED_SET_CONTROL; break;
 		case 'p': o.state = optarg, o.cli_set |= GUIDED_SET_STATE; break;
+		case 'M': o.marks = optarg, o.cli_set |= GUIDED_SET_MARKS; break;
+		case 'R': o.record = optarg, o.cli_set |= GUIDED_SET_RECORD; break;
 		case 'L':
 			o.on_status = print_live;
 			live_start();

@@ -465,6 +465,7 @@ vehicle_config_apply(const struct vehicle_config *c, struct guided_options *o)
 	TAKE(GUIDED_SET_SAME_USER, control_same_user, c->control_same_user);
 	TAKE(GUIDED_SET_STATE, state, c->state);
 	TAKE(GUIDED_SET_EVENTS, events, c->events);
+	TAKE(GUIDED_SET_MARKS, marks, c->marks);
 	if (!(o->cli_set & GUIDED_SET_INPUTS) && c->n_inputs) {
 		o->inputs = (const char *const *)c->inputs;
 		o->n_inputs = c->n_inputs;
