@@ -47,7 +47,8 @@ usage(FILE *f)
 		"  --renderer NAME    SDL's software renderer, or auto (default: auto, software\n"
 		"                     when no other works)\n"
 		"  --bench            print 'bench event_to_frame_us N' per event line\n"
-		"  --layout-json      print the button layout for the window size and exit\n",
+		"  --layout-json      print the button layout for the window size and exit\n"
+		"  --check-font ROUTE check that the font draws every name of the route\n",
 		CONTROL_DEFAULT_PATH);
 }
 
@@ -153,7 +154,7 @@ on_status(struct panel *p, json_object *o, uint64_t t)
 	for (int i = 0; i < next && (unsigned)i < m->n_stop_state; i++)
 		if (m->stop_state[i] == 0)
 			m->stop_state[i] = 2;
-	if (first)
+	if (first) /* after each connect */
 		fprintf(stderr, "guide-panel: status: tour %s, state %s\n",
 			panel_jstr(o, "tour") ? panel_jstr(o, "tour") : "-",
 			panel_jstr(o, "state") ? panel_jstr(o, "state") : "?");
@@ -238,8 +239,10 @@ press(struct panel *p, int b)
 	uint64_t now = panel_now_ns();
 	switch (b) {
 	case PANEL_BTN_START:
-		if (m->route && m->route->n_tours > 1)
+		if (m->route && m->route->n_tours > 1) {
 			m->choosing_tour = true;
+			fprintf(stderr, "guide-panel: choose a tour\n");
+		}
 		else
 			command(p, "start");
 		break;
@@ -353,6 +356,44 @@ key(struct panel *p, const SDL_KeyboardEvent *k)
 	p->dirty = true;
 }
 
+/* --check-font ROUTE: does the font draw every stop and tour name of the
+ * route (every language)?  Prints the missing characters; 0 when none. */
+static int
+check_font(struct panel_ui *ui, const char *path)
+{
+	struct route *r = NULL;
+	unsigned nw = 0;
+	if (guide_route_load(path, false, stderr, &r, &nw) != 0)
+		return 1;
+	TTF_Font *f = panel_ui_font(ui);
+	unsigned checked = 0, missing = 0;
+	for (unsigned i = 0; i < r->n_stops + r->n_tours; i++) {
+		const struct route_text *names =
+			i < r->n_stops ? r->stops[i].names : r->tours[i - r->n_stops].titles;
+		unsigned n = i < r->n_stops ? r->stops[i].n_names : r->tours[i - r->n_stops].n_titles;
+		for (unsigned k = 0; k < n; k++) {
+			const unsigned char *s = (const unsigned char *)names[k].text;
+			while (*s) { /* UTF-8 to code points */
+				uint32_t cp = *s++;
+				int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+				cp &= more == 3 ? 0x07 : more == 2 ? 0x0f : more == 1 ? 0x1f : 0x7f;
+				for (; more > 0 && (*s & 0xc0) == 0x80; more--)
+					cp = (cp << 6) | (*s++ & 0x3f);
+				checked++;
+				if (cp > ' ' && !TTF_GlyphIsProvided32(f, cp)) {
+					printf("missing U+%04X in %s (%s)\n", (unsigned)cp,
+					       names[k].text, names[k].lang);
+					missing++;
+				}
+			}
+		}
+	}
+	printf("font %s: %u characters of %s checked, %u missing\n", panel_ui_font_path(ui),
+	       checked, path, missing);
+	route_destroy(r);
+	return missing ? 1 : 0;
+}
+
 /* ---- main ---- */
 
 static int
@@ -365,6 +406,10 @@ print_layout(int w, int h)
 		printf("%s{\"name\":\"%s\",\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d}", i ? "," : "",
 		       panel_button_name(i), L.buttons[i].x, L.buttons[i].y, L.buttons[i].w,
 		       L.buttons[i].h);
+	printf("],\"tours\":[");
+	for (int i = 0; i < PANEL_MAX_TOURS; i++)
+		printf("%s{\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d}", i ? "," : "", L.tours[i].x,
+		       L.tours[i].y, L.tours[i].w, L.tours[i].h);
 	printf("],\"map\":{\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d}}\n", L.map.x, L.map.y, L.map.w,
 	       L.map.h);
 	return 0;
@@ -403,6 +448,7 @@ main(int argc, char **argv)
 		{"renderer", required_argument, NULL, 'R'},
 		{"bench", no_argument, NULL, 'b'},
 		{"layout-json", no_argument, NULL, 'L'},
+		{"check-font", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -410,12 +456,12 @@ main(int argc, char **argv)
 	struct panel p = {0};
 	int w = 800, h = 480, c, rc = 1;
 	bool fullscreen = false, layout = false;
-	const char *shot = NULL, *font = NULL, *renderer = "auto";
+	const char *shot = NULL, *font = NULL, *renderer = "auto", *font_check = NULL;
 	p.control = getenv("GUIDE_CONTROL");
 	if (!p.control || !*p.control)
 		p.control = CONTROL_DEFAULT_PATH;
 	p.m.zh = true;
-	while ((c = getopt_long(argc, argv, "c:w:fl:s:F:r:R:bLhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:w:fl:s:F:r:R:bLC:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': p.control = optarg; break;
 		case 'w':
@@ -439,6 +485,7 @@ main(int argc, char **argv)
 		case 'R': renderer = optarg; break;
 		case 'b': p.bench = true; break;
 		case 'L': layout = true; break;
+		case 'C': font_check = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("guide-panel %s\n", GUIDE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -450,6 +497,15 @@ main(int argc, char **argv)
 	}
 	if (layout)
 		return print_layout(w, h);
+	if (font_check) { /* no window: the font alone */
+		if (TTF_Init() != 0)
+			return 1;
+		struct panel_ui *fu = panel_ui_create(NULL, font, w, h);
+		int frc = fu ? check_font(fu, font_check) : 1;
+		panel_ui_destroy(fu);
+		TTF_Quit();
+		return frc;
+	}
 
 	if (strcmp(renderer, "software") == 0)
 		SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
