@@ -20,6 +20,7 @@ struct control_client {
 	struct control_client *next;
 	int fd;
 	bool dead;
+	bool watching; /* gets control_server_broadcast()'s lines */
 	char in[CONTROL_MAX_LINE + 1];
 	size_t in_len;
 	bool discarding; /* an over-long line is being thrown away */
@@ -243,8 +244,10 @@ control_reply(struct control_client *c, const char *json)
 	if (c->dead)
 		return;
 	if (c->out_len - c->out_pos + len + 1 > CONTROL_MAX_PENDING) {
-		srv_log(c->srv, HAL_LOG_WARNING,
-			"control: client does not read its replies; disconnecting");
+		srv_log(c->srv, HAL_LOG_WARNING, "control: %s (%zu bytes queued); disconnecting",
+			c->watching ? "a watcher does not read its events"
+				    : "client does not read its replies",
+			c->out_len - c->out_pos);
 		c->dead = true;
 		return;
 	}
@@ -384,6 +387,41 @@ control_server_dispatch(struct control_server *srv)
 		if (!c->dead && c->out_len)
 			client_flush(c);
 	reap_dead(srv);
+}
+
+void
+control_client_watch(struct control_client *c)
+{
+	c->watching = true;
+}
+
+unsigned
+control_server_watcher_count(const struct control_server *srv)
+{
+	unsigned n = 0;
+	for (const struct control_client *c = srv->clients; c; c = c->next)
+		n += c->watching && !c->dead;
+	return n;
+}
+
+void
+control_server_broadcast(struct control_server *srv, const char *line)
+{
+	for (struct control_client *c = srv->clients; c; c = c->next) {
+		if (!c->watching || c->dead)
+			continue;
+		control_reply(c, line);
+		if (c->fd < 0)
+			continue;
+		/* send what the socket takes now; the rest waits for EPOLLOUT */
+		if (!c->dead)
+			client_flush(c);
+		/* dropped: the peer sees the end now, and so does our epoll set,
+		 * whose next dispatch frees it (not here: a handler's broadcast
+		 * runs while the dispatch holds pointers to its clients) */
+		if (c->dead)
+			shutdown(c->fd, SHUT_RDWR);
+	}
 }
 
 /* ---- without a socket ---------------------------------------------------- */
@@ -534,4 +572,22 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+int
+control_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }

@@ -56,6 +56,16 @@ unsigned control_server_client_count(const struct control_server *srv);
  * would exceed CONTROL_MAX_PENDING is dropped. */
 void control_reply(struct control_client *client, const char *json);
 
+/* Live events (the `watch` command): the client gets every line
+ * control_server_broadcast() sends from now on, until it leaves.  A watcher
+ * that does not read is dropped like any client, once CONTROL_MAX_PENDING
+ * bytes are queued for it; broadcasting never blocks. */
+void control_client_watch(struct control_client *client);
+unsigned control_server_watcher_count(const struct control_server *srv);
+/* Queues json (a newline is appended) to every watcher and sends what each
+ * socket takes at once. */
+void control_server_broadcast(struct control_server *srv, const char *json);
+
 /* Without a socket (tests, fuzzing): a client fed bytes directly runs the
  * same line splitter, limits and handler as a connected one; what the
  * handler answers is kept for the caller.  opts->path, mode and
@@ -73,3 +83,6 @@ void control_client_destroy_detached(struct control_client *c);
  * Returns 0, -ENOENT/-ECONNREFUSED when no daemon listens, or another
  * negative errno.  *reply is malloc'd. */
 int control_request(const char *path, const char *line, int timeout_ms, char **reply);
+/* Client side: a connected (blocking) socket, or -ENOENT/-ECONNREFUSED when
+ * no daemon listens, or another negative errno (guidectl watch). */
+int control_connect(const char *path);

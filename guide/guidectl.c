@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 usage(FILE *f)
@@ -28,14 +29,19 @@ usage(FILE *f)
 		"  reload                       re-read the route file (kept if invalid)\n"
 		"  talk on [SECONDS] | talk off the driver talks: narration holds, then goes on\n"
 		"                               from a little before; on turns itself off after\n"
-		"                               SECONDS (default 60)\n\n"
+		"                               SECONDS (default 60)\n"
+		"  mark [NAME]                  keep the current fix as a draft stop (guided --marks)\n"
+		"  watch                        follow the guide live: one line per event and per\n"
+		"                               change of state (--json: the daemon's lines as\n"
+		"                               they come) until interrupted\n\n"
 		"Options:\n"
 		"  --control PATH  control socket (default %s, or $GUIDE_CONTROL)\n"
 		"  --json          print the daemon's JSON reply as is\n"
 		"  -h, --help      this help\n"
 		"Exit status: 0 done; 1 the daemon is not running or refused (it says why,\n"
 		"e.g. \"already paused\"); 2 bad usage, found before asking the daemon\n"
-		"(unknown command, volume outside 0-100, a language listed twice).\n",
+		"(unknown command, volume outside 0-100, a language listed twice).\n"
+		"watch: 1 when guided goes away.\n",
 		CONTROL_DEFAULT_PATH);
 }
 
@@ -45,9 +51,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0},  {"resume", 0, 0},
-	{"skip", 0, 0},   {"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},
-	{"status", 0, 0}, {"reload", 0, 0}, {"talk", 1, 2},
+	{"start", 0, 3},  {"stop", 0, 0},   {"pause", 0, 0}, {"resume", 0, 0}, {"skip", 0, 0},
+	{"replay", 0, 0}, {"volume", 1, 1}, {"lang", 1, 1},  {"status", 0, 0}, {"reload", 0, 0},
+	{"talk", 1, 2},   {"mark", 0, 1},   {"watch", 0, 0},
 };
 
 static const char *
@@ -214,6 +220,116 @@ print_status(json_object *r)
 		print_counters(o);
 }
 
+/* ---- watch ------------------------------------------------------------- */
+
+/* "12:03:04 clip_start gate zh": the event's time of day (UTC, as the log
+ * has it), its name and its values but the bookkeeping and coordinates. */
+static void
+print_event(json_object *e)
+{
+	const char *t = jstr(e, "time");
+	printf("%.8s %s", t && strlen(t) >= 19 ? t + 11 : "--:--:--",
+	       or_str(jstr(e, "event"), "?"));
+	json_object_object_foreach(e, key, val)
+	{
+		static const char *const skip[] = {"time", "event", "seq", "log",
+						   "lat",  "lon",   "clip"};
+		bool skipped = false;
+		for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			skipped |= strcmp(key, skip[i]) == 0;
+		if (skipped || !val)
+			continue;
+		if (json_object_is_type(val, json_type_array)) {
+			printf(" ");
+			print_list(val);
+		} else if (json_object_is_type(val, json_type_string) ||
+			   json_object_is_type(val, json_type_int) ||
+			   json_object_is_type(val, json_type_double)) {
+			printf(" %s", json_object_get_string(val));
+		} else {
+			printf(" %s=%s", key, json_object_get_string(val));
+		}
+	}
+	printf("\n");
+}
+
+/* A status in one line; printed when it differs from the last one. */
+static void
+status_line(json_object *r, char *buf, size_t len)
+{
+	json_object *o;
+	size_t off = 0;
+#define ADD(...) off += (size_t)snprintf(buf + off, off < len ? len - off : 0, __VA_ARGS__)
+	ADD("status %s %s", or_str(jstr(r, "tour"), "-"), or_str(jstr(r, "state"), "?"));
+	if ((o = jobj(r, "playing")))
+		ADD(", playing %s [%s]", or_str(jstr(o, "poi"), "-"), or_str(jstr(o, "lang"), "-"));
+	if ((o = jobj(r, "next")))
+		ADD(", next %s", or_str(jstr(o, "poi"), "?"));
+	if ((o = jobj(r, "position")) && jobj(o, "fix") && !json_object_get_boolean(jobj(o, "fix")))
+		ADD(", no fix");
+	if ((o = jobj(r, "speeding")) && json_object_get_boolean(o))
+		ADD(", speeding");
+	if ((o = jobj(r, "volume")))
+		ADD(", volume %d", json_object_get_int(o));
+#undef ADD
+}
+
+static int
+watch(const char *control, bool json)
+{
+	int fd = control_connect(control);
+	if (fd == -ENOENT || fd == -ECONNREFUSED) {
+		fprintf(stderr,
+			"guidectl: the guide daemon is not running (no one listens on %s)\n",
+			control);
+		return 1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "guidectl: %s: %s\n", control, strerror(-fd));
+		return 1;
+	}
+	FILE *in = fdopen(fd, "r+");
+	if (!in || fputs("watch\n", in) < 0 || fflush(in) != 0) {
+		fprintf(stderr, "guidectl: %s: %s\n", control, strerror(errno));
+		return 1;
+	}
+	char *line = NULL, last[512] = "", now[512];
+	size_t cap = 0;
+	bool first = true;
+	ssize_t n;
+	while ((n = getline(&line, &cap, in)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		json_object *o = json_tokener_parse(line);
+		if (first && (!o || !jobj(o, "ok") || !json_object_get_boolean(jobj(o, "ok")))) {
+			const char *e = jstr(o, "error");
+			fprintf(stderr, "guidectl: watch: %s\n", e ? e : "refused");
+			json_object_put(o);
+			free(line);
+			fclose(in);
+			return 1;
+		}
+		first = false;
+		if (json) {
+			printf("%s\n", line);
+		} else if (o && jstr(o, "event")) {
+			print_event(o);
+		} else if (o) {
+			status_line(o, now, sizeof(now));
+			if (strcmp(now, last) != 0) {
+				printf("%s\n", now);
+				snprintf(last, sizeof(last), "%s", now);
+			}
+		}
+		fflush(stdout);
+		json_object_put(o);
+	}
+	free(line);
+	fclose(in);
+	fprintf(stderr, "guidectl: guided went away\n");
+	return 1;
+}
+
 /* What guidectl can tell wrong without the daemon: exit 2.  The daemon
  * checks again (other clients speak to it) and knows more (the tours and
  * their languages). */
@@ -314,6 +430,8 @@ main(int argc, char **argv)
 	}
 	if (!check_args(cmd, nargs, argv + optind + 1))
 		return 2;
+	if (strcmp(cmd, "watch") == 0)
+		return watch(control, json);
 	char line[CONTROL_MAX_LINE];
 	size_t off = 0;
 	for (int i = optind; i < argc; i++) {

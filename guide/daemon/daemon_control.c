@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
@@ -156,9 +157,16 @@ status_json(struct daemon *d)
 	for (unsigned i = 0; i < nl; i++)
 		json_object_array_add(jl, json_object_new_string(langs[i]));
 	json_object_object_add(r, "langs", jl);
+	char abs[PATH_MAX];
+	json_object_object_add(
+		r, "route_file",
+		d->o->route && realpath(d->o->route, abs) ? json_object_new_string(abs) : NULL);
 	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
 
 	json_object_object_add(r, "position", status_position(d, &ts, now));
+	json_object_object_add(r, "speed_limit_kmh",
+			       d->speed_limit_kmh > 0 ? jnum(d->speed_limit_kmh, 1) : NULL);
+	json_object_object_add(r, "speeding", json_object_new_boolean(d->speeding));
 
 	const struct route_tour *tour = ts.tour ? route_find_tour(d->route, ts.tour) : NULL;
 	if (tour && ts.last_entry >= 0 && (unsigned)ts.last_entry < tour->n_stops)
@@ -225,6 +233,15 @@ on_command(void *data, struct control_client *client, int argc, char **argv)
 		reply_obj(client, status_json(d));
 		return;
 	}
+	if (strcmp(argv[0], "watch") == 0) {
+		if (argc != 1) {
+			reply_result(client, TOUR_ERR_ARG, "watch takes no arguments");
+			return;
+		}
+		reply_obj(client, status_json(d));
+		control_client_watch(client);
+		return;
+	}
 	if (strcmp(argv[0], "reload") == 0) {
 		json_object *o = json_object_new_object();
 		int r = daemon_reload(d, o);
@@ -264,6 +281,69 @@ daemon_command(struct daemon *d, int argc, char **argv, char *msg, size_t len)
 		snprintf(msg, len, "%s", tour_error_to_str(err));
 	daemon_state_sync(d, false);
 	return err == TOUR_OK;
+}
+
+/* ---- live events ---------------------------------------------------------- */
+
+void
+daemon_watch_event(struct daemon *d, const char *line, size_t len)
+{
+	if (!d->ctl || !control_server_watcher_count(d->ctl))
+		return;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	char small[1024], *buf = len < sizeof(small) ? small : malloc(len + 1);
+	if (!buf)
+		return;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	control_server_broadcast(d->ctl, buf);
+	if (buf != small)
+		free(buf);
+	d->watch_dirty = true;
+}
+
+/* Something a status shows goes on changing: a clip plays (its progress),
+ * the cart moves (its position). */
+static bool
+watch_live(struct daemon *d)
+{
+	struct tour_status ts;
+	tour_get_status(d->tour, &ts);
+	if (ts.playing)
+		return true;
+	return d->have_fix && (d->last_fix.lat != d->watch_lat || d->last_fix.lon != d->watch_lon);
+}
+
+int64_t
+daemon_watch_next_due(struct daemon *d)
+{
+	if (!d->ctl || !control_server_watcher_count(d->ctl))
+		return -1;
+	if (d->watch_dirty)
+		return hal_clock_now_ms(&d->time.clock);
+	return watch_live(d) ? d->watch_last_ms + DAEMON_WATCH_STATUS_MS : -1;
+}
+
+void
+daemon_watch_pump(struct daemon *d)
+{
+	if (!d->ctl || !control_server_watcher_count(d->ctl)) {
+		d->watch_dirty = false;
+		return;
+	}
+	int64_t clk = hal_clock_now_ms(&d->time.clock);
+	if (!d->watch_dirty && !(watch_live(d) && clk - d->watch_last_ms >= DAEMON_WATCH_STATUS_MS))
+		return;
+	json_object *o = status_json(d);
+	control_server_broadcast(d->ctl, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	d->watch_dirty = false;
+	d->watch_last_ms = clk;
+	if (d->have_fix) {
+		d->watch_lat = d->last_fix.lat;
+		d->watch_lon = d->last_fix.lon;
+	}
 }
 
 int

@@ -187,6 +187,20 @@ struct daemon {
 	bool talk_key, talk_ctl, talk_on; /* held by a key, on by guidectl, in effect */
 	int64_t talk_until;               /* guide time guidectl's talk turns off */
 
+	/* live events (daemon_control.c): a status is due after an event, and
+	 * at most every DAEMON_WATCH_STATUS_MS while a clip plays or the cart
+	 * moves */
+	bool watch_dirty;
+	int64_t watch_last_ms; /* clock time of the last status pushed */
+	double watch_lat, watch_lon;
+
+	/* the speed limit (daemon_gps.c): the one in force (km/h, <= 0 none),
+	 * since when the cart goes faster (guide time, -1 not), an episode
+	 * logged */
+	double speed_limit_kmh;
+	int64_t over_since;
+	bool speeding;
+
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
 	int st_sig_state;
@@ -244,6 +258,14 @@ int daemon_control_open(struct daemon *d);
 /* A driver's command as guidectl sends it (but status): the tour's verbs,
  * reload, talk.  true when done; msg says what happened or why not. */
 bool daemon_command(struct daemon *d, int argc, char **argv, char *msg, size_t len);
+
+/* Live events: every event line to the watchers (daemon_event_line), and
+ * the status after a change (the loop, each round). */
+#define DAEMON_WATCH_STATUS_MS 1000
+void daemon_watch_event(struct daemon *d, const char *line, size_t len);
+void daemon_watch_pump(struct daemon *d);
+/* The clock time a periodic status is due for the watchers; -1 none. */
+int64_t daemon_watch_next_due(struct daemon *d);
 
 /* daemon_input.c */
 int daemon_input_open(struct daemon *d); /* 0, 1 failure, 2 bad usage */

@@ -100,6 +100,7 @@ next_due(struct daemon *d)
 		if (d->o->on_status)
 			due = min_due(due, d->last_status_ms + STATUS_MS);
 	}
+	due = min_due(due, daemon_watch_next_due(d));
 	if (d->gps_ended)
 		due = min_due(due, clk + DRAIN_CHECK_MS); /* draining: look again soon */
 	return due;
@@ -275,6 +276,7 @@ daemon_loop_run(struct daemon *d)
 			daemon_gps_read(d);
 			housekeeping(d);
 		}
+		daemon_watch_pump(d);
 		int64_t clk = hal_clock_now_ms(&d->time.clock);
 		if (d->gps_ended && clk >= drain_check) {
 			if (replay_done(d))

@@ -287,6 +287,7 @@ daemon_event_line(void *ctx, const char *line, size_t len)
 		fwrite(line, 1, len, d->ev_file);
 		fflush(d->ev_file);
 	}
+	daemon_watch_event(d, line, len);
 	summary_event(d, line, len);
 }
 
