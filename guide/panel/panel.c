@@ -2,9 +2,9 @@
  * daemon's watch lines update, the keys and touch buttons, the main loop
  * (sleeps in SDL_WaitEvent until a line or an input comes; ~10 Hz only while
  * a progress bar moves). */
+#include "guide/panel/panel.h"
 #include "config.h"
 #include "guide/control.h"
-#include "guide/panel/panel.h"
 #include "guide/route_tool.h"
 
 #include <errno.h>
@@ -124,8 +124,9 @@ on_event(struct panel *p, json_object *o, uint64_t t)
 			m->stop_state[i] = 2;
 	}
 	const char *tm = panel_jstr(o, "time");
-	snprintf(m->last_event, sizeof(m->last_event), "%.8s  %s%s%s", tm && strlen(tm) > 11 ? tm + 11 : "",
-		 ev, poi ? " " : "", poi ? panel_stop_name(m, poi) : "");
+	snprintf(m->last_event, sizeof(m->last_event), "%.8s  %s%s%s",
+		 tm && strlen(tm) > 11 ? tm + 11 : "", ev, poi ? " " : "",
+		 poi ? panel_stop_name(m, poi) : "");
 	fprintf(stderr, "guide-panel: event %s\n", ev);
 }
 
@@ -138,11 +139,13 @@ on_status(struct panel *p, json_object *o, uint64_t t)
 	m->status = json_object_get(o);
 	m->have_status = true;
 	m->status_ns = t;
-	load_route(p, panel_jstr(o, "route_file") ? panel_jstr(o, "route_file") : p->route_override);
+	load_route(p,
+		   panel_jstr(o, "route_file") ? panel_jstr(o, "route_file") : p->route_override);
 	set_tour(m, panel_jstr(o, "tour"));
 	json_object *pl = panel_jget(o, "playing");
 	char key[256];
-	snprintf(key, sizeof(key), "%s/%s", pl && panel_jstr(pl, "poi") ? panel_jstr(pl, "poi") : "",
+	snprintf(key, sizeof(key), "%s/%s",
+		 pl && panel_jstr(pl, "poi") ? panel_jstr(pl, "poi") : "",
 		 pl && panel_jstr(pl, "clip") ? panel_jstr(pl, "clip") : "");
 	if (strcmp(key, m->clip) != 0) { /* playing since before we knew */
 		snprintf(m->clip, sizeof(m->clip), "%s", key);
@@ -173,7 +176,8 @@ on_line(struct panel *p, struct panel_line *l)
 	} else if (panel_jget(o, "ok") && !json_object_get_boolean(panel_jget(o, "ok"))) {
 		if (!p->m.have_status && !p->watch_fallback) {
 			/* a guided without watch: ask for the status once a second */
-			fprintf(stderr, "guide-panel: the daemon has no watch (%s): polling status\n",
+			fprintf(stderr,
+				"guide-panel: the daemon has no watch (%s): polling status\n",
 				panel_jstr(o, "error") ? panel_jstr(o, "error") : "refused");
 			p->watch_fallback = true;
 			panel_net_send(p->net, "status");
@@ -195,7 +199,10 @@ command(struct panel *p, const char *line)
 	json_object *r = panel_net_command(p->control, line);
 	const char *err = panel_jstr(r, "error");
 	fprintf(stderr, "guide-panel: command %s: %s%s\n", line,
-		!r ? "no answer" : err ? "refused: " : "ok", err ? err : "");
+		!r    ? "no answer"
+		: err ? "refused: "
+		      : "ok",
+		err ? err : "");
 	json_object_put(r);
 }
 
@@ -242,8 +249,7 @@ press(struct panel *p, int b)
 		if (m->route && m->route->n_tours > 1) {
 			m->choosing_tour = true;
 			fprintf(stderr, "guide-panel: choose a tour\n");
-		}
-		else
+		} else
 			command(p, "start");
 		break;
 	case PANEL_BTN_PAUSE: pause_resume(p); break;
@@ -370,7 +376,8 @@ check_font(struct panel_ui *ui, const char *path)
 	for (unsigned i = 0; i < r->n_stops + r->n_tours; i++) {
 		const struct route_text *names =
 			i < r->n_stops ? r->stops[i].names : r->tours[i - r->n_stops].titles;
-		unsigned n = i < r->n_stops ? r->stops[i].n_names : r->tours[i - r->n_stops].n_titles;
+		unsigned n =
+			i < r->n_stops ? r->stops[i].n_names : r->tours[i - r->n_stops].n_titles;
 		for (unsigned k = 0; k < n; k++) {
 			const unsigned char *s = (const unsigned char *)names[k].text;
 			while (*s) { /* UTF-8 to code points */
@@ -465,8 +472,8 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'c': p.control = optarg; break;
 		case 'w':
-			if (sscanf(optarg, "%dx%d", &w, &h) != 2 || w < 320 || h < 240 || w > 8192 ||
-			    h > 8192) {
+			if (sscanf(optarg, "%dx%d", &w, &h) != 2 || w < 320 || h < 240 ||
+			    w > 8192 || h > 8192) {
 				fprintf(stderr, "guide-panel: --window WxH, e.g. 800x480\n");
 				return 2;
 			}
@@ -585,7 +592,8 @@ main(int argc, char **argv)
 					on_line(&p, e.user.data1);
 					panel_line_free(e.user.data1);
 				} else if (e.user.code == PANEL_NET_UP) {
-					fprintf(stderr, "guide-panel: connected to %s\n", p.control);
+					fprintf(stderr, "guide-panel: connected to %s\n",
+						p.control);
 					p.m.connected = true;
 					p.watch_fallback = false;
 					p.dirty = true;

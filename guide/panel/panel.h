@@ -88,8 +88,8 @@ struct panel_model {
 	uint64_t clip_seen_ns, status_ns;
 	bool clip_from_start;
 	/* the panel's own */
-	bool zh;           /* texts in Chinese */
-	bool talking;      /* talk held */
+	bool zh;                           /* texts in Chinese */
+	bool talking;                      /* talk held */
 	uint64_t stop_armed_ns, escape_ns; /* Stop asks again within 3 s; Escape twice in 2 s */
 	bool choosing_tour;
 	char last_event[128];

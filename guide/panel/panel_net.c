@@ -3,8 +3,8 @@
  * SDL user event, so that the main loop sleeps in SDL_WaitEvent until
  * something changes (no polling).  Reconnects with a backoff. */
 #define _GNU_SOURCE /* pipe2 */
-#include "guide/panel/panel.h"
 #include "guide/control.h"
+#include "guide/panel/panel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,7 +114,8 @@ serve(struct panel_net *n, int fd)
 	if (!buf)
 		return;
 	while (!atomic_load(&n->quit)) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = n->wake[0], .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = n->wake[0], .events = POLLIN}};
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;

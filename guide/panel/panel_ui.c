@@ -33,9 +33,9 @@ static const struct {
 	enum panel_button b;
 	int row, col;
 } button_grid[] = {
-	{PANEL_BTN_START, 0, 0},    {PANEL_BTN_PAUSE, 0, 1},  {PANEL_BTN_SKIP, 0, 2},
-	{PANEL_BTN_REPLAY, 0, 3},   {PANEL_BTN_STOP, 0, 4},   {PANEL_BTN_VOL_DOWN, 1, 0},
-	{PANEL_BTN_VOL_UP, 1, 1},   {PANEL_BTN_LANG, 1, 2},   {PANEL_BTN_MARK, 1, 3},
+	{PANEL_BTN_START, 0, 0},  {PANEL_BTN_PAUSE, 0, 1}, {PANEL_BTN_SKIP, 0, 2},
+	{PANEL_BTN_REPLAY, 0, 3}, {PANEL_BTN_STOP, 0, 4},  {PANEL_BTN_VOL_DOWN, 1, 0},
+	{PANEL_BTN_VOL_UP, 1, 1}, {PANEL_BTN_LANG, 1, 2},  {PANEL_BTN_MARK, 1, 3},
 	{PANEL_BTN_TALK, 1, 4},
 };
 
@@ -234,7 +234,8 @@ open_fonts(struct panel_ui *ui)
 	for (int i = 0; i < FONT_COUNT; i++) {
 		if (ui->fonts[i])
 			TTF_CloseFont(ui->fonts[i]);
-		ui->fonts[i] = TTF_OpenFontIndex(ui->font_path, (int)lround(font_px[i] * ui->L.scale), 0);
+		ui->fonts[i] =
+			TTF_OpenFontIndex(ui->font_path, (int)lround(font_px[i] * ui->L.scale), 0);
 		if (!ui->fonts[i])
 			return false;
 	}
@@ -254,7 +255,8 @@ panel_ui_create(SDL_Renderer *r, const char *font, int w, int h)
 	} else {
 		for (size_t i = 0; i < sizeof(known_fonts) / sizeof(known_fonts[0]); i++)
 			if (access(known_fonts[i], R_OK) == 0) {
-				snprintf(ui->font_path, sizeof(ui->font_path), "%s", known_fonts[i]);
+				snprintf(ui->font_path, sizeof(ui->font_path), "%s",
+					 known_fonts[i]);
 				break;
 			}
 		if (!ui->font_path[0]) {
@@ -346,8 +348,7 @@ text_get(struct panel_ui *ui, int font, SDL_Color c, const char *s)
 
 /* align: 0 left, 1 centre, 2 right of x; max_w crops (0: none).  Returns the width. */
 static int
-text(struct panel_ui *ui, int font, SDL_Color c, int x, int y, int align, int max_w,
-     const char *s)
+text(struct panel_ui *ui, int font, SDL_Color c, int x, int y, int align, int max_w, const char *s)
 {
 	if (!s || !*s)
 		return 0;
@@ -412,9 +413,8 @@ lang_label(const char *l)
 {
 	static const struct {
 		const char *code, *label;
-	} labels[] = {{"zh", "中文"},     {"en", "English"}, {"fr", "Français"},
-		      {"de", "Deutsch"}, {"es", "Español"}, {"ru", "Русский"},
-		      {"ja", "日本語"},   {"ko", "한국어"}};
+	} labels[] = {{"zh", "中文"},    {"en", "English"}, {"fr", "Français"}, {"de", "Deutsch"},
+		      {"es", "Español"}, {"ru", "Русский"}, {"ja", "日本語"},   {"ko", "한국어"}};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
 		if (strcmp(l, labels[i].code) == 0)
 			return labels[i].label;
@@ -496,7 +496,8 @@ draw_header(struct panel_ui *ui, const struct panel_model *m)
 	int g = (int)lround(6 * L->scale);
 	const char *tour = panel_jstr(m->status, "tour");
 	char buf[256];
-	snprintf(buf, sizeof(buf), "%s · %s", tour ? tour_title(m, tour) : T(m, "无导览", "no tour"),
+	snprintf(buf, sizeof(buf), "%s · %s",
+		 tour ? tour_title(m, tour) : T(m, "无导览", "no tour"),
 		 state_label(m, panel_jstr(m->status, "state")));
 	int y = (L->info.y - line_h(ui, FONT_NORMAL)) / 2;
 	text(ui, FONT_NORMAL, C_FG, g, y, 0, L->w / 2, buf);
@@ -508,7 +509,7 @@ draw_header(struct panel_ui *ui, const struct panel_model *m)
 	int mode = panel_jget(p, "mode") ? json_object_get_int(panel_jget(p, "mode")) : 0;
 	SDL_Color c = lost ? C_BAD : mode >= 3 ? C_OK : C_WARN;
 	size_t o = (size_t)snprintf(buf, sizeof(buf), "GPS %s",
-				    lost       ? T(m, "无定位", "no fix")
+				    lost        ? T(m, "无定位", "no fix")
 				    : mode >= 3 ? "3D"
 						: "2D");
 	if (panel_jget(p, "hdop"))
@@ -518,7 +519,8 @@ draw_header(struct panel_ui *ui, const struct panel_model *m)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, T(m, " · %d 星", " · %d sats"),
 				      json_object_get_int(panel_jget(p, "sats")));
 	if (panel_jget(p, "age_s"))
-		snprintf(buf + o, sizeof(buf) - o, " · %.0f s", json_object_get_double(panel_jget(p, "age_s")));
+		snprintf(buf + o, sizeof(buf) - o, " · %.0f s",
+			 json_object_get_double(panel_jget(p, "age_s")));
 	text(ui, FONT_SMALL, c, L->w - g, (L->info.y - line_h(ui, FONT_SMALL)) / 2, 2, L->w / 2 - g,
 	     buf);
 }
@@ -587,8 +589,8 @@ draw_info(struct panel_ui *ui, const struct panel_model *m, uint64_t now)
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "  %d m", dm);
 			if (kmh > 0) {
 				int min = (int)ceil(dm / (kmh / 3.6) / 60.0);
-				snprintf(buf + o, sizeof(buf) - o, T(m, " · 约 %d 分钟", " · ~%d min"),
-					 min < 1 ? 1 : min);
+				snprintf(buf + o, sizeof(buf) - o,
+					 T(m, " · 约 %d 分钟", " · ~%d min"), min < 1 ? 1 : min);
 			}
 		}
 		text(ui, FONT_NORMAL, C_FG, x, y, 0, w, buf);
@@ -697,7 +699,8 @@ draw_map(struct panel_ui *ui, const struct panel_model *m)
 	/* the legend */
 	int lx = R->x + pad / 2, ly = R->y + pad / 4;
 	char buf[128];
-	snprintf(buf, sizeof(buf), "%s", T(m, "● 已讲  ● 错过  ● 未到", "● told  ● missed  ● to come"));
+	snprintf(buf, sizeof(buf), "%s",
+		 T(m, "● 已讲  ● 错过  ● 未到", "● told  ● missed  ● to come"));
 	(void)buf;
 	int lw = text(ui, FONT_SMALL, C_OK, lx, ly, 0, 0, T(m, "● 已讲", "● told"));
 	lw += text(ui, FONT_SMALL, C_BAD, lx + lw + pad, ly, 0, 0, T(m, "● 错过", "● missed"));
@@ -720,29 +723,34 @@ draw_banner(struct panel_ui *ui, const struct panel_model *m)
 	}
 	if (lost) {
 		fill(ui, C_BAD, B);
-		double age = panel_jget(p, "age_s") ? json_object_get_double(panel_jget(p, "age_s")) : -1;
+		double age = panel_jget(p, "age_s") ? json_object_get_double(panel_jget(p, "age_s"))
+						    : -1;
 		if (age >= 0)
-			snprintf(buf, sizeof(buf), T(m, "⚠ GPS 信号丢失（%.0f 秒前）— 自动讲解暂停",
-						     "⚠ GPS LOST (%.0f s ago): no automatic narration"),
+			snprintf(buf, sizeof(buf),
+				 T(m, "⚠ GPS 信号丢失（%.0f 秒前）— 自动讲解暂停",
+				   "⚠ GPS LOST (%.0f s ago): no automatic narration"),
 				 age);
 		else
 			snprintf(buf, sizeof(buf), "%s",
 				 T(m, "⚠ GPS 信号丢失 — 自动讲解暂停",
 				   "⚠ GPS LOST: no automatic narration"));
-		text(ui, FONT_NORMAL, C_FG, B->x + B->w / 2, B->y + (B->h - line_h(ui, FONT_NORMAL)) / 2,
-		     1, B->w, buf);
+		text(ui, FONT_NORMAL, C_FG, B->x + B->w / 2,
+		     B->y + (B->h - line_h(ui, FONT_NORMAL)) / 2, 1, B->w, buf);
 	} else if (speeding) {
 		fill(ui, C_WARN, B);
 		json_object *lim = panel_jget(m->status, "speed_limit_kmh");
-		double kmh = panel_jget(p, "speed_kmh") ? json_object_get_double(panel_jget(p, "speed_kmh")) : 0;
-		snprintf(buf, sizeof(buf), T(m, "⚠ 超速！限速 %d km/h，当前 %.0f km/h",
-					     "⚠ SPEEDING: limit %d km/h, now %.0f km/h"),
+		double kmh = panel_jget(p, "speed_kmh")
+				     ? json_object_get_double(panel_jget(p, "speed_kmh"))
+				     : 0;
+		snprintf(buf, sizeof(buf),
+			 T(m, "⚠ 超速！限速 %d km/h，当前 %.0f km/h",
+			   "⚠ SPEEDING: limit %d km/h, now %.0f km/h"),
 			 lim ? json_object_get_int(lim) : 0, kmh);
 		text(ui, FONT_NORMAL, C_BLACK, B->x + B->w / 2,
 		     B->y + (B->h - line_h(ui, FONT_NORMAL)) / 2, 1, B->w, buf);
 	} else if (m->last_event[0]) {
-		text(ui, FONT_SMALL, C_DIM, B->x, B->y + (B->h - line_h(ui, FONT_SMALL)) / 2, 0, B->w,
-		     m->last_event);
+		text(ui, FONT_SMALL, C_DIM, B->x, B->y + (B->h - line_h(ui, FONT_SMALL)) / 2, 0,
+		     B->w, m->last_event);
 	}
 }
 
