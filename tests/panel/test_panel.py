@@ -207,8 +207,56 @@ def case_buttons(env):
     p.wait_log("status: tour", 2)
 
 
+def start_xvfb(env):
+    for prog in ("Xvfb", "xdotool"):
+        if not shutil.which(prog):
+            raise Skip("no %s (apt-get install xvfb xdotool)" % prog)
+    r, w = os.pipe()
+    env.spawn(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten",
+               "tcp"], pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        return ":" + f.readline().strip()
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_bench(env):
+    """Benchmark: the panel at 800x480 on SDL's software renderer during a
+    tour at real time (CPU, event line -> frame presented), and idle."""
+    display = start_xvfb(env)
+    secs = float(os.environ.get("PANEL_BENCH_SECONDS", "30"))
+    g = env.guided("nmea:" + track("clean.nmea"))
+    g.wait_ready()
+    p = Panel(env, display, g.control, "--window", "800x480", "--renderer", "software",
+              "--bench")
+    p.wait_log("status: tour")
+    import time
+    c0, t0 = cpu_s(p.proc.pid), time.monotonic()
+    wait_for(lambda: time.monotonic() - t0 > min(secs, 10), secs + 5, "idle period", step=0.5)
+    idle = (cpu_s(p.proc.pid) - c0) / (time.monotonic() - t0)
+    g.ok("start", "loop")
+    c0, t0 = cpu_s(p.proc.pid), time.monotonic()
+    wait_for(lambda: time.monotonic() - t0 > secs, secs + 5, "tour period", step=0.5)
+    tour = (cpu_s(p.proc.pid) - c0) / (time.monotonic() - t0)
+    with open(p.out) as f:
+        lat = sorted(int(line.split()[2]) for line in f if line.startswith("bench "))
+    check(len(lat) > 10, "latencies measured (%d)" % len(lat))
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1000.0 if lat else -1
+    print("panel_cpu_idle_pct %.2f" % (idle * 100))
+    print("panel_cpu_tour_pct %.2f" % (tour * 100))
+    print("panel_event_to_frame_p50_ms %.2f" % (lat[len(lat) // 2] / 1000.0 if lat else -1))
+    print("panel_event_to_frame_p99_ms %.2f (%d lines)" % (p99, len(lat)))
+    check(0 <= p99 <= 100, "event -> frame p99 %.1f ms <= 100 ms" % p99)
+
+
 def body(env):
-    {"layout": case_layout, "glyphs": case_glyphs, "buttons": case_buttons}[CASE](env)
+    {"layout": case_layout, "glyphs": case_glyphs, "buttons": case_buttons,
+     "bench": case_bench}[CASE](env)
 
 
 main(body)
