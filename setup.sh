@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libyaml-dev libexpat1-dev libsystemd-dev
 gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev libevdev-dev
-libebur128-dev libsndfile1-dev pulseaudio pulseaudio-utils valgrind"
+libebur128-dev libsndfile1-dev pulseaudio pulseaudio-utils valgrind
+libsdl2-ttf-dev fonts-wqy-microhei zlib1g-dev xvfb xdotool"
 
 missing=""
 # one line per installed architecture (amd64 and arm64 after .ci/cross-arm64)
@@ -45,15 +46,18 @@ tour)
 	#   --seats       every language of the tour at once, each on its own
 	#                 output channel (zh=1, en=2, ... in the tour's order):
 	#                 tour-seats.flac, or a device that has the channels
+	#   --no-panel    no driver's panel (guide-panel opens beside the sound
+	#                 when $DISPLAY or $WAYLAND_DISPLAY is set)
 	shift || true
-	speed=1 offline=0 drive=clean seats=0
+	speed=1 offline=0 drive=clean seats=0 panel=1
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--speed) speed=${2:?--speed needs a number}; shift 2 ;;
 		--offline) offline=1; shift ;;
 		--drive) drive=${2:?--drive needs a name}; shift 2 ;;
 		--seats) seats=1; shift ;;
-		*) echo "usage: $0 tour [--speed X] [--offline] [--drive clean|noisy|wrong-way|idle] [--seats]" >&2
+		--no-panel) panel=0; shift ;;
+		*) echo "usage: $0 tour [--speed X] [--offline] [--drive clean|noisy|wrong-way|idle] [--seats] [--no-panel]" >&2
 		   exit 2 ;;
 		esac
 	done
@@ -108,10 +112,20 @@ tour)
 		fi
 	else
 		echo "playing the tour at ${speed}x through the speakers; Ctrl-C ends it"
+		sock="${TMPDIR:-/tmp}/guide-$$.sock" panel_pid=""
+		if [ $panel = 1 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+			# the driver's panel beside the sound (it waits for the socket)
+			build/guide/guide-panel --control "$sock" 2>panel.log &
+			panel_pid=$!
+			echo "driver's panel: window 'guide-panel' (log panel.log; --no-panel: none)"
+		fi
+		rc=0
 		# shellcheck disable=SC2086
 		build/guide/guided --route "$route" --gps "nmea:$track" --audio sdl \
-			--speed "$speed" --events tour.jsonl --control "${TMPDIR:-/tmp}/guide-$$.sock" \
-			--start --status $langs
+			--speed "$speed" --events tour.jsonl --control "$sock" \
+			--start --status $langs || rc=$?
+		[ -z "$panel_pid" ] || kill "$panel_pid" 2>/dev/null || true
+		exit $rc
 	fi
 	;;
 test)
