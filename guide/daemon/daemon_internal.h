@@ -21,6 +21,7 @@
 
 #include "audio/mixer.h"
 #include "guide/daemon/daemon.h"
+#include "guide/daemon/daemon_volume.h"
 #include "guide/events.h"
 #include "guide/fix_filter.h"
 #include "guide/seats.h"
@@ -195,6 +196,9 @@ struct daemon {
 	struct daemon_input *input;
 	bool talk_key, talk_ctl, talk_on; /* held by a key, on by guidectl, in effect */
 	int64_t talk_until;               /* guide time guidectl's talk turns off */
+
+	/* volume that follows the road (daemon_volume.c) */
+	struct daemon_volume volume;
 
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
