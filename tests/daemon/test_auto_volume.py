@@ -18,7 +18,7 @@ import array
 import math
 import os
 
-from testlib import ROUTE, check, event_time, main
+from testlib import ROUTE, check, event_time, main, wait_for
 
 RATE = 48000
 CRUISE_KMH = 15
@@ -215,6 +215,25 @@ def status(env):
     check(st["volume"] == 50, f"status volume is the driver's: {st['volume']}")
     check(st.get("auto_volume") == {"driver": 50, "effective": 50, "gain_db": 0.0, "why": []},
           f"status auto_volume, parked: {st.get('auto_volume')}")
+    # a reload brings quiet hours that hold now (the replay is at 10:00 local)
+    with open(d.config_path) as f:
+        text = f.read()
+    check("  speed: " in text, "the configuration has auto_volume.speed")
+    with open(d.config_path, "w") as f:
+        f.write(text.replace("  speed: ", '  quiet_hours: [{"from": "10:00", "to": "11:00", '
+                             '"max": 30}]\n  speed: ', 1))
+    d.ok("reload")
+    # (the route's reload starts a new tour at the driver's volume 100)
+    want = {"driver": 100, "effective": 30, "gain_db": 0.0, "why": ["time:10:00-11:00"]}
+    last = {}
+
+    def capped():
+        last["st"] = d.status().get("auto_volume")
+        return last["st"] == want
+    try:
+        wait_for(capped, 10, "the reloaded quiet hours cap the volume at 30")
+    finally:
+        check(last.get("st") == want, f"status auto_volume after the reload: {last.get('st')}")
 
 
 def body(env):
