@@ -77,6 +77,7 @@ struct route_stop {
 	bool play_once;           /* default true */
 	double cooldown_s;        /* when !play_once: minimum gap between plays */
 	double max_speed_kmh;     /* speed limit inside the zone (km/h); 0: the tour's */
+	double max_volume;        /* 0-100: the volume's cap inside the geofence; -1 none */
 	struct route_clip *clips; /* one per language */
 	unsigned n_clips;
 	struct route_loc loc;

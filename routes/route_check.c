@@ -597,6 +597,10 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 			       route_index_loc(c->ix, "stops[%u].max_speed_kmh", i),
 			       "max_speed_kmh must be more than 0 and at most 200 (got %g)",
 			       s->max_speed_kmh);
+	if (s->max_volume != -1 && !(s->max_volume >= 0 && s->max_volume <= 100))
+		route_diag_add(c->diags, ERR, r->file,
+			       route_index_loc(c->ix, "stops[%u].max_volume", i),
+			       "max_volume must be between 0 and 100 (got %g)", s->max_volume);
 	for (unsigned k = 0; k < s->n_clips; k++)
 		check_clip(c, r, &s->clips[k],
 			   route_index_loc(c->ix, "stops[%u].clips.%s.text", i, s->clips[k].lang));

@@ -57,6 +57,7 @@ struct y_stop {
 	bool *play_once;
 	double cooldown_s;
 	double *max_speed_kmh;
+	double *max_volume;
 	struct y_clips *clips;
 };
 

@@ -199,6 +199,7 @@ status_json(struct daemon *d)
 		r, "route_file",
 		d->o->route && realpath(d->o->route, abs) ? json_object_new_string(abs) : NULL);
 	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
+	daemon_volume_status(d, r);
 
 	json_object_object_add(r, "position", status_position(d, &ts, now));
 	json_object_object_add(r, "speed_limit_kmh",

@@ -21,6 +21,7 @@
 
 #include "audio/mixer.h"
 #include "guide/daemon/daemon.h"
+#include "guide/daemon/daemon_volume.h"
 #include "guide/events.h"
 #include "guide/fix_filter.h"
 #include "guide/seats.h"
@@ -215,6 +216,8 @@ struct daemon {
 	int record_fd;
 	int64_t record_sync_ms; /* clock */
 	bool record_failed;
+	/* volume that follows the road (daemon_volume.c) */
+	struct daemon_volume volume;
 
 	/* persistence: what was saved last */
 	unsigned st_sig_played;
