@@ -125,7 +125,7 @@ static hal_log_fn alsa_log_fn;
 static void *alsa_log_user;
 
 /* alsa-lib's snd_lib_error_handler_t */
-static void
+static void __attribute__((format(printf, 5, 6)))
 alsa_error(const char *file, int line, const char *function, int err, const char *fmt, ...)
 {
 	hal_log_fn fn = __atomic_load_n(&alsa_log_fn, __ATOMIC_ACQUIRE);
