@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guide/control.h"
+#include "guide/daemon/daemon_mic.h"
 #include "guide/daemon/daemon_notify.h"
 #include "guide/daemon/vehicle.h"
 #include "guide/events.h"
@@ -306,6 +307,8 @@ set_up(struct daemon *d)
 		return 1;
 	if ((r = daemon_input_open(d)) != 0)
 		return r;
+	if ((r = daemon_mic_open(d)) != 0)
+		return r;
 	/* the sound device opens when the first clip plays (daemon_player.c) */
 	return 0;
 }
@@ -355,6 +358,7 @@ tear_down(struct daemon *d)
 		daemon_player_pump(d);
 	control_server_destroy(d->ctl);
 	daemon_input_close(d);
+	daemon_mic_close(d);
 	tour_destroy(d->tour);
 	hal_sink_destroy(d->sink);
 	mixer_destroy(d->mixer);

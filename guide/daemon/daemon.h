@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct daemon_mic_config;
+
 /* What the live status line shows; handed to guided_options.on_status. */
 struct guided_live {
 	int64_t now_ms; /* guide time, UTC */
@@ -49,6 +51,7 @@ enum guided_set {
 	GUIDED_SET_INPUTS = 1u << 10,
 	GUIDED_SET_KEYS = 1u << 11,
 	GUIDED_SET_LANG_CHANNELS = 1u << 12,
+	GUIDED_SET_MIC = 1u << 13,
 };
 
 struct guided_options {
@@ -74,6 +77,9 @@ struct guided_options {
 	/* --lang-channels SPEC (guide/seats.h) or NULL: stereo, languages one
 	 * after another */
 	const char *lang_channels;
+	/* --mic SOURCE (hal/mic.h): the cabin's noise raises the narration; NULL none */
+	const char *mic;
+	const struct daemon_mic_config *mic_noise; /* NULL: the defaults */
 	/* Called about twice a second in real time (NULL: never). */
 	void (*on_status)(void *user, const struct guided_live *live);
 	void *status_user;

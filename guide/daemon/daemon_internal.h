@@ -33,6 +33,7 @@
 struct control_server;
 struct control_client;
 struct daemon_input;
+struct daemon_mic;
 struct pollfd;
 struct events;
 struct hal_gps;
@@ -195,6 +196,9 @@ struct daemon {
 	struct daemon_input *input;
 	bool talk_key, talk_ctl, talk_on; /* held by a key, on by guidectl, in effect */
 	int64_t talk_until;               /* guide time guidectl's talk turns off */
+
+	/* the cabin microphone (daemon_mic.c); NULL without --mic */
+	struct daemon_mic *mic;
 
 	/* persistence: what was saved last */
 	unsigned st_sig_played;

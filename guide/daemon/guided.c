@@ -20,7 +20,7 @@ usage(FILE *f)
 		"Usage: guided [--config FILE [--check]] --route FILE [--gps SOURCE] [--audio SINK] [--lang zh,en] [--tour ID]\n"
 		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
 		"              [--control PATH] [--state PATH] [--input SOURCE]... [--key K=CMD]...\n"
-		"              [--verbose]\n"
+		"              [--mic SOURCE] [--verbose]\n"
 		"The audio guide daemon: matches GPS positions against the route's geofences\n"
 		"and plays the narration.\n\n"
 		"  --config FILE    vehicle configuration (default " VEHICLE_DEFAULT_PATH ",\n"
@@ -53,6 +53,9 @@ usage(FILE *f)
 		"  --key K=CMD      what key K does, repeatable, e.g. KEY_F1=skip (see the\n"
 		"                   README: start, stop, pause-resume, volume+10, lang-next,\n"
 		"                   mark, talk, none, ...)\n"
+		"  --mic SOURCE     the cabin microphone: sdl[:DEVICE] | wav:FILE (48 kHz mono,\n"
+		"                   heard from the tour's start); the narration follows the\n"
+		"                   noise.  Only levels are kept: no sound is stored or sent\n"
 		"  --status         print a live one-line status to stderr while running\n"
 		"  -v, --verbose    more log output\n"
 		"  -h, --help       this help\n\n"
@@ -258,6 +261,7 @@ main(int argc, char **argv)
 		{"control-same-user", no_argument, NULL, 'U'},
 		{"input", required_argument, NULL, 'I'},
 		{"key", required_argument, NULL, 'K'},
+		{"mic", required_argument, NULL, 'M'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -305,6 +309,7 @@ main(int argc, char **argv)
 			o.on_status = print_live;
 			live_start();
 			break;
+		case 'M': o.mic = optarg, o.cli_set |= GUIDED_SET_MIC; break;
 		case 'U': o.control_same_user = true, o.cli_set |= GUIDED_SET_SAME_USER; break;
 		case 'I':
 		case 'K':
