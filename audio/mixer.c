@@ -170,6 +170,8 @@ mixer_create(const struct mixer_config *cfg, struct mixer **out)
 	m->duck_lin = powf(10.0f, m->cfg.duck_db / 20.0f);
 	limiter_init(&m->limiter, HAL_AUDIO_CHANNELS, HAL_AUDIO_RATE);
 	m->volume = m->og = m->og0 = m->og1 = 1.0f;
+	m->auto_lin = 1.0f;
+	m->auto_ramp = ms_to_frames(MIXER_AUTO_GAIN_MS);
 	r = setup_channels(m);
 	if (r < 0)
 		goto fail;
@@ -347,6 +349,24 @@ mixer_set_volume(struct mixer *m, float volume)
 	int r = push_cmd(m, (struct mixer_cmd){.type = CMD_VOLUME, .value = volume});
 	if (r < 0)
 		atomic_store_explicit(&m->volume_queued, false, memory_order_release);
+	return r;
+}
+
+int
+mixer_set_auto_gain(struct mixer *m, float gain_db)
+{
+	if (!isfinite(gain_db) || gain_db < -60.0f || gain_db > 24.0f)
+		return -EINVAL;
+	/* 0 dB is exactly 1: the voices' gains are then bit-identical to none */
+	float lin = gain_db == 0.0f ? 1.0f : powf(10.0f, gain_db / 20.0f);
+	uint32_t bits;
+	memcpy(&bits, &lin, sizeof(bits));
+	atomic_store_explicit(&m->auto_bits, bits, memory_order_release);
+	if (atomic_exchange_explicit(&m->auto_queued, true, memory_order_acq_rel))
+		return 0; /* the queued command will read the new level */
+	int r = push_cmd(m, (struct mixer_cmd){.type = CMD_AUTO_GAIN});
+	if (r < 0)
+		atomic_store_explicit(&m->auto_queued, false, memory_order_release);
 	return r;
 }
 

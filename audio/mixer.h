@@ -155,6 +155,17 @@ int mixer_set_gain(struct mixer *m, mixer_handle h, float gain);
 /* Master volume, linear, ramped. Main thread. */
 int mixer_set_volume(struct mixer *m, float volume);
 
+/* The automatic gain (volume that follows the road, guide/daemon/
+ * daemon_volume.c), in dB (-60..+24, else -EINVAL): it scales narrations and
+ * announcements, not music, under the master volume.  A change is ramped
+ * over MIXER_AUTO_GAIN_MS on the voices that sound (a slow glide, not a
+ * fade); a voice that starts later starts at it.  0 dB is exactly a gain of
+ * 1 (the output is bit-identical to never calling this).  Like the volume
+ * it is a level: a burst of calls queues one command.  0 or -EAGAIN.
+ * Main thread. */
+#define MIXER_AUTO_GAIN_MS 1000
+int mixer_set_auto_gain(struct mixer *m, float gain_db);
+
 /* A bus's volume (channels mode), linear, ramped over ramp_ms, under the
  * master volume.  -EINVAL for a bus that is not there. Main thread. */
 int mixer_set_bus_volume(struct mixer *m, uint32_t bus, float volume);

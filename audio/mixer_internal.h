@@ -55,6 +55,7 @@ enum mixer_cmd_type {
 	CMD_RESUME,
 	CMD_TALK,
 	CMD_BUS_VOLUME,
+	CMD_AUTO_GAIN,
 };
 
 struct mixer_cmd {
@@ -164,6 +165,10 @@ struct mixer {
 	 * clears volume_queued, then reads volume_bits (a float's bits). */
 	_Atomic uint32_t volume_bits;
 	_Atomic bool volume_queued;
+	/* The same for the auto gain (mixer_set_auto_gain): linear, a float's
+	 * bits, one CMD_AUTO_GAIN queued at most. */
+	_Atomic uint32_t auto_bits;
+	_Atomic bool auto_queued;
 
 	/* Main thread only. */
 	uint32_t gen;
@@ -174,6 +179,8 @@ struct mixer {
 	bool talk;     /* the driver talks: narration held (mixer_set_talk) */
 	bool wake_req; /* the decoder has work: post once this render call */
 	float volume;
+	float auto_lin;     /* auto gain, linear: narration and announcements (1: none) */
+	uint32_t auto_ramp; /* frames a change of it is ramped over (MIXER_AUTO_GAIN_MS) */
 	float og, og0, og1;
 	uint32_t ok, on;
 	struct limiter limiter; /* the last stage of every render (audio/limiter.h) */

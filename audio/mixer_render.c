@@ -46,7 +46,9 @@ target_gain(struct mixer *m, const struct mixer_voice *v)
 {
 	if (v->phase != PH_PLAYING)
 		return 0.0f;
-	return v->kind == MIXER_MUSIC && m->ducked ? v->gain * m->duck_lin : v->gain;
+	if (v->kind == MIXER_MUSIC)
+		return m->ducked ? v->gain * m->duck_lin : v->gain;
+	return v->gain * m->auto_lin; /* auto_lin 1: exactly v->gain */
 }
 
 static void
@@ -172,6 +174,24 @@ run_commands(struct mixer *m, uint64_t now)
 			float vol;
 			memcpy(&vol, &bits, sizeof(vol));
 			ramp_to(&b->vol, vol, m->ramp);
+			break;
+		}
+		case CMD_AUTO_GAIN: {
+			atomic_store_explicit(&m->auto_queued, false, memory_order_release);
+			uint32_t bits = atomic_load_explicit(&m->auto_bits, memory_order_acquire);
+			float lin;
+			memcpy(&lin, &bits, sizeof(lin));
+			if (lin == m->auto_lin)
+				break;
+			m->auto_lin = lin;
+			/* the sounding voices glide to it slowly; fades (stopping,
+			 * suspending) keep going to 0, a voice that starts later
+			 * starts at it */
+			for (uint32_t j = 0; j < m->cfg.max_voices; j++) {
+				struct mixer_voice *av = &m->voices[j];
+				if (av->phase == PH_PLAYING && av->kind != MIXER_MUSIC)
+					retarget(m, av, m->auto_ramp);
+			}
 			break;
 		}
 		case CMD_PAUSE:

@@ -4,6 +4,7 @@
 #include "tests/test.h"
 
 #include <errno.h>
+#include <math.h>
 
 #define RAMP 240 /* 5 ms */
 
@@ -493,6 +494,76 @@ test_clip(void)
 	free(ref.s);
 }
 
+/* The auto gain (mixer_set_auto_gain): 0 dB is bit-identical to never
+ * setting it; a change glides the narration over MIXER_AUTO_GAIN_MS with
+ * the ramp formula from the gain it had; music is not touched; a burst of
+ * changes is one level. */
+static void
+test_auto_gain(void)
+{
+	struct ref ref = ref_decode("speech-mono.opus");
+	const long T1 = 4800, N = 72000, A = 48000; /* A: MIXER_AUTO_GAIN_MS */
+	const float gain = 0.25f;
+	float *out[2];
+	char err[256];
+
+	CHECK_INT(MIXER_AUTO_GAIN_MS, 1000);
+	for (int with = 0; with < 2; with++) {
+		struct mixer *m = offline_mixer();
+		if (with)
+			CHECK_INT(mixer_set_auto_gain(m, 0.0f), 0);
+		CHECK(mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), gain, 1, err,
+				 sizeof(err)) > 0);
+		out[with] = render(m, T1 + N, 1000);
+		mixer_destroy(m);
+	}
+	CHECK(memcmp(out[0], out[1], sizeof(float) * 2 * (size_t)(T1 + N)) == 0);
+	free(out[1]);
+
+	struct mixer *m = offline_mixer();
+	CHECK_INT(mixer_set_auto_gain(m, NAN), -EINVAL);
+	CHECK_INT(mixer_set_auto_gain(m, 30.0f), -EINVAL);
+	CHECK(mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), gain, 1, err,
+			 sizeof(err)) > 0);
+	float *a = render(m, T1, 1000);
+	CHECK(memcmp(a, out[0], sizeof(float) * 2 * (size_t)T1) == 0);
+	for (int i = 0; i < 1000; i++)
+		CHECK_INT(mixer_set_auto_gain(m, (float)(i % 12) - 6.0f), 0);
+	CHECK_INT(mixer_set_auto_gain(m, 6.0f), 0);
+	float *b = render(m, N, 700);
+	const float g1 = gain * powf(10.0f, 6.0f / 20.0f);
+	long bad = 0;
+	for (long k = 0; k < N; k++) {
+		float g = mixer_ramp_gain(gain, g1, (uint32_t)k, (uint32_t)A);
+		float want = g * ref.s[2 * (T1 + k)];
+		if (b[2 * k] != want && bad++ < 5)
+			fprintf(stderr, "auto gain frame %ld: %.9g != %.9g\n", k, b[2 * k], want);
+	}
+	CHECK_INT(bad, 0);
+	mixer_destroy(m);
+	free(a);
+	free(b);
+	free(out[0]);
+
+	/* music is not the auto gain's */
+	struct ref mref = ref_decode("chord-stereo.opus");
+	m = offline_mixer();
+	CHECK_INT(mixer_set_auto_gain(m, -12.0f), 0);
+	CHECK(mixer_play(m, MIXER_MUSIC, data_path("chord-stereo.opus"), 0.5f, 2, err,
+			 sizeof(err)) > 0);
+	b = render(m, 9600, 512);
+	bad = 0;
+	for (long k = 0; k < 9600; k++)
+		for (int c = 0; c < 2; c++)
+			bad += b[2 * k + c] !=
+			       mixer_ramp_gain(0.0f, 0.5f, (uint32_t)k, RAMP) * mref.s[2 * k + c];
+	CHECK_INT(bad, 0);
+	mixer_destroy(m);
+	free(b);
+	free(mref.s);
+	free(ref.s);
+}
+
 int
 main(void)
 {
@@ -507,5 +578,6 @@ main(void)
 	test_drop_rules();
 	test_bad_clips();
 	test_offline_identical();
+	test_auto_gain();
 	TEST_EXIT();
 }

@@ -153,6 +153,7 @@ main(void)
 			break;
 		case 100: mixer_set_gain(m, hn, 0.7f); break;
 		case 120: mixer_set_volume(m, 0.8f); break;
+		case 130: mixer_set_auto_gain(m, 4.0f); break;
 		case 140: mixer_pause(m); break;
 		case 160: mixer_resume(m); break;
 		case 200: mixer_stop_kind(m, MIXER_MUSIC, 100); break;
