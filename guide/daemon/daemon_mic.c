@@ -79,10 +79,13 @@ daemon_mic_est_feed(struct daemon_mic_est *e, float level_db, bool narrating)
 	e->at = (e->at + 1) % DAEMON_MIC_NARR_WINDOW;
 	if (e->n < DAEMON_MIC_NARR_WINDOW)
 		e->n++;
-	if (!narrating) {
-		e->noise_db = quantile(e, DAEMON_MIC_GAP_WINDOW, 0.5);
+	e->gap_n = narrating ? 0 : e->gap_n + 1;
+	if (e->gap_n >= DAEMON_MIC_GAP_MIN) {
+		/* only levels of this gap: none of the voice before it */
+		unsigned n = e->gap_n < DAEMON_MIC_GAP_WINDOW ? e->gap_n : DAEMON_MIC_GAP_WINDOW;
+		e->noise_db = quantile(e, n, 0.5);
 		e->have = true;
-	} else if (e->have) {
+	} else if (narrating && e->have) {
 		double low = quantile(e, DAEMON_MIC_NARR_WINDOW, 0.1);
 		if (low < e->noise_db)
 			e->noise_db = low;
@@ -114,7 +117,8 @@ daemon_mic_open(struct daemon *d)
 	int r = hal_mic_create(d->o->mic, &opts, &m->src);
 	if (r < 0) {
 		free(m);
-		return r == -EINVAL ? 2 : 1; /* a bad spec or file is the user's */
+		/* a bad spec, a missing or unfit file is the user's */
+		return r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
 	daemon_mic_est_init(&m->est, d->o->mic_noise);
 	m->narr_end_clk = -1;
@@ -171,6 +175,7 @@ daemon_mic_update(struct daemon *d)
 				    round(m->est.gain_db * 10) / 10, NULL);
 		}
 	}
+	daemon_mic_apply_local(d, clk); /* LOCAL HOOK: delete with daemon_mic_apply.c */
 }
 
 double

@@ -9,8 +9,10 @@
  * which raises the estimate.  So:
  *   - in the gaps (nothing narrating, no talk, and DAEMON_MIC_HOLD_MS after
  *     the last of it, for the speaker's tail and the room), the estimate
- *     is the median of the last DAEMON_MIC_GAP_WINDOW levels (2 s: a door
- *     slam or a cough does not move it);
+ *     is the median of the gap's levels, the last DAEMON_MIC_GAP_WINDOW
+ *     (2 s: a door slam or a cough does not move it), once it has
+ *     DAEMON_MIC_GAP_MIN of them (0.5 s); never a level from before the
+ *     gap;
  *   - under narration (or talk) it may only go down, to the 10th
  *     percentile of the last DAEMON_MIC_NARR_WINDOW levels (3 s): speech
  *     plus noise is never quieter than the noise, so a low percentile
@@ -33,11 +35,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct daemon;
 struct json_object;
 
 #define DAEMON_MIC_HOLD_MS 500
+#define DAEMON_MIC_GAP_MIN 5      /* levels: 0.5 s of a gap before it counts */
 #define DAEMON_MIC_GAP_WINDOW 20  /* levels: 2 s */
 #define DAEMON_MIC_NARR_WINDOW 30 /* levels: 3 s */
 #define DAEMON_MIC_EVENT_DB 3.0
@@ -58,6 +62,7 @@ struct daemon_mic_est {
 	struct daemon_mic_config cfg;
 	float hist[DAEMON_MIC_NARR_WINDOW]; /* the latest levels, a ring */
 	unsigned n, at;
+	unsigned gap_n;  /* levels since the guide last spoke */
 	bool have;       /* an estimate exists */
 	double noise_db; /* the estimate */
 	double gain_db;  /* smoothed */
@@ -68,7 +73,7 @@ void daemon_mic_est_feed(struct daemon_mic_est *e, float level_db, bool narratin
 /* The gain that noise_db asks for, before smoothing. */
 double daemon_mic_target_gain(const struct daemon_mic_config *c, double noise_db);
 
-/* guided_run: opens d->o->mic: 0, 2 a bad spec or file format, 1 another
+/* guided_run: opens d->o->mic: 0, 2 a bad spec, a missing or unfit file, 1 another
  * failure (the reason logged). */
 int daemon_mic_open(struct daemon *d);
 void daemon_mic_close(struct daemon *d);
@@ -82,3 +87,6 @@ void daemon_mic_status(struct daemon *d, struct json_object *o);
 /* The status's "mic" object {"source", "noise_db", "gain_db"}, or NULL
  * without --mic. */
 struct json_object *daemon_mic_status_json(struct daemon *d);
+
+/* LOCAL HOOK (daemon_mic_apply.c), deleted when daemon_volume.c is merged. */
+void daemon_mic_apply_local(struct daemon *d, int64_t clk);
