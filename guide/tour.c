@@ -692,6 +692,12 @@ tour_stop_played(const struct tour *t, unsigned stop)
 	return t->tour && stop < t->route->n_stops && t->played[stop];
 }
 
+bool
+tour_stop_inside(const struct tour *t, unsigned stop)
+{
+	return t->tour && t->trig && stop < t->route->n_stops && trigger_stop_inside(t->trig, stop);
+}
+
 const char *const *
 tour_langs(const struct tour *t, unsigned *n)
 {

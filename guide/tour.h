@@ -226,6 +226,9 @@ enum tour_entry_outcome tour_entry_outcome(const struct tour *t, unsigned entry)
 /* Why a SKIPPED entry was skipped (the clip_skip reason: "missed",
  * "driver_skip", ...); NULL for other outcomes. */
 const char *tour_entry_skip_reason(const struct tour *t, unsigned entry);
+/* Whether the cart is inside route->stops[stop]'s geofence now (between
+ * its zone_enter and zone_exit); false when no tour runs. */
+bool tour_stop_inside(const struct tour *t, unsigned stop);
 /* Whether route->stops[stop] has started playing in this tour. */
 bool tour_stop_played(const struct tour *t, unsigned stop);
 /* Languages in use (valid until the next set_lang/start). */

@@ -822,6 +822,15 @@ trigger_next_entry(const struct trigger *t)
 }
 
 bool
+trigger_stop_inside(const struct trigger *t, unsigned stop)
+{
+	for (unsigned i = 0; i < t->n_entries; i++)
+		if (t->entries[i].stop == stop)
+			return trigger_zones_inside(t->zones, t->entries[i].zone);
+	return false;
+}
+
+bool
 trigger_entry_left(const struct trigger *t, unsigned entry)
 {
 	if (entry >= t->n_entries)

@@ -198,6 +198,10 @@ unsigned trigger_next_entry(const struct trigger *t);
 /* The cart has left the entry's stop (beyond its exit on the path, or its
  * zone left after being entered). */
 bool trigger_entry_left(const struct trigger *t, unsigned entry);
+/* The cart is inside route stop `stop`'s geofence (the zone layer's
+ * hysteresis: between its zone_enter and zone_exit); false for a stop not
+ * in the tour. */
+bool trigger_stop_inside(const struct trigger *t, unsigned stop);
 /* Where the entry sits along the path (the anchor and exit, metres). */
 bool trigger_entry_span(const struct trigger *t, unsigned entry, double *stop_along,
 			double *exit_along);

@@ -76,6 +76,7 @@ struct route_stop {
 	double lead_m;            /* ... or this many metres before, whichever is earlier */
 	bool play_once;           /* default true */
 	double cooldown_s;        /* when !play_once: minimum gap between plays */
+	double max_volume;        /* 0-100: the volume's cap inside the geofence; -1 none */
 	struct route_clip *clips; /* one per language */
 	unsigned n_clips;
 	struct route_loc loc;

@@ -245,6 +245,7 @@ conv_stop(struct conv *c, struct route_stop *s, const struct y_stop *y, unsigned
 	s->lead_m = y->lead_m;
 	s->play_once = y->play_once ? *y->play_once : true;
 	s->cooldown_s = y->cooldown_s;
+	s->max_volume = y->max_volume ? *y->max_volume : -1;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "stops[%u].clips", i);
 	s->clips = conv_clips(c, y->clips, prefix, &s->n_clips);

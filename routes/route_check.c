@@ -592,6 +592,10 @@ check_stop(struct route_check_ctx *c, struct route *r, unsigned i, unsigned firs
 	check_nonneg(c, r, s->lead_s, "lead_s", i);
 	check_nonneg(c, r, s->lead_m, "lead_m", i);
 	check_nonneg(c, r, s->cooldown_s, "cooldown_s", i);
+	if (s->max_volume != -1 && !(s->max_volume >= 0 && s->max_volume <= 100))
+		route_diag_add(c->diags, ERR, r->file,
+			       route_index_loc(c->ix, "stops[%u].max_volume", i),
+			       "max_volume must be between 0 and 100 (got %g)", s->max_volume);
 	for (unsigned k = 0; k < s->n_clips; k++)
 		check_clip(c, r, &s->clips[k],
 			   route_index_loc(c->ix, "stops[%u].clips.%s.text", i, s->clips[k].lang));

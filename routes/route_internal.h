@@ -56,6 +56,7 @@ struct y_stop {
 	double lead_s, lead_m;
 	bool *play_once;
 	double cooldown_s;
+	double *max_volume;
 	struct y_clips *clips;
 };
 

@@ -63,6 +63,7 @@ static const cyaml_schema_field_t stop_fields[] = {
 	CYAML_FIELD_FLOAT("lead_m", OPT, struct y_stop, lead_m),
 	CYAML_FIELD_BOOL_PTR("play_once", PTR | OPT, struct y_stop, play_once),
 	CYAML_FIELD_FLOAT("cooldown_s", OPT, struct y_stop, cooldown_s),
+	CYAML_FIELD_FLOAT_PTR("max_volume", PTR | OPT, struct y_stop, max_volume),
 	CYAML_FIELD_MAPPING_PTR("clips", PTR | OPT, struct y_stop, clips, clips_fields),
 	CYAML_FIELD_END,
 };

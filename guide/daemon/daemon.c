@@ -379,6 +379,7 @@ guided_run(const struct guided_options *o, struct guided_summary *summary)
 {
 	struct daemon dd = {.opts = *o, .sigfd = -1, .audio_idle_since = -1}, *d = &dd;
 	d->o = &d->opts; /* a reload of the vehicle configuration changes some */
+	daemon_volume_init(&d->volume);
 
 	if (summary)
 		memset(summary, 0, sizeof(*summary));

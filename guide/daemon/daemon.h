@@ -54,6 +54,21 @@ enum guided_set {
 	GUIDED_SET_MIC = 1u << 13,
 };
 
+/* Volume that follows the road (vehicle.yaml auto_volume and timezone;
+ * daemon_volume.c): a gain by speed and caps by the hour. */
+#define GUIDED_AUTO_SPEED_POINTS 16
+#define GUIDED_QUIET_HOURS 8
+struct guided_auto_volume {
+	unsigned n_speed; /* 0: no gain by speed */
+	double speed_kmh[GUIDED_AUTO_SPEED_POINTS], speed_db[GUIDED_AUTO_SPEED_POINTS];
+	unsigned n_quiet;
+	struct {
+		int from_min, to_min; /* local minutes of the day; to < from: over midnight */
+		double max;           /* 0-100 */
+	} quiet[GUIDED_QUIET_HOURS];
+	int tz_min; /* local time = UTC + tz_min (default +08:00, Beijing) */
+};
+
 struct guided_options {
 	const char *route;
 	const char *gps;     /* default gpsd:localhost:2947 */
@@ -80,6 +95,8 @@ struct guided_options {
 	/* --mic SOURCE (hal/mic.h): the cabin's noise raises the narration; NULL none */
 	const char *mic;
 	const struct daemon_mic_config *mic_noise; /* NULL: the defaults */
+	/* vehicle.yaml auto_volume / timezone; NULL: none (+08:00, no curve) */
+	const struct guided_auto_volume *auto_volume;
 	/* Called about twice a second in real time (NULL: never). */
 	void (*on_status)(void *user, const struct guided_live *live);
 	void *status_user;

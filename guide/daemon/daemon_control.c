@@ -195,6 +195,7 @@ status_json(struct daemon *d)
 		json_object_array_add(jl, json_object_new_string(langs[i]));
 	json_object_object_add(r, "langs", jl);
 	json_object_object_add(r, "volume", json_object_new_int((int)lround(ts.volume * 100)));
+	daemon_volume_status(d, r);
 
 	json_object_object_add(r, "position", status_position(d, &ts, now));
 

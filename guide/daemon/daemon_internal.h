@@ -21,6 +21,7 @@
 
 #include "audio/mixer.h"
 #include "guide/daemon/daemon.h"
+#include "guide/daemon/daemon_volume.h"
 #include "guide/events.h"
 #include "guide/fix_filter.h"
 #include "guide/seats.h"
@@ -199,6 +200,9 @@ struct daemon {
 
 	/* the cabin microphone (daemon_mic.c); NULL without --mic */
 	struct daemon_mic *mic;
+
+	/* volume that follows the road (daemon_volume.c) */
+	struct daemon_volume volume;
 
 	/* persistence: what was saved last */
 	unsigned st_sig_played;

@@ -168,6 +168,7 @@ housekeeping(struct daemon *d)
 		tour_tick(d->tour, now);
 		d->last_tick_ms = now;
 	}
+	daemon_volume_update(d, now, false);
 	daemon_route_swap_pending(d);
 	daemon_state_sync(d, false);
 	if (hal_clock_is_virtual(&d->time.clock))

@@ -175,7 +175,6 @@ daemon_mic_update(struct daemon *d)
 				    round(m->est.gain_db * 10) / 10, NULL);
 		}
 	}
-	daemon_mic_apply_local(d, clk); /* LOCAL HOOK: delete with daemon_mic_apply.c */
 }
 
 double

@@ -87,6 +87,3 @@ void daemon_mic_status(struct daemon *d, struct json_object *o);
 /* The status's "mic" object {"source", "noise_db", "gain_db"}, or NULL
  * without --mic. */
 struct json_object *daemon_mic_status_json(struct daemon *d);
-
-/* LOCAL HOOK (daemon_mic_apply.c), deleted when daemon_volume.c is merged. */
-void daemon_mic_apply_local(struct daemon *d, int64_t clk);

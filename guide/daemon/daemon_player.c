@@ -127,6 +127,7 @@ player_set_volume(void *ctx, double volume)
 	struct daemon *d = ctx;
 	daemon_audio_wake(d);
 	mixer_set_volume(d->mixer, (float)volume);
+	daemon_volume_update(d, daemon_now(d), true); /* the caps are of the driver's volume */
 }
 
 /* One language's volume: its bus's in channels mode; otherwise the gain of

@@ -8,6 +8,7 @@
 #include <cyaml/cyaml.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,18 @@ struct y_fleet {
 	char *broker, *fleet, *cart;
 };
 
+struct y_quiet {
+	char *from, *to;
+	double max;
+};
+
+struct y_auto_volume {
+	double **speed; /* [km/h, dB] pairs */
+	unsigned speed_count;
+	struct y_quiet *quiet_hours;
+	unsigned quiet_hours_count;
+};
+
 struct y_vehicle {
 	char *route, *tour;
 	char **langs;
@@ -51,6 +64,8 @@ struct y_vehicle {
 	unsigned input_count;
 	struct y_panel *panel;
 	struct y_fleet *fleet;
+	char *timezone;
+	struct y_auto_volume *auto_volume;
 };
 
 static const cyaml_schema_value_t lang_value = {
@@ -86,6 +101,31 @@ static const cyaml_schema_field_t fleet_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_value_t number_value = {
+	CYAML_VALUE_FLOAT(CYAML_FLAG_DEFAULT, double),
+};
+/* [km/h, dB]: a fixed sequence held by pointer (libcyaml strides a sequence
+ * of inline fixed sequences wrongly) */
+static const cyaml_schema_value_t speed_pair_value = {
+	CYAML_VALUE_SEQUENCE_FIXED(PTR, double, &number_value, 2),
+};
+static const cyaml_schema_field_t quiet_fields[] = {
+	CYAML_FIELD_STRING_PTR("from", PTR, struct y_quiet, from, 4, 5),
+	CYAML_FIELD_STRING_PTR("to", PTR, struct y_quiet, to, 4, 5),
+	CYAML_FIELD_FLOAT("max", CYAML_FLAG_DEFAULT, struct y_quiet, max),
+	CYAML_FIELD_END,
+};
+static const cyaml_schema_value_t quiet_value = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_quiet, quiet_fields),
+};
+static const cyaml_schema_field_t auto_volume_fields[] = {
+	CYAML_FIELD_SEQUENCE("speed", PTR | OPT, struct y_auto_volume, speed, &speed_pair_value, 1,
+			     GUIDED_AUTO_SPEED_POINTS),
+	CYAML_FIELD_SEQUENCE("quiet_hours", PTR | OPT, struct y_auto_volume, quiet_hours,
+			     &quiet_value, 0, GUIDED_QUIET_HOURS),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t vehicle_fields[] = {
 	CYAML_FIELD_STRING_PTR("route", PTR | OPT, struct y_vehicle, route, 1, 4096),
 	CYAML_FIELD_STRING_PTR("tour", PTR | OPT, struct y_vehicle, tour, 1, 64),
@@ -104,6 +144,9 @@ static const cyaml_schema_field_t vehicle_fields[] = {
 	CYAML_FIELD_IGNORE("keys", OPT),
 	CYAML_FIELD_MAPPING_PTR("panel", PTR | OPT, struct y_vehicle, panel, panel_fields),
 	CYAML_FIELD_MAPPING_PTR("fleet", PTR | OPT, struct y_vehicle, fleet, fleet_fields),
+	CYAML_FIELD_STRING_PTR("timezone", PTR | OPT, struct y_vehicle, timezone, 1, 16),
+	CYAML_FIELD_MAPPING_PTR("auto_volume", PTR | OPT, struct y_vehicle, auto_volume,
+				auto_volume_fields),
 	CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t vehicle_value = {
@@ -290,6 +333,69 @@ check_sources(struct load *ld, const struct yaml_file *f, const struct y_vehicle
 				 y->input[i]);
 }
 
+/* "HH:MM" (00:00-24:00) as minutes of the day, or -1. */
+static int
+clock_minutes(const char *s)
+{
+	unsigned h, m;
+	char end;
+	if (!s || strlen(s) != 5 || sscanf(s, "%2u:%2u%c", &h, &m, &end) != 2 || s[2] != ':' ||
+	    m > 59 || h > 24 || (h == 24 && m))
+		return -1;
+	return (int)(h * 60 + m);
+}
+
+/* "+08:00", "-05:30", "Z" as minutes east of UTC; INT_MIN when not one. */
+static int
+tz_minutes(const char *s)
+{
+	unsigned h, m;
+	char end;
+	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0)
+		return 0;
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':' ||
+	    sscanf(s + 1, "%2u:%2u%c", &h, &m, &end) != 2 || h > 14 || m > 59)
+		return INT_MIN;
+	return (s[0] == '-' ? -1 : 1) * (int)(h * 60 + m);
+}
+
+static void
+check_auto_volume(struct load *ld, const struct yaml_file *f, const struct y_vehicle *y)
+{
+	if (y->timezone && tz_minutes(y->timezone) == INT_MIN)
+		error_at(ld, yaml_file_loc(f, "timezone"),
+			 "timezone: '%s' is not an offset from UTC (\"+08:00\", \"-05:30\", \"Z\")",
+			 y->timezone);
+	const struct y_auto_volume *a = y->auto_volume;
+	if (!a)
+		return;
+	for (unsigned i = 0; i < a->speed_count; i++) {
+		double kmh = a->speed[i][0], db = a->speed[i][1];
+		if (!(kmh >= 0 && kmh <= 200))
+			error_at(ld, yaml_file_loc(f, "auto_volume.speed[%u]", i),
+				 "auto_volume: speed %g km/h is not in [0, 200]", kmh);
+		else if (i && !(kmh > a->speed[i - 1][0]))
+			error_at(ld, yaml_file_loc(f, "auto_volume.speed[%u]", i),
+				 "auto_volume: speeds must increase (%g km/h after %g)", kmh,
+				 a->speed[i - 1][0]);
+		if (!(db >= -20 && db <= 12))
+			error_at(ld, yaml_file_loc(f, "auto_volume.speed[%u]", i),
+				 "auto_volume: gain %g dB is not in [-20, 12]", db);
+	}
+	for (unsigned i = 0; i < a->quiet_hours_count; i++) {
+		const struct y_quiet *q = &a->quiet_hours[i];
+		if (clock_minutes(q->from) < 0)
+			error_at(ld, yaml_file_loc(f, "auto_volume.quiet_hours[%u].from", i),
+				 "auto_volume: quiet_hours from '%s' is not HH:MM", q->from);
+		if (clock_minutes(q->to) < 0)
+			error_at(ld, yaml_file_loc(f, "auto_volume.quiet_hours[%u].to", i),
+				 "auto_volume: quiet_hours to '%s' is not HH:MM", q->to);
+		if (!(q->max >= 0 && q->max <= 100))
+			error_at(ld, yaml_file_loc(f, "auto_volume.quiet_hours[%u].max", i),
+				 "auto_volume: quiet_hours max %g is not in [0, 100]", q->max);
+	}
+}
+
 /* What the schema cannot say: supported languages, sources, ranges, names. */
 static void
 check_values(struct load *ld, const struct yaml_file *f, const struct y_vehicle *y)
@@ -313,6 +419,7 @@ check_values(struct load *ld, const struct yaml_file *f, const struct y_vehicle 
 					 y->langs[i]);
 	}
 	check_sources(ld, f, y);
+	check_auto_volume(ld, f, y);
 	if (y->speed && !(*y->speed > 0 && *y->speed <= 10000))
 		error_at(ld, yaml_file_loc(f, "speed"), "speed: %g is not in (0, 10000]",
 			 *y->speed);
@@ -378,6 +485,21 @@ fill(struct load *ld, const struct y_vehicle *y)
 			c->panel.lang = copy(ld, *y->panel->lang == PANEL_EN ? "en" : "zh");
 		c->panel.window = copy(ld, y->panel->window);
 		c->panel.fullscreen = y->panel->fullscreen && *y->panel->fullscreen;
+	}
+	struct guided_auto_volume *av = &c->auto_volume;
+	av->tz_min = y->timezone && tz_minutes(y->timezone) != INT_MIN ? tz_minutes(y->timezone)
+								       : 8 * 60;
+	if (y->auto_volume) {
+		const struct y_auto_volume *a = y->auto_volume;
+		for (unsigned i = 0; i < a->speed_count && i < GUIDED_AUTO_SPEED_POINTS; i++) {
+			av->speed_kmh[av->n_speed] = a->speed[i][0];
+			av->speed_db[av->n_speed++] = a->speed[i][1];
+		}
+		for (unsigned i = 0; i < a->quiet_hours_count && i < GUIDED_QUIET_HOURS; i++) {
+			av->quiet[av->n_quiet].from_min = clock_minutes(a->quiet_hours[i].from);
+			av->quiet[av->n_quiet].to_min = clock_minutes(a->quiet_hours[i].to);
+			av->quiet[av->n_quiet++].max = a->quiet_hours[i].max;
+		}
 	}
 	if (y->fleet) {
 		c->fleet.broker = copy(ld, y->fleet->broker);
@@ -474,6 +596,7 @@ vehicle_config_apply(const struct vehicle_config *c, struct guided_options *o)
 		o->n_keys = c->n_keys;
 	}
 #undef TAKE
+	o->auto_volume = &c->auto_volume;
 }
 
 static bool

@@ -32,6 +32,7 @@ struct vehicle_config {
 	struct {
 		char *broker, *fleet, *cart;
 	} fleet;
+	struct guided_auto_volume auto_volume; /* auto_volume: and timezone: */
 };
 
 /* 0, or -EINVAL with the errors in diags (-ENOENT etc. when unreadable,
