@@ -143,6 +143,8 @@ daemon_mic_update(struct daemon *d)
 	struct daemon_mic *m = d->mic;
 	if (!m)
 		return;
+	if (d->o->mic_noise) /* a reload may change it */
+		m->est.cfg = *d->o->mic_noise;
 	struct tour_status ts;
 	tour_get_status(d->tour, &ts);
 	int64_t clk = hal_clock_now_ms(&d->time.clock);

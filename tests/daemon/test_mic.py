@@ -30,7 +30,7 @@ import struct
 import subprocess
 import wave
 
-from testlib import check, main, track
+from testlib import ROUTE, check, main, track
 
 RATE = 48000
 QUIET_DB, LOUD_DB = -45.0, -22.0
@@ -196,6 +196,30 @@ def body(env):
           "status mic before the tour: %s" % st.get("mic"))
     g.check_exit(g.terminate(), "guided --mic on SIGTERM")
     st = None
+
+    # vehicle.yaml: mic: and auto_volume.noise (-45 dBFS between -60 and -30:
+    # 12 * 15 / 30 = 6 dB), which daemon_volume.c hands to the mixer
+    g = env.guided("nmea:" + track("clean.nmea"), name="conf", offline=True, start=True,
+                   control=False, lang="zh", audio="null",
+                   config={"mic": "wav:" + quiet_mic,
+                           "auto_volume": {"noise": {"quiet_db": -60, "loud_db": -30}}})
+    g.check_exit(g.wait(120), "guided with mic: in vehicle.yaml")
+    va = [e for e in g.read_events() if e["event"] == "volume_auto"]
+    # (volume_auto is logged a 1 dB step: the last one within 1 dB of 6; the
+    # defaults would give 2.4)
+    check(va and 5.0 <= va[-1]["gain_db"] <= 6.0,
+          "mic: and auto_volume.noise from vehicle.yaml: the gain goes to 6 dB: %s"
+          % va[-3:])
+    bad = env.path("bad.vehicle.yaml")
+    with open(bad, "w") as f:
+        f.write("route: %s\nmic: sdl\nauto_volume:\n  noise:\n    quiet_db: -20\n"
+                "    loud_db: -30\n    max_gain_db: 30\n" % json.dumps(ROUTE))
+    r = subprocess.run([env.guided_exe, "--config", bad, "--check"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 2 and ":6:" in r.stderr and "loud_db" in r.stderr
+          and ":7:" in r.stderr and "max_gain_db" in r.stderr,
+          "a bad auto_volume.noise: exit 2, each error at its line: %d %s"
+          % (r.returncode, r.stderr))
 
     # a bad source is the user's mistake
     stereo = env.path("stereo.wav")
