@@ -4,7 +4,15 @@
  * level per block into a single-producer single-consumer ring (acquire /
  * release atomics); the sound itself is never copied out of the callback's
  * buffer.  When the ring is full (the main loop is late) levels are
- * dropped, never waited for. */
+ * dropped, never waited for.
+ *
+ * One SDL audio subsystem serves this and the sdl sink.  Known limit: when
+ * the sink falls back to SDL's dummy driver or back to a real one
+ * (SDL_AudioInit in sink_sdl.c), SDL closes every open device, this one
+ * too: the microphone then gives no more levels (the noise estimate and
+ * its gain hold where they were) until the next hal_mic_start, and its
+ * device id may have gone to the sink's new device; so the daemon closes
+ * the microphone after the sink. */
 #include "hal/mic_impl.h"
 
 #include <errno.h>

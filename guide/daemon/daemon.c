@@ -358,9 +358,9 @@ tear_down(struct daemon *d)
 		daemon_player_pump(d);
 	control_server_destroy(d->ctl);
 	daemon_input_close(d);
-	daemon_mic_close(d);
 	tour_destroy(d->tour);
 	hal_sink_destroy(d->sink);
+	daemon_mic_close(d); /* after the sink: see hal/mic_sdl.c */
 	mixer_destroy(d->mixer);
 	fix_filter_destroy(d->filter);
 	hal_gps_destroy(d->gps);
