@@ -34,7 +34,9 @@ test_level(void)
 static void
 write_wav(const char *path, int rate, int channels, const float *amps, int n_amps, int frames)
 {
-	SF_INFO info = {.samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	SF_INFO info = {.samplerate = rate,
+			.channels = channels,
+			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
 	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
 	CHECK(sf);
 	if (!sf)
@@ -57,7 +59,9 @@ test_wav(const char *dir)
 	/* 300 ms at -20 dBFS, 200 ms at -40, then 50 ms more of -40 */
 	const float amps[] = {0.1f, 0.1f, 0.1f, 0.01f, 0.01f};
 	write_wav(path, HAL_MIC_RATE, 1, amps, 5, HAL_MIC_BLOCK_FRAMES);
-	SF_INFO info = {.samplerate = HAL_MIC_RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+	SF_INFO info = {.samplerate = HAL_MIC_RATE,
+			.channels = 1,
+			.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
 	SNDFILE *sf = sf_open(path, SFM_RDWR, &info);
 	static float tail[HAL_MIC_BLOCK_FRAMES / 2];
 	for (int i = 0; i < HAL_MIC_BLOCK_FRAMES / 2; i++)
@@ -82,7 +86,12 @@ test_wav(const char *dir)
 		CHECK_NEAR(db, -20.0, 0.01);
 		CHECK_INT(hal_mic_read(m, 100, &db), 0);
 		/* the clock jumped: every block due comes, in order */
-		const double want[] = {-20, -20, -40, -40, -40 - 10 * log10(2.0), HAL_MIC_FLOOR_DB,
+		const double want[] = {-20,
+				       -20,
+				       -40,
+				       -40,
+				       -40 - 10 * log10(2.0),
+				       HAL_MIC_FLOOR_DB,
 				       HAL_MIC_FLOOR_DB};
 		for (int i = 0; i < 7; i++) {
 			CHECK_INT(hal_mic_read(m, 800, &db), 1);
