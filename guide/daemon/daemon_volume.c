@@ -14,7 +14,7 @@ daemon_volume_init(struct daemon_volume *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->last_ms = -1;
-	v->driver = v->effective = v->logged_effective = 1.0;
+	v->driver = v->effective = 1.0;
 }
 
 double
@@ -60,8 +60,8 @@ caps(struct daemon *d, int64_t now, char *name, size_t len)
 		bool in = from <= to ? m >= from && m < to : m >= from || m < to;
 		if (in && a->quiet[i].max / 100.0 < cap) {
 			cap = a->quiet[i].max / 100.0;
-			snprintf(name, len, "time:%02d:%02d-%02d:%02d", from / 60, from % 60, to / 60,
-				 to % 60);
+			snprintf(name, len, "time:%02d:%02d-%02d:%02d", from / 60, from % 60,
+				 to / 60, to % 60);
 		}
 	}
 	return cap;
@@ -131,11 +131,13 @@ daemon_volume_update(struct daemon *d, int64_t now, bool force)
 			v->applied_db = db;
 	}
 
+	/* the driver's own changes are the event volume: here what the road
+	 * does on top of them (the mixer's auto gain) */
 	if (fabs(v->gain_db - v->logged_gain_db) > DAEMON_VOLUME_LOG_DB ||
-	    fabs(to_db(v->effective) - to_db(v->logged_effective)) > DAEMON_VOLUME_LOG_DB ||
+	    fabs(db - v->logged_auto_db) > DAEMON_VOLUME_LOG_DB ||
 	    strcmp(v->cap, v->logged_cap) != 0) {
 		v->logged_gain_db = v->gain_db;
-		v->logged_effective = v->effective;
+		v->logged_auto_db = db;
 		snprintf(v->logged_cap, sizeof(v->logged_cap), "%s", v->cap);
 		events_emit(d->ev, now, "volume_auto", "gain_db", 'd', round(v->gain_db * 10) / 10,
 			    "effective", 'i', (long long)lround(v->effective * 100), "why", 'S',

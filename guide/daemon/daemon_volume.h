@@ -18,8 +18,9 @@
  * MIXER_AUTO_GAIN_MS).  The driver's volume ("volume" in status) is left as
  * it is; status has "auto_volume" {driver, effective, gain_db, why}; the
  * event volume_auto {gain_db, effective, why} is logged when gain_db or the
- * effective volume moved by more than DAEMON_VOLUME_LOG_DB since the last
- * one, or the cap in force changed.  Main thread only. */
+ * mixer's auto gain (effective over driver, in dB: not the driver's own
+ * changes, which are the event volume) moved by more than
+ * DAEMON_VOLUME_LOG_DB since the last one, or the cap in force changed.  Main thread only. */
 #pragma once
 
 #include <stdbool.h>
@@ -47,7 +48,7 @@ struct daemon_volume {
 	const char *why[DAEMON_VOLUME_WHY];
 	unsigned n_why;
 	/* what the last volume_auto said */
-	double logged_gain_db, logged_effective;
+	double logged_gain_db, logged_auto_db;
 	char logged_cap[80];
 };
 

@@ -16,6 +16,11 @@
  *                       (clip_read) with and without R128_TRACK_GAIN, and
  *                       limiter_process on stereo that stays below its
  *                       threshold (idle) and on stereo 12 dB over (active)
+ *   autogain            issue 22: what the auto gain (mixer_set_auto_gain)
+ *                       costs per second of audio, as a ratio of the decode
+ *                       cost: a minute of a narration over music rendered
+ *                       offline with no auto gain and with one that glides
+ *                       all the time (a new level every second)
  *   mic                 issue 22: what the cabin microphone's level costs
  *                       per second of captured audio (hal_mic_level_db on
  *                       100 ms blocks of 48 kHz mono, as the capture
@@ -501,6 +506,68 @@ bench_loudness(void)
 	return 0;
 }
 
+/* ---- autogain (issue 22) ---- */
+
+/* CPU seconds to render `seconds` of a narration (replayed as it ends) over
+ * music through an offline mixer, in 512-frame blocks; glide: a new auto
+ * gain every second (0 and +4 dB in turn), so that a glide always runs. */
+static double
+autogain_cpu(int seconds, bool glide)
+{
+	struct mixer_config c;
+	struct mixer *m;
+	char err[256];
+	static float out[2 * 512];
+	mixer_config_defaults(&c);
+	c.offline = true;
+	if (mixer_create(&c, &m) < 0)
+		exit(1);
+	mixer_play(m, MIXER_MUSIC, data_path("music-stereo.opus"), 0.5f, 1, err, sizeof(err));
+	mixer_play(m, MIXER_NARRATION, data_path("speech-mono.opus"), 0.8f, 2, err, sizeof(err));
+	long frames = (long)seconds * HAL_AUDIO_RATE;
+	double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	for (long i = 0; i < frames; i += 512) {
+		if (i % HAL_AUDIO_RATE < 512 && glide)
+			mixer_set_auto_gain(m, (i / HAL_AUDIO_RATE) % 2 ? 4.0f : 0.0f);
+		mixer_render_offline(m, out, 512);
+		struct mixer_event ev;
+		while (mixer_next_event(m, &ev)) /* each voice again as it ends */
+			if (ev.type == MIXER_EV_FINISHED)
+				mixer_play(m, ev.kind,
+					   data_path(ev.kind == MIXER_MUSIC ? "music-stereo.opus"
+									    : "speech-mono.opus"),
+					   ev.kind == MIXER_MUSIC ? 0.5f : 0.8f, ev.user_id, err,
+					   sizeof(err));
+	}
+	double t = now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+	mixer_destroy(m);
+	return t;
+}
+
+static int
+bench_autogain(void)
+{
+	const int R = 5, S = 60;
+	double none = 1e9, glide = 1e9, dec = 1e9;
+	long frames = 0;
+	for (int r = 0; r < R; r++) { /* best of R */
+		double x = autogain_cpu(S, false);
+		none = x < none ? x : none;
+		x = autogain_cpu(S, true);
+		glide = x < glide ? x : glide;
+		x = clip_decode_cpu(data_path("speech-mono.opus"), &frames);
+		dec = x < dec ? x : dec;
+	}
+	double dec_ms = 1e3 * dec / ((double)frames / HAL_AUDIO_RATE);
+	double none_ms = 1e3 * none / S, glide_ms = 1e3 * glide / S;
+	printf("autogain_decode_ms_per_s=%.4f\n", dec_ms);
+	printf("autogain_render_none_ms_per_s=%.4f\n", none_ms);
+	printf("autogain_render_glide_ms_per_s=%.4f\n", glide_ms);
+	printf("autogain_cost_ms_per_s=%.4f\n", glide_ms - none_ms);
+	printf("autogain_cost_ratio_vs_decode=%.4f\n", (glide_ms - none_ms) / dec_ms);
+	return 0;
+}
+
 /* ---- mic: the cabin microphone's levels ---- */
 
 static int
@@ -816,6 +883,8 @@ main(int argc, char **argv)
 		return bench_idle(argc - 2, argv + 2);
 	if (strcmp(mode, "loudness") == 0)
 		return bench_loudness();
+	if (strcmp(mode, "autogain") == 0)
+		return bench_autogain();
 	if (strcmp(mode, "mic") == 0)
 		return bench_mic();
 	if (strcmp(mode, "count-decode") == 0)
@@ -823,7 +892,8 @@ main(int argc, char **argv)
 	if (strcmp(mode, "count-mix") == 0)
 		return count_mix(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: %s decode [CLIP...] | mix | seats | latency | idle [SECONDS] | loudness | mic | "
+		"usage: %s decode [CLIP...] | mix | seats | latency | idle [SECONDS] | loudness | autogain | "
+		"mic | "
 		"count-decode CLIP... | count-mix VOICES SECONDS\n",
 		argv[0]);
 	return 2;
