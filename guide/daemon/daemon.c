@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guide/control.h"
+#include "guide/daemon/daemon_mic.h"
 #include "guide/daemon/daemon_notify.h"
 #include "guide/daemon/vehicle.h"
 #include "guide/events.h"
@@ -308,6 +309,8 @@ set_up(struct daemon *d)
 		return r;
 	if (daemon_record_open(d) < 0)
 		return 1;
+	if ((r = daemon_mic_open(d)) != 0)
+		return r;
 	/* the sound device opens when the first clip plays (daemon_player.c) */
 	return 0;
 }
@@ -361,6 +364,7 @@ tear_down(struct daemon *d)
 	daemon_record_close(d);
 	tour_destroy(d->tour);
 	hal_sink_destroy(d->sink);
+	daemon_mic_close(d); /* after the sink: see hal/mic_sdl.c */
 	mixer_destroy(d->mixer);
 	fix_filter_destroy(d->filter);
 	hal_gps_destroy(d->gps);

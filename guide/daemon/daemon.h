@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct daemon_mic_config;
+
 /* What the live status line shows; handed to guided_options.on_status. */
 struct guided_live {
 	int64_t now_ms; /* guide time, UTC */
@@ -51,6 +53,7 @@ enum guided_set {
 	GUIDED_SET_LANG_CHANNELS = 1u << 12,
 	GUIDED_SET_MARKS = 1u << 13,
 	GUIDED_SET_RECORD = 1u << 14,
+	GUIDED_SET_MIC = 1u << 15,
 };
 
 /* Volume that follows the road (vehicle.yaml auto_volume and timezone;
@@ -93,6 +96,9 @@ struct guided_options {
 	/* --lang-channels SPEC (guide/seats.h) or NULL: stereo, languages one
 	 * after another */
 	const char *lang_channels;
+	/* --mic SOURCE (hal/mic.h): the cabin's noise raises the narration; NULL none */
+	const char *mic;
+	const struct daemon_mic_config *mic_noise; /* NULL: the defaults */
 	/* vehicle.yaml auto_volume / timezone; NULL: none (+08:00, no curve) */
 	const struct guided_auto_volume *auto_volume;
 	/* Called about twice a second in real time (NULL: never). */

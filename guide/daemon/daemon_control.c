@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "guide/control.h"
+#include "guide/daemon/daemon_mic.h"
 #include "guide/log.h"
 #include "hal/gps.h"
 #include "hal/sink.h"
@@ -237,6 +238,9 @@ status_json(struct daemon *d)
 	json_object_object_add(r, "queue", queue);
 
 	json_object_object_add(r, "counters", status_counters(d));
+	json_object *mic = daemon_mic_status_json(d);
+	if (mic)
+		json_object_object_add(r, "mic", mic);
 	return r;
 }
 

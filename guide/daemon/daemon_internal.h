@@ -34,6 +34,7 @@
 struct control_server;
 struct control_client;
 struct daemon_input;
+struct daemon_mic;
 struct pollfd;
 struct events;
 struct hal_gps;
@@ -216,6 +217,9 @@ struct daemon {
 	int record_fd;
 	int64_t record_sync_ms; /* clock */
 	bool record_failed;
+	/* the cabin microphone (daemon_mic.c); NULL without --mic */
+	struct daemon_mic *mic;
+
 	/* volume that follows the road (daemon_volume.c) */
 	struct daemon_volume volume;
 

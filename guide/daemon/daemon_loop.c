@@ -26,6 +26,7 @@
 #include <json-c/json.h>
 
 #include "guide/control.h"
+#include "guide/daemon/daemon_mic.h"
 #include "guide/daemon/daemon_notify.h"
 #include "guide/log.h"
 #include "hal/gps.h"
@@ -162,6 +163,7 @@ housekeeping(struct daemon *d)
 	int64_t now = daemon_now(d);
 
 	daemon_player_pump(d);
+	daemon_mic_update(d);
 	daemon_gps_check_silence(d, now);
 	if (now - d->last_tick_ms >= TICK_MS) {
 		tour_tick(d->tour, now);

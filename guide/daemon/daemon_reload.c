@@ -211,6 +211,7 @@ config_take(struct daemon *d, struct vehicle_config *c, json_object *reply)
 	if (!(d->opts.cli_set & GUIDED_SET_LANGS))
 		d->opts.langs = c->langs;
 	d->opts.auto_volume = &c->auto_volume; /* at once: the next second's update */
+	d->opts.mic_noise = n.mic_noise;       /* into c: the microphone's bounds, at once */
 	/* nothing of d->opts points into the one before (see config_reread) */
 	vehicle_config_destroy(d->config);
 	d->config = c;

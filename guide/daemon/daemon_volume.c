@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guide/daemon/daemon_internal.h"
+#include "guide/daemon/daemon_mic.h"
 #include "routes/route.h"
 
 void

@@ -61,6 +61,4 @@ void daemon_volume_status(struct daemon *d, struct json_object *status);
 /* The gain of the speed curve at kmh (no smoothing); 0 without a curve. */
 double daemon_volume_speed_db(const struct daemon *d, double kmh);
 
-/* The cabin microphone's gain in dB (daemon_mic.c; daemon_mic_stub.c returns
- * 0 until it is there). */
-double daemon_mic_gain_db(struct daemon *d);
+/* The cabin microphone's gain in dB: daemon_mic_gain_db (daemon_mic.h). */

@@ -21,7 +21,7 @@ usage(FILE *f)
 		"              [--start] [--speed X] [--offline] [--events FILE|-]\n"
 		"              [--control PATH] [--state PATH] [--input SOURCE]... [--key K=CMD]...\n"
 		"              [--marks FILE] [--record FILE.nmea]\n"
-		"              [--verbose]\n"
+		"              [--mic SOURCE] [--verbose]\n"
 		"The audio guide daemon: matches GPS positions against the route's geofences\n"
 		"and plays the narration.\n\n"
 		"  --config FILE    vehicle configuration (default " VEHICLE_DEFAULT_PATH ",\n"
@@ -57,6 +57,9 @@ usage(FILE *f)
 		"  --key K=CMD      what key K does, repeatable, e.g. KEY_F1=skip (see the\n"
 		"                   README: start, stop, pause-resume, volume+10, lang-next,\n"
 		"                   mark, talk, none, ...)\n"
+		"  --mic SOURCE     the cabin microphone: sdl[:DEVICE] | wav:FILE (48 kHz mono,\n"
+		"                   heard from the tour's start); the narration follows the\n"
+		"                   noise.  Only levels are kept: no sound is stored or sent\n"
 		"  --status         print a live one-line status to stderr while running\n"
 		"  -v, --verbose    more log output\n"
 		"  -h, --help       this help\n\n"
@@ -262,6 +265,7 @@ main(int argc, char **argv)
 		{"control-same-user", no_argument, NULL, 'U'},
 		{"input", required_argument, NULL, 'I'},
 		{"key", required_argument, NULL, 'K'},
+		{"mic", required_argument, NULL, 'm'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -313,6 +317,7 @@ main(int argc, char **argv)
 			o.on_status = print_live;
 			live_start();
 			break;
+		case 'm': o.mic = optarg, o.cli_set |= GUIDED_SET_MIC; break;
 		case 'U': o.control_same_user = true, o.cli_set |= GUIDED_SET_SAME_USER; break;
 		case 'I':
 		case 'K':

@@ -45,7 +45,13 @@ struct y_quiet {
 	double max;
 };
 
+/* auto_volume.noise: the cabin microphone's (daemon_mic.h) */
+struct y_noise {
+	double *quiet_db, *loud_db, *max_gain_db, *attack_s, *release_s;
+};
+
 struct y_auto_volume {
+	struct y_noise *noise;
 	double **speed; /* [km/h, dB] pairs */
 	unsigned speed_count;
 	struct y_quiet *quiet_hours;
@@ -66,6 +72,7 @@ struct y_vehicle {
 	struct y_fleet *fleet;
 	char *timezone;
 	struct y_auto_volume *auto_volume;
+	char *mic;
 };
 
 static const cyaml_schema_value_t lang_value = {
@@ -118,7 +125,16 @@ static const cyaml_schema_field_t quiet_fields[] = {
 static const cyaml_schema_value_t quiet_value = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_quiet, quiet_fields),
 };
+static const cyaml_schema_field_t noise_fields[] = {
+	CYAML_FIELD_FLOAT_PTR("quiet_db", PTR | OPT, struct y_noise, quiet_db),
+	CYAML_FIELD_FLOAT_PTR("loud_db", PTR | OPT, struct y_noise, loud_db),
+	CYAML_FIELD_FLOAT_PTR("max_gain_db", PTR | OPT, struct y_noise, max_gain_db),
+	CYAML_FIELD_FLOAT_PTR("attack_s", PTR | OPT, struct y_noise, attack_s),
+	CYAML_FIELD_FLOAT_PTR("release_s", PTR | OPT, struct y_noise, release_s),
+	CYAML_FIELD_END,
+};
 static const cyaml_schema_field_t auto_volume_fields[] = {
+	CYAML_FIELD_MAPPING_PTR("noise", PTR | OPT, struct y_auto_volume, noise, noise_fields),
 	CYAML_FIELD_SEQUENCE("speed", PTR | OPT, struct y_auto_volume, speed, &speed_pair_value, 1,
 			     GUIDED_AUTO_SPEED_POINTS),
 	CYAML_FIELD_SEQUENCE("quiet_hours", PTR | OPT, struct y_auto_volume, quiet_hours,
@@ -147,6 +163,7 @@ static const cyaml_schema_field_t vehicle_fields[] = {
 	CYAML_FIELD_STRING_PTR("timezone", PTR | OPT, struct y_vehicle, timezone, 1, 16),
 	CYAML_FIELD_MAPPING_PTR("auto_volume", PTR | OPT, struct y_vehicle, auto_volume,
 				auto_volume_fields),
+	CYAML_FIELD_STRING_PTR("mic", PTR | OPT, struct y_vehicle, mic, 1, 4096),
 	CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t vehicle_value = {
@@ -359,6 +376,46 @@ tz_minutes(const char *s)
 	return (s[0] == '-' ? -1 : 1) * (int)(h * 60 + m);
 }
 
+/* The noise block as daemon_mic_config, the defaults where it says nothing. */
+static struct daemon_mic_config
+noise_config(const struct y_noise *n)
+{
+	struct daemon_mic_config c;
+	daemon_mic_config_defaults(&c);
+	if (!n)
+		return c;
+	c.quiet_db = n->quiet_db ? *n->quiet_db : c.quiet_db;
+	c.loud_db = n->loud_db ? *n->loud_db : c.loud_db;
+	c.max_gain_db = n->max_gain_db ? *n->max_gain_db : c.max_gain_db;
+	c.attack_s = n->attack_s ? *n->attack_s : c.attack_s;
+	c.release_s = n->release_s ? *n->release_s : c.release_s;
+	return c;
+}
+
+static void
+check_noise(struct load *ld, const struct yaml_file *f, const struct y_noise *n)
+{
+	if (!n)
+		return;
+	struct daemon_mic_config c = noise_config(n);
+	if (!(c.quiet_db >= -120 && c.quiet_db <= 0))
+		error_at(ld, yaml_file_loc(f, "auto_volume.noise.quiet_db"),
+			 "auto_volume: noise quiet_db %g is not in [-120, 0] dBFS", c.quiet_db);
+	if (!(c.loud_db > c.quiet_db && c.loud_db <= 0))
+		error_at(ld, yaml_file_loc(f, "auto_volume.noise.loud_db"),
+			 "auto_volume: noise loud_db %g must be above quiet_db (%g) and at most 0",
+			 c.loud_db, c.quiet_db);
+	if (!(c.max_gain_db >= 0 && c.max_gain_db <= 24))
+		error_at(ld, yaml_file_loc(f, "auto_volume.noise.max_gain_db"),
+			 "auto_volume: noise max_gain_db %g is not in [0, 24]", c.max_gain_db);
+	if (!(c.attack_s > 0 && c.attack_s <= 600))
+		error_at(ld, yaml_file_loc(f, "auto_volume.noise.attack_s"),
+			 "auto_volume: noise attack_s %g is not in (0, 600]", c.attack_s);
+	if (!(c.release_s > 0 && c.release_s <= 600))
+		error_at(ld, yaml_file_loc(f, "auto_volume.noise.release_s"),
+			 "auto_volume: noise release_s %g is not in (0, 600]", c.release_s);
+}
+
 static void
 check_auto_volume(struct load *ld, const struct yaml_file *f, const struct y_vehicle *y)
 {
@@ -382,6 +439,7 @@ check_auto_volume(struct load *ld, const struct yaml_file *f, const struct y_veh
 			error_at(ld, yaml_file_loc(f, "auto_volume.speed[%u]", i),
 				 "auto_volume: gain %g dB is not in [-20, 12]", db);
 	}
+	check_noise(ld, f, a->noise);
 	for (unsigned i = 0; i < a->quiet_hours_count; i++) {
 		const struct y_quiet *q = &a->quiet_hours[i];
 		if (clock_minutes(q->from) < 0)
@@ -486,6 +544,8 @@ fill(struct load *ld, const struct y_vehicle *y)
 		c->panel.window = copy(ld, y->panel->window);
 		c->panel.fullscreen = y->panel->fullscreen && *y->panel->fullscreen;
 	}
+	c->mic = resolve_source(ld, y->mic, file_sources);
+	c->mic_noise = noise_config(y->auto_volume ? y->auto_volume->noise : NULL);
 	struct guided_auto_volume *av = &c->auto_volume;
 	av->tz_min = y->timezone && tz_minutes(y->timezone) != INT_MIN ? tz_minutes(y->timezone)
 								       : 8 * 60;
@@ -553,7 +613,7 @@ vehicle_config_destroy(struct vehicle_config *c)
 			c->gps,           c->audio,        c->lang_channels, c->control,
 			c->control_group, c->state,        c->events,        c->marks,
 			c->panel.lang,    c->panel.window, c->fleet.broker,  c->fleet.fleet,
-			c->fleet.cart};
+			c->fleet.cart,    c->mic};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	free_list(c->inputs, c->n_inputs);
@@ -588,6 +648,8 @@ vehicle_config_apply(const struct vehicle_config *c, struct guided_options *o)
 	TAKE(GUIDED_SET_STATE, state, c->state);
 	TAKE(GUIDED_SET_EVENTS, events, c->events);
 	TAKE(GUIDED_SET_MARKS, marks, c->marks);
+	TAKE(GUIDED_SET_MIC, mic, c->mic);
+	o->mic_noise = &c->mic_noise;
 	if (!(o->cli_set & GUIDED_SET_INPUTS) && c->n_inputs) {
 		o->inputs = (const char *const *)c->inputs;
 		o->n_inputs = c->n_inputs;
@@ -635,6 +697,7 @@ vehicle_config_restart_fields(const struct guided_options *a, const struct guide
 		{"events", str_differs(a->events, b->events)},
 		{"input", list_differs(a->inputs, a->n_inputs, b->inputs, b->n_inputs)},
 		{"keys", list_differs(a->keys, a->n_keys, b->keys, b->n_keys)},
+		{"mic", str_differs(a->mic, b->mic)},
 	};
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {

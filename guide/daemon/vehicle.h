@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "guide/daemon/daemon.h"
+#include "guide/daemon/daemon_mic.h"
 #include "routes/route.h"
 
 #define VEHICLE_DEFAULT_PATH "/etc/guide/vehicle.yaml"
@@ -33,6 +34,8 @@ struct vehicle_config {
 		char *broker, *fleet, *cart;
 	} fleet;
 	struct guided_auto_volume auto_volume; /* auto_volume: and timezone: */
+	char *mic;                             /* mic: SOURCE */
+	struct daemon_mic_config mic_noise;    /* auto_volume.noise, defaults filled in */
 };
 
 /* 0, or -EINVAL with the errors in diags (-ENOENT etc. when unreadable,

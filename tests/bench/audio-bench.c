@@ -21,6 +21,11 @@
  *                       cost: a minute of a narration over music rendered
  *                       offline with no auto gain and with one that glides
  *                       all the time (a new level every second)
+ *   mic                 issue 22: what the cabin microphone's level costs
+ *                       per second of captured audio (hal_mic_level_db on
+ *                       100 ms blocks of 48 kHz mono, as the capture
+ *                       callback and the wav: source do), as a ratio of the
+ *                       decode cost (the loudness mode's clip)
  *   idle     [SECONDS]  what an sdl sink costs while nothing plays: the
  *                       whole process's CPU and sleeps per second with the
  *                       device active (mixing silence), inactive (paused,
@@ -41,6 +46,7 @@
 #include "audio/limiter.h"
 #include "audio/mixer.h"
 #include "config.h"
+#include "hal/mic.h"
 #include "hal/sink.h"
 #include "tests/audio/audio-test.h"
 
@@ -562,6 +568,41 @@ bench_autogain(void)
 	return 0;
 }
 
+/* ---- mic: the cabin microphone's levels ---- */
+
+static int
+bench_mic(void)
+{
+	const int R = 7;
+	double plain = 1e9, level = 1e9;
+	long frames = 0;
+	long n = 60L * HAL_MIC_RATE; /* a minute of mono noise */
+	float *x = malloc(sizeof(float) * (size_t)n);
+	uint32_t lcg = 1;
+	for (long i = 0; i < n; i++) {
+		lcg = lcg * 1664525u + 1013904223u;
+		x[i] = 0.05f * ((float)(lcg >> 8) / (float)(1u << 24) - 0.5f);
+	}
+	volatile float sink = 0;
+	for (int r = 0; r < R; r++) { /* best of R */
+		double t = clip_decode_cpu(data_path("speech-quiet-untagged.opus"), &frames);
+		plain = t < plain ? t : plain;
+		double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+		for (long i = 0; i + HAL_MIC_BLOCK_FRAMES <= n; i += HAL_MIC_BLOCK_FRAMES)
+			sink += hal_mic_level_db(x + i, HAL_MIC_BLOCK_FRAMES);
+		t = now_s(CLOCK_THREAD_CPUTIME_ID) - t0;
+		level = t < level ? t : level;
+	}
+	(void)sink;
+	double dec = 1e3 * plain / ((double)frames / HAL_AUDIO_RATE);
+	double lv = 1e3 * level / 60.0;
+	printf("mic_decode_ms_per_s=%.4f\n", dec);
+	printf("mic_level_ms_per_s=%.4f\n", lv);
+	printf("mic_level_ratio_vs_decode=%.4f\n", lv / dec);
+	free(x);
+	return 0;
+}
+
 /* ---- counts (callgrind) ---- */
 
 /* One clip start to end: what the decoder thread does for it.  Not inlined:
@@ -844,12 +885,15 @@ main(int argc, char **argv)
 		return bench_loudness();
 	if (strcmp(mode, "autogain") == 0)
 		return bench_autogain();
+	if (strcmp(mode, "mic") == 0)
+		return bench_mic();
 	if (strcmp(mode, "count-decode") == 0)
 		return count_decode(argc - 2, argv + 2);
 	if (strcmp(mode, "count-mix") == 0)
 		return count_mix(argc - 2, argv + 2);
 	fprintf(stderr,
 		"usage: %s decode [CLIP...] | mix | seats | latency | idle [SECONDS] | loudness | autogain | "
+		"mic | "
 		"count-decode CLIP... | count-mix VOICES SECONDS\n",
 		argv[0]);
 	return 2;
