@@ -184,8 +184,11 @@ def body(env):
     wait_for(lambda: printed("human", "status ") and printed("json", '"ok":true'), 30,
              "guidectl watch's first status")
     d.ok("volume", "55")
-    wait_for(lambda: printed("human", " volume 0.55") and printed("json", '"event":"volume"'),
-             30, "the volume event in guidectl watch")
+    # the event, then the status after it (a line of its own, written a
+    # moment later: wait for both, the test must not race guidectl)
+    wait_for(lambda: printed("human", " volume 0.55") and printed("json", '"event":"volume"')
+             and printed("human", "volume 55"), 30,
+             "the volume event and the status after it in guidectl watch")
     outs["human"].seek(0)
     text = outs["human"].read()
     line = [ln for ln in text.splitlines() if " volume 0.55" in ln][0]
