@@ -51,10 +51,10 @@ struct agent {
 	int64_t saved_ms;
 
 	/* thinning (persisted) */
-	uint64_t skipped;     /* lines of the current log not published since the last one */
-	int64_t fix_ms;       /* the last published gps_fix's time, -1 none */
+	uint64_t skipped; /* lines of the current log not published since the last one */
+	int64_t fix_ms;   /* the last published gps_fix's time, -1 none */
 	double fix_lat, fix_lon;
-	bool fix_next;        /* publish the next gps_fix (first, or after gps_lost) */
+	bool fix_next; /* publish the next gps_fix (first, or after gps_lost) */
 	char cur_log[FLEET_ID_SIZE];
 
 	/* the agent's own lines: a log of their own (persisted) */
@@ -107,9 +107,8 @@ build_time_ms(void)
 	int day = 1, year = 2026;
 	sscanf(__DATE__, "%3s %d %d", mon, &day, &year);
 	const char *m = strstr(months, mon);
-	struct tm tm = {.tm_year = year - 1900,
-			.tm_mon = m ? (int)(m - months) / 3 : 0,
-			.tm_mday = day};
+	struct tm tm = {
+		.tm_year = year - 1900, .tm_mon = m ? (int)(m - months) / 3 : 0, .tm_mday = day};
 	return (int64_t)timegm(&tm) * 1000;
 }
 
@@ -151,8 +150,8 @@ state_load(struct agent *a, struct fleet_tail_pos *pos, unsigned *gen, uint64_t 
 			guide_log(HAL_LOG_WARNING, "%s unreadable: starting afresh", a->state_path);
 		return;
 	}
-#define GET_U64(key, dst)                                       \
-	if (json_object_object_get_ex(o, key, &v))              \
+#define GET_U64(key, dst)                                                                          \
+	if (json_object_object_get_ex(o, key, &v))                                                 \
 		dst = (uint64_t)json_object_get_int64(v);
 	GET_U64("dev", pos->dev);
 	GET_U64("ino", pos->ino);
@@ -294,10 +293,10 @@ keep_line(struct agent *a, json_object *o, int64_t t)
 		lat = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "lon", &v))
 		lon = json_object_get_double(v);
-	double moved = isfinite(lat) && isfinite(lon) && isfinite(a->fix_lat) &&
-				       isfinite(a->fix_lon)
-			       ? geo_distance_m(a->fix_lat, a->fix_lon, lat, lon)
-			       : INFINITY;
+	double moved =
+		isfinite(lat) && isfinite(lon) && isfinite(a->fix_lat) && isfinite(a->fix_lon)
+			? geo_distance_m(a->fix_lat, a->fix_lon, lat, lon)
+			: INFINITY;
 	int64_t dt = t - a->fix_ms;
 	bool keep = a->fix_next || a->fix_ms < 0 || t < 0 || dt < 0 || moved >= FLEET_FIX_MIN_M ||
 		    (dt >= FLEET_FIX_MIN_MS && moved >= FLEET_FIX_PARKED_M) ||
@@ -494,8 +493,8 @@ read_credentials(const char *path, char *user, size_t ulen, char *pass, size_t p
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		guide_log(HAL_LOG_ERR,
-			  "--credentials %s: readable by others (mode %03o): chmod 600 it",
-			  path, (unsigned)(st.st_mode & 0777));
+			  "--credentials %s: readable by others (mode %03o): chmod 600 it", path,
+			  (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return -1;
 	}
@@ -545,8 +544,7 @@ mqtt_setup(struct agent *a)
 	}
 	if (a->o->credentials) {
 		char user[256], pass[512];
-		if (read_credentials(a->o->credentials, user, sizeof(user), pass, sizeof(pass)) <
-		    0)
+		if (read_credentials(a->o->credentials, user, sizeof(user), pass, sizeof(pass)) < 0)
 			return -1;
 		r = mosquitto_username_pw_set(a->mosq, user, pass);
 		explicit_bzero(pass, sizeof(pass));
@@ -669,7 +667,7 @@ poll_status(struct agent *a)
 
 /* ---- commands ---- */
 
-static const char *const commands[] = {"start", "stop",  "pause", "resume",
+static const char *const commands[] = {"start",  "stop", "pause", "resume",
 				       "volume", "lang", "reload"};
 
 /* An argument that cannot break the control protocol's line (no blank, no
@@ -912,9 +910,8 @@ fleet_run(struct fleet_options *o)
 				a.connected = false;
 				if (mono_ms() >= a.next_connect_ms) {
 					a.next_connect_ms = mono_ms() + a.backoff_ms;
-					a.backoff_ms = a.backoff_ms * 2 > 60000
-							       ? 60000
-							       : a.backoff_ms * 2;
+					a.backoff_ms =
+						a.backoff_ms * 2 > 60000 ? 60000 : a.backoff_ms * 2;
 				}
 				/* mosquitto_reconnect() when the backoff says so */
 				a.socket_open = false;
