@@ -49,6 +49,7 @@ struct agent {
 	char state_path[4096], state_tmp[4096];
 	bool dirty;
 	int64_t saved_ms;
+	uint64_t saved_ino;
 
 	/* thinning (persisted) */
 	uint64_t skipped; /* lines of the current log not published since the last one */
@@ -225,6 +226,7 @@ state_save(struct agent *a)
 	}
 	a->dirty = false;
 	a->saved_ms = mono_ms();
+	a->saved_ino = pos.ino;
 	return 0;
 }
 
@@ -925,7 +927,12 @@ fleet_run(struct fleet_options *o)
 			if (state_save(&a) == 0)
 				fleet_spool_forget_old(a.spool);
 		}
-		if (a.dirty && mono_ms() - a.saved_ms >= STATE_SAVE_MS)
+		/* a new file is noted at once: a rotation while we are down
+		 * must find it by its inode */
+		struct fleet_tail_pos now_pos;
+		fleet_tail_get_pos(a.tail, &now_pos);
+		if (a.dirty &&
+		    (mono_ms() - a.saved_ms >= STATE_SAVE_MS || now_pos.ino != a.saved_ino))
 			state_save(&a);
 	}
 	guide_log(HAL_LOG_INFO, "stopping (signal %d)", (int)stop_signal);

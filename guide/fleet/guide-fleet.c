@@ -73,9 +73,9 @@ main(int argc, char **argv)
 		case 'm': {
 			char *end;
 			double mb = strtod(optarg, &end);
-			if (*end || !(mb >= 0.01 && mb <= 4096)) {
+			if (*end || !(mb >= 0.001 && mb <= 4096)) {
 				fprintf(stderr,
-					"guide-fleet: --spool-max MB: 0.01 to 4096, not '%s'\n",
+					"guide-fleet: --spool-max MB: 0.001 to 4096, not '%s'\n",
 					optarg);
 				return 2;
 			}
