@@ -917,7 +917,7 @@ def dedup_events(payloads):
 
 
 def guide_fleet(env, exe, guided, broker, *, spool="spool", fleet="f1", cart="c1", extra=(),
-                name="fleet"):
+                name="fleet", environ=None):
     """guide-fleet beside a Guided (its event log and control socket);
     stderr in NAME.stderr (appended: the test restarts it)."""
     routes = env.path("routes")
@@ -927,7 +927,8 @@ def guide_fleet(env, exe, guided, broker, *, spool="spool", fleet="f1", cart="c1
             "--fleet", fleet, "--cart", cart, "--spool", env.path(spool),
             "--routes", routes] + list(extra)
     with open(env.path(name + ".stderr"), "ab") as err:
-        return env.spawn(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        return env.spawn(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                         env=dict(os.environ, **(environ or {})))
 
 
 def ev(name, **keys):

@@ -74,7 +74,7 @@ struct agent {
 	bool status_force;
 
 	/* commands: ids seen lately (a redelivered message runs once) */
-	char seen[32][FLEET_ID_SIZE];
+	char seen[FLEET_SEEN_IDS][FLEET_ID_SIZE]; /* a ring; persisted */
 	unsigned n_seen;
 
 	/* dropped lines, for the fleet_spool_dropped line */
@@ -177,6 +177,17 @@ state_load(struct agent *a, struct fleet_tail_pos *pos, unsigned *gen, uint64_t 
 		a->fix_lon = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "fix_next", &v))
 		a->fix_next = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "cmd_ids", &v) &&
+	    json_object_is_type(v, json_type_array)) {
+		/* newest first in the file, oldest first in the ring */
+		size_t n = json_object_array_length(v);
+		if (n > FLEET_SEEN_IDS)
+			n = FLEET_SEEN_IDS;
+		for (size_t i = 0; i < n; i++)
+			snprintf(a->seen[n - 1 - i], FLEET_ID_SIZE, "%s",
+				 json_object_get_string(json_object_array_get_idx(v, i)));
+		a->n_seen = (unsigned)n;
+	}
 #undef GET_U64
 	json_object_put(o);
 }
@@ -208,6 +219,11 @@ state_save(struct agent *a)
 	json_object_object_add(o, "fix_next", json_object_new_boolean(a->fix_next));
 	json_object_object_add(o, "agent_log", json_object_new_string(a->agent_log));
 	json_object_object_add(o, "agent_seq", json_object_new_int64((int64_t)a->agent_seq));
+	json_object *ids = json_object_new_array();
+	for (unsigned i = 0; i < a->n_seen && i < FLEET_SEEN_IDS; i++)
+		json_object_array_add(
+			ids, json_object_new_string(a->seen[(a->n_seen - 1 - i) % FLEET_SEEN_IDS]));
+	json_object_object_add(o, "cmd_ids", ids);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	int r = 0;
 	int fd = open(a->state_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -716,6 +732,7 @@ settle(struct agent *a, const char *id, const char *cmd, json_object *args, bool
 	json_object_object_add(f, "by", json_object_new_string("depot"));
 	agent_line(a, "fleet_cmd", f);
 	reply(a, id, ok, message);
+	state_save(a); /* what ran is on record before anything else */
 }
 
 static void
@@ -745,12 +762,12 @@ handle_command(struct agent *a, const struct mosquitto_message *msg)
 		settle(a, NULL, cmd, args, false, "no id (a string of 1-63 bytes)");
 		goto out;
 	}
-	for (unsigned i = 0; i < a->n_seen && i < 32; i++)
+	for (unsigned i = 0; i < a->n_seen && i < FLEET_SEEN_IDS; i++)
 		if (strcmp(a->seen[i], id) == 0) {
 			settle(a, id, cmd, args, false, "this id was run already");
 			goto out;
 		}
-	snprintf(a->seen[a->n_seen++ % 32], FLEET_ID_SIZE, "%s", id);
+	snprintf(a->seen[a->n_seen++ % FLEET_SEEN_IDS], FLEET_ID_SIZE, "%s", id);
 	bool known = false;
 	for (unsigned i = 0; cmd && i < sizeof(commands) / sizeof(commands[0]); i++)
 		known |= strcmp(cmd, commands[i]) == 0;
@@ -855,6 +872,10 @@ fleet_run(struct fleet_options *o)
 	int status = 1;
 	a.fix_next = true;
 	a.build_ms = build_time_ms();
+	/* the tests' way to be a board whose clock is not set yet */
+	const char *nb = getenv("GUIDE_FLEET_NOT_BEFORE");
+	if (nb && events_parse_time(nb) >= 0)
+		a.build_ms = events_parse_time(nb);
 	snprintf(a.topic_events, sizeof(a.topic_events), "guide/v1/%s/%s/events", o->fleet,
 		 o->cart);
 	snprintf(a.topic_state, sizeof(a.topic_state), "guide/v1/%s/%s/state", o->fleet, o->cart);

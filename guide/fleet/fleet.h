@@ -20,6 +20,7 @@
 #define FLEET_FIX_PARKED_M 10.0    /* ... (less than this is not moving) ... */
 #define FLEET_FIX_PARKED_MS 60000  /* ... and one a minute when parked */
 #define FLEET_ID_SIZE 64
+#define FLEET_SEEN_IDS 32 /* command ids remembered (a redelivery runs once) */
 
 struct fleet_options {
 	const char *events, *control, *broker, *fleet, *cart, *spool, *routes;

@@ -13,6 +13,11 @@ commands: an expired, an unknown, an oversized and an injected command are
   answered on cmd/reply and logged as a fleet_cmd event.
 spool: with the broker away and a small --spool-max, the oldest lines are
   dropped, a fleet_spool_dropped event says which, and the rest arrives.
+clock: a board whose clock is not set (GUIDE_FLEET_NOT_BEFORE after it):
+  expiry goes by the event log's (GPS) time; TLS waits, says so once, and
+  the agent keeps reading the log meanwhile.
+usage: the contract's command line, refusals with exit 2; a credentials
+  file readable by others refused (exit 1).
 rotate: the log renamed away and a new one started while the agent was
   down (the old one is finished first), then truncated in place.
 """
@@ -78,9 +83,9 @@ def check_complete(log, got, what):
     return missing
 
 
-def spool_state(env):
+def spool_state(env, spool="spool"):
     try:
-        with open(env.path("spool/state.json")) as f:
+        with open(env.path(spool + "/state.json")) as f:
             return json.load(f)
     except (OSError, ValueError):
         return {}
@@ -296,7 +301,77 @@ def case_rotate(env, exe):
     sub.close()
 
 
-CASES = {"tour": case_tour, "commands": case_commands, "spool": case_spool,
+def case_clock(env, exe):
+    b = Mosquitto(env)
+    b.start()
+    sub = MqttSub(b)
+    d = env.guided("nmea:" + track("clean.nmea"), speed=5, start=True)
+    d.wait_ready()
+    unset = {"GUIDE_FLEET_NOT_BEFORE": "2100-01-01T00:00:00Z"}
+    a = guide_fleet(env, exe, d, b, environ=unset)
+    sub.wait("/state", lambda e: e.get("state") == "running", 30, "state running")
+    topic = "guide/v1/f1/c1/cmd"
+    # the replay's clock is 2024-05-01T02:00Z on; the system's (later) is not trusted
+    sub.publish(topic, json.dumps({"id": "k1", "cmd": "volume", "args": ["30"],
+                                   "expires": "2024-05-01T03:00:00Z"}))
+    r = sub.wait("/cmd/reply", lambda e: e.get("id") == "k1", 20, "k1's reply")
+    check(r["ok"] is True, f"not expired by the GPS clock: {r}")
+    sub.publish(topic, json.dumps({"id": "k2", "cmd": "volume", "args": ["30"],
+                                   "expires": "2024-05-01T01:59:00Z"}))
+    r = sub.wait("/cmd/reply", lambda e: e.get("id") == "k2", 20, "k2's reply")
+    check(r["ok"] is False and "expired" in r["message"] and "2024-05-01T02:" in r["message"],
+          f"expired by the GPS clock: {r}")
+    env.stop(a)
+    # TLS cannot check a certificate without the time: it waits and spools
+    ca = env.path("ca.pem")
+    open(ca, "w").close()
+    t = guide_fleet(env, exe, d, "mqtts://127.0.0.1:%d" % b.port, spool="spool-tls",
+                    name="fleet-tls", extra=["--ca", ca], environ=unset)
+    wait_for(lambda: spool_state(env, "spool-tls").get("offset", 0) > 0, 20,
+             "the agent to read the log while it waits")
+    first = spool_state(env, "spool-tls")["offset"]
+    wait_for(lambda: spool_state(env, "spool-tls")["offset"] > first, 20, "it to read on")
+    err = open(env.path("fleet-tls.stderr")).read()
+    check(err.count("the system clock is before this build's date") == 1,
+          f"said once: {err}")
+    check("connected" not in err, "no connection without the time")
+    env.stop(t)
+    d.check_exit(d.terminate(), "guided on SIGTERM")
+    sub.close()
+
+
+def case_usage(env, exe):
+    import subprocess
+    routes = env.path("routes")
+    os.mkdir(routes)
+    good = ["--events", env.path("ev.jsonl"), "--control", env.path("ctl"), "--broker",
+            "mqtt://127.0.0.1:1", "--fleet", "f1", "--cart", "c1", "--spool",
+            env.path("spool"), "--routes", routes]
+
+    def run(argv, want, text, what):
+        r = subprocess.run([exe] + argv, capture_output=True, text=True, timeout=20)
+        check(r.returncode == want and text in r.stderr,
+              f"{what}: exit {r.returncode} (want {want}), {r.stderr!r}")
+    for i in range(0, len(good), 2):
+        run(good[:i] + good[i + 2:], 2, good[i] + " is required", "without " + good[i])
+    bad = [("--broker", "http://x:1", "--broker"), ("--broker", "mqtt://x:99999", "--broker"),
+           ("--fleet", "a/b", "--fleet"), ("--cart", "#", "--cart"),
+           ("--routes", env.path("nope"), "not a folder"),
+           ("--broker", "mqtts://127.0.0.1:1", "needs --ca")]
+    for opt, val, text in bad:
+        argv = list(good)
+        argv[argv.index(opt) + 1] = val
+        run(argv, 2, text, f"{opt} {val}")
+    run(good + ["--spool-max", "0"], 2, "--spool-max", "--spool-max 0")
+    cred = env.path("cred")
+    with open(cred, "w") as f:
+        f.write("c1:secret\n")
+    os.chmod(cred, 0o644)
+    run(good + ["--credentials", cred], 1, "readable by others", "a credentials file 644")
+    check(os.path.isdir(env.path("spool")), "the spool folder made")
+
+
+CASES = {"usage": case_usage, "clock": case_clock, "tour": case_tour, "commands": case_commands, "spool": case_spool,
          "rotate": case_rotate}
 
 
