@@ -335,14 +335,17 @@ on_log_line(void *ctx, const char *line, size_t len, const char *log)
 	a->dirty = true;
 	if (len == 0)
 		return;
+	/* a line we cannot send still took a seq: counted as left out */
 	if (len > FLEET_MAX_LINE || line[0] != '{' || line[len - 1] != '}') {
 		guide_log(HAL_LOG_WARNING, "event log: a line that is not an event skipped");
+		a->skipped++;
 		return;
 	}
 	json_object *o = json_tokener_parse(line), *v;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		guide_log(HAL_LOG_WARNING, "event log: a line that is not JSON skipped");
 		json_object_put(o);
+		a->skipped++;
 		return;
 	}
 	if (strcmp(log, a->cur_log) != 0) { /* a new log: its counts start again */
