@@ -284,19 +284,29 @@ def case_rotate(env, exe):
     check_complete(log1, guided_lines(got, log1[0]["log"]), "rotated log")
     check_complete(log2, guided_lines(got, log2[0]["log"]), "new log")
 
-    # truncated in place (copytruncate) while the agent runs: read from 0
+    # truncated in place (copytruncate) and written again past where the
+    # agent was before it looks (held by SIGSTOP): the new log from 0, none
+    # of it taken for the old one
+    old_size = os.path.getsize(d2.events_path)
+    a.send_signal(signal.SIGSTOP)
     with open(d2.events_path, "r+") as f:
         f.truncate(0)
     d3 = env.guided("nmea:" + track("clean.nmea"), speed=25, start=True)
     d3.wait_ready()
     d3.wait_event(lambda e: e["event"] == "zone_enter", 60, "a zone_enter")
+    wait_for(lambda: os.path.getsize(d3.events_path) > old_size + 3000, 60,
+             "the new log to pass the old one's size")
+    a.send_signal(signal.SIGCONT)
     d3.check_exit(d3.terminate(), "guided on SIGTERM")
     log3 = log_lines(d3.events_path)
     check(log3[0]["event"] == "log_open" and log3[0]["seq"] == 1, "a new log after truncation")
     wait_for(have(log3), 60, "the truncated log's new lines at the depot")
     check_complete(log3, guided_lines(sub.json("/events"), log3[0]["log"]), "truncated log")
+    check_complete(log2, guided_lines(sub.json("/events"), log2[0]["log"]),
+                   "the log before the truncation")
     err = open(env.path("fleet.stderr")).read()
-    check("rotated: finishing" in err and "truncated" in err, "the agent says what it saw")
+    check("rotated: finishing" in err and ("truncated" in err or "replaced" in err),
+          "the agent says what it saw")
     env.stop(a)
     sub.close()
 
