@@ -110,6 +110,11 @@ def case_tour(env, exe):
     a.send_signal(signal.SIGKILL)
     a.wait(10)
     wait_for(lambda: sub.messages("/state")[-1][1] == '{"state":"offline"}', 20, "the will")
+    late = MqttSub(b, topic="guide/v1/f1/c1/state", client_id="test-late")
+    wait_for(lambda: late.messages(), 10, "the retained state")
+    check(late.messages()[0] == ("guide/v1/f1/c1/state", '{"state":"offline"}', True),
+          f"the will is retained: {late.messages()}")
+    late.close()
     n_state = len(sub.messages("/state"))
     wait_log_grows(d, 40, "guided to write on while the agent is down")
     a = guide_fleet(env, exe, d, b)
