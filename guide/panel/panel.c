@@ -135,6 +135,13 @@ on_status(struct panel *p, json_object *o, uint64_t t)
 {
 	struct panel_model *m = &p->m;
 	bool first = !m->have_status;
+	/* the languages' order as it changes (the Language button's effect) */
+	const char *was = json_object_to_json_string_ext(panel_jget(m->status, "langs"),
+							 JSON_C_TO_STRING_PLAIN);
+	const char *now =
+		json_object_to_json_string_ext(panel_jget(o, "langs"), JSON_C_TO_STRING_PLAIN);
+	if (!first && strcmp(was, now) != 0)
+		fprintf(stderr, "guide-panel: langs %s\n", now);
 	json_object_put(m->status);
 	m->status = json_object_get(o);
 	m->have_status = true;
