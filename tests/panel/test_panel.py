@@ -5,7 +5,8 @@ daemon's event log proves what each button did.
 
     test_panel.py GUIDED GUIDECTL GUIDE_ROUTE GUIDE_PANEL CASE
 
-CASE: buttons (clicks and keys, a guided restart, --screenshot), layout
+CASE: buttons (clicks and keys, a guided restart, --screenshot), controls
+(Talk, Language, Mark, Stop, Escape), retry (--screenshot without guided), layout
 (--layout-json at the three screen sizes), glyphs (the font draws every
 name of the shipped route; a Latin-only font does not)."""
 
@@ -359,9 +360,33 @@ def case_controls(env):
                  "tour_end stopped by Escape twice", after=n)
 
 
+def case_retry(env):
+    """--screenshot without a guide: after 2 s of "not running" it saves the
+    retry screen and exits 0 (a picture of what the driver sees)."""
+    display = start_xvfb(env)
+    shot = env.path("retry.png")
+    import time
+    t0 = time.monotonic()
+    r = subprocess.run([PANEL, "--control", env.path("nobody.sock"), "--route", ROUTE,
+                        "--screenshot", shot, "--window", "800x480", "--lang", "en"],
+                       env=dict(os.environ, DISPLAY=display), capture_output=True, text=True,
+                       timeout=60)
+    took = time.monotonic() - t0
+    check(r.returncode == 0, "--screenshot without a guide: exit 0, not %d: %s"
+          % (r.returncode, r.stderr[-500:]))
+    check("guide not running, retrying" in r.stderr, "it says so: %s" % r.stderr[-500:])
+    check("wrote %s (guide not running)" % shot in r.stderr, "the retry screen saved")
+    check(2 <= took < 20, "after 2 s without the guide, not 30: %.1f s" % took)
+    w, h, rows = read_png(shot)
+    check((w, h) == (800, 480), "screenshot 800x480, not %dx%d" % (w, h))
+    check(len(colours(rows, 0, 0, w, h)) > 4, "the retry screen has text")
+    if os.environ.get("PANEL_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PANEL_SCREENSHOT"])
+
+
 def body(env):
     {"layout": case_layout, "glyphs": case_glyphs, "buttons": case_buttons,
-     "controls": case_controls, "bench": case_bench}[CASE](env)
+     "controls": case_controls, "retry": case_retry, "bench": case_bench}[CASE](env)
 
 
 main(body)
