@@ -227,6 +227,16 @@ status_json(struct daemon *d)
 		json_object_object_add(p, "lang", json_object_new_string(ts.lang ? ts.lang : ""));
 		if (ts.clip && ts.clip->file)
 			json_object_object_add(p, "clip", json_object_new_string(ts.clip->file));
+		/* for a panel that connects mid-clip: its progress bar */
+		int64_t el = daemon_player_elapsed_ms(d, ts.lang);
+		if (el >= 0) {
+			if (ts.clip && ts.clip->duration_ms > 0 && el > ts.clip->duration_ms)
+				el = ts.clip->duration_ms;
+			json_object_object_add(p, "elapsed_s", jnum((double)el / 1000, 1));
+		}
+		if (ts.clip && ts.clip->duration_ms > 0)
+			json_object_object_add(p, "duration_s",
+					       jnum((double)ts.clip->duration_ms / 1000, 1));
 		json_object_object_add(r, "playing", p);
 	}
 	status_languages(d, r);

@@ -96,8 +96,11 @@ struct daemon_playing {
 	uint64_t token; /* the tour's, 0 = free slot */
 	uint64_t user_id;
 	mixer_handle handle;
-	int64_t end_clk;  /* clock time its end is expected (real time); -1 unknown */
-	const char *lang; /* the clip's language (the route's string) */
+	int64_t end_clk;    /* clock time its end is expected (real time); -1 unknown */
+	const char *lang;   /* the clip's language (the route's string) */
+	int64_t start_clk;  /* clock time it was handed to the mixer */
+	int64_t paused_clk; /* clock time of the pause it is in, -1 playing */
+	int64_t paused_ms;  /* pauses before that, summed */
 };
 
 #define DAEMON_USER_ID(gen, token) (((uint64_t)(gen) << 40) | (token))
@@ -250,6 +253,9 @@ void daemon_player_pump(struct daemon *d);
 /* The clock time the loop should next look at the mixer while something
  * plays (real time), or -1 when nothing plays. */
 int64_t daemon_player_next_due(struct daemon *d, int64_t clk);
+/* How far the clip of language lang has played (ms, pauses left out), or
+ * -1 when none of the tour's clips plays in that language. */
+int64_t daemon_player_elapsed_ms(struct daemon *d, const char *lang);
 /* Pulled sinks: renders the audio up to the clock's now (daemon_loop.c). */
 void daemon_audio_render(struct daemon *d);
 /* Closes it once nothing has played for DAEMON_AUDIO_LINGER_MS; returns the

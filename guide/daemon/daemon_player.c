@@ -86,6 +86,9 @@ player_play(void *ctx, const struct route_clip *clip, enum tour_clip_kind kind, 
 	slot->user_id = DAEMON_USER_ID(d->generation, token);
 	slot->handle = h;
 	slot->lang = clip->lang;
+	slot->start_clk = hal_clock_now_ms(&d->time.clock);
+	slot->paused_clk = -1;
+	slot->paused_ms = 0;
 	/* plus a period or two of the device's buffer */
 	slot->end_clk = clip->duration_ms >= 0
 				? hal_clock_now_ms(&d->time.clock) + clip->duration_ms + 50
@@ -111,6 +114,10 @@ player_pause(void *ctx)
 	struct daemon *d = ctx;
 	daemon_audio_wake(d);
 	mixer_pause(d->mixer);
+	int64_t clk = hal_clock_now_ms(&d->time.clock);
+	for (unsigned i = 0; i < DAEMON_MAX_PLAYING; i++)
+		if (d->playing[i].token && d->playing[i].paused_clk < 0)
+			d->playing[i].paused_clk = clk;
 }
 
 static void
@@ -119,6 +126,14 @@ player_resume(void *ctx)
 	struct daemon *d = ctx;
 	daemon_audio_wake(d);
 	mixer_resume(d->mixer);
+	int64_t clk = hal_clock_now_ms(&d->time.clock);
+	for (unsigned i = 0; i < DAEMON_MAX_PLAYING; i++) {
+		struct daemon_playing *p = &d->playing[i];
+		if (p->token && p->paused_clk >= 0) {
+			p->paused_ms += clk - p->paused_clk;
+			p->paused_clk = -1;
+		}
+	}
 }
 
 static void
@@ -232,6 +247,21 @@ daemon_audio_idle(struct daemon *d, int64_t clk)
 	daemon_player_pump(d);
 	hal_sink_set_active(d->sink, false);
 	d->audio_active = false;
+	return -1;
+}
+
+int64_t
+daemon_player_elapsed_ms(struct daemon *d, const char *lang)
+{
+	int64_t clk = hal_clock_now_ms(&d->time.clock);
+	for (unsigned i = 0; lang && i < DAEMON_MAX_PLAYING; i++) {
+		const struct daemon_playing *p = &d->playing[i];
+		if (!p->token || !p->lang || strcmp(p->lang, lang) != 0)
+			continue;
+		int64_t e =
+			(p->paused_clk >= 0 ? p->paused_clk : clk) - p->start_clk - p->paused_ms;
+		return e < 0 ? 0 : e;
+	}
 	return -1;
 }
 

@@ -41,6 +41,7 @@ usage(FILE *f)
 		"  --fullscreen       the whole screen (the cart)\n"
 		"  --lang zh|en       the panel's texts (default zh)\n"
 		"  --screenshot FILE  draw the live screen once the status is in, save a PNG, exit\n"
+		"                     0; the retry screen when the guide is not running for 2 s\n"
 		"  --font FILE        a CJK TrueType font (default: WenQuanYi Micro Hei, Droid\n"
 		"                     Sans Fallback, Noto Sans CJK, where installed)\n"
 		"  --route FILE       the route when the daemon's status does not name it\n"
@@ -51,6 +52,9 @@ usage(FILE *f)
 		"  --check-font ROUTE check that the font draws every name of the route\n",
 		CONTROL_DEFAULT_PATH);
 }
+
+/* --screenshot: the retry screen after the guide is missing this long */
+#define PANEL_SHOT_DOWN_NS 2000000000ull
 
 /* ---- the model ---- */
 
@@ -135,6 +139,13 @@ on_status(struct panel *p, json_object *o, uint64_t t)
 {
 	struct panel_model *m = &p->m;
 	bool first = !m->have_status;
+	/* the languages' order as it changes (the Language button's effect) */
+	const char *was = json_object_to_json_string_ext(panel_jget(m->status, "langs"),
+							 JSON_C_TO_STRING_PLAIN);
+	const char *now =
+		json_object_to_json_string_ext(panel_jget(o, "langs"), JSON_C_TO_STRING_PLAIN);
+	if (!first && strcmp(was, now) != 0)
+		fprintf(stderr, "guide-panel: langs %s\n", now);
 	json_object_put(m->status);
 	m->status = json_object_get(o);
 	m->have_status = true;
@@ -557,6 +568,7 @@ main(int argc, char **argv)
 		goto out_ui;
 	p.dirty = true;
 	uint64_t shot_deadline = panel_now_ns() + 30000000000ull;
+	uint64_t down_ns = 0; /* when the guide was first found not running, 0: up */
 	while (!p.quit) {
 		SDL_Event e;
 		int timeout = -1;
@@ -595,6 +607,7 @@ main(int argc, char **argv)
 					fprintf(stderr, "guide-panel: connected to %s\n",
 						p.control);
 					p.m.connected = true;
+					down_ns = 0;
 					p.watch_fallback = false;
 					p.dirty = true;
 				} else if (e.user.code == PANEL_NET_DOWN) {
@@ -602,6 +615,8 @@ main(int argc, char **argv)
 						fprintf(stderr,
 							"guide-panel: guide not running, retrying\n");
 					p.m.connected = false;
+					if (!down_ns)
+						down_ns = panel_now_ns();
 					p.m.have_status = false;
 					p.m.retry_ms = (int)(intptr_t)e.user.data1;
 					p.dirty = true;
@@ -614,7 +629,10 @@ main(int argc, char **argv)
 			panel_net_send(p.net, "status");
 			p.fallback_next_ns = now + 1000000000ull;
 		}
-		if (shot && p.m.have_status) {
+		/* the live screen; or the retry screen when the guide has not
+		 * been there for PANEL_SHOT_DOWN_NS */
+		if (shot && (p.m.have_status ||
+			     (!p.m.connected && down_ns && now - down_ns >= PANEL_SHOT_DOWN_NS))) {
 			present(&p);
 			panel_ui_draw(p.ui, &p.m, panel_now_ns());
 			int r = panel_ui_save_png(p.ren, w, h, shot);
@@ -622,7 +640,8 @@ main(int argc, char **argv)
 				fprintf(stderr, "guide-panel: %s: %s\n", shot, strerror(-r));
 				goto out_net;
 			}
-			fprintf(stderr, "guide-panel: wrote %s\n", shot);
+			fprintf(stderr, "guide-panel: wrote %s%s\n", shot,
+				p.m.have_status ? "" : " (guide not running)");
 			rc = 0;
 			goto out_net;
 		}

@@ -170,8 +170,11 @@ panel_clip_elapsed(const struct panel_model *m, uint64_t now_ns)
 	json_object *sp = panel_jget(m->status, "speed");
 	if (sp && json_object_get_double(sp) > 0)
 		speed = json_object_get_double(sp);
-	if (e) /* as of the status; it runs on since */
-		return json_object_get_double(e) + (now_ns - m->status_ns) / 1e9 * speed;
+	const char *state = panel_jstr(m->status, "state");
+	bool paused = state && strcmp(state, "paused") == 0;
+	if (e) /* as of the status; it runs on since, unless paused */
+		return json_object_get_double(e) +
+		       (paused ? 0 : (now_ns - m->status_ns) / 1e9 * speed);
 	if (!m->clip_from_start)
 		return -1;
 	return (now_ns - m->clip_seen_ns) / 1e9 * speed;

@@ -10,6 +10,7 @@ import functools
 import json
 import re
 import shutil
+import time
 
 from testlib import ROUTE, Skip, check, ev, free_port, main, nmea_secs, wait_for
 
@@ -58,6 +59,28 @@ def check_json_numbers(text):
     check(not re.search(r"\d\.\d{8,}", text), "no long floats in --json: %r" % text[:400])
 
 
+def playing(d):
+    return (d.status() or {}).get("playing") or {}
+
+
+def mid_clip(d):
+    """A client that connects mid-clip (the panel's progress bar) learns
+    how far the clip has played and how long it is; a pause holds it."""
+    wait_for(lambda: playing(d).get("elapsed_s", 0) > 0, 10, "elapsed_s > 0 mid-clip")
+    p = playing(d)
+    check(p.get("poi") == "welcome", "still the welcome: %r" % p)
+    check(0 < p["elapsed_s"] < p.get("duration_s", 0),
+          "0 < elapsed_s < duration_s: %r" % p)
+    d.ok("pause")
+    wait_for(lambda: (d.status() or {}).get("state") == "paused", 10, "paused")
+    held = playing(d).get("elapsed_s")
+    check(held is not None and held >= p["elapsed_s"], "elapsed_s while paused: %r" % held)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 0.5:  # a while of real time: it holds all along
+        check(playing(d).get("elapsed_s") == held, "a pause holds elapsed_s at %r" % held)
+    d.ok("resume")
+
+
 def replay_part(env):
     drive = env.make_track("drive.nmea", "--seed", 4, "--noise", 0, "--wait", 400)
     d = env.guided("nmea:" + drive, speed=20, start=True, lang="zh,en")
@@ -76,6 +99,7 @@ def replay_part(env):
           "quality from the NMEA: %r" % h.get("quality"))
     rc, out, err = d.ctl("status", "--json")
     check_json_numbers(out)
+    mid_clip(d)
     next_before = h.get("next")
 
     # the language order changes: the names do not

@@ -5,7 +5,8 @@ daemon's event log proves what each button did.
 
     test_panel.py GUIDED GUIDECTL GUIDE_ROUTE GUIDE_PANEL CASE
 
-CASE: buttons (clicks and keys, a guided restart, --screenshot), layout
+CASE: buttons (clicks and keys, a guided restart, --screenshot), controls
+(Talk, Language, Mark, Stop, Escape), retry (--screenshot without guided), layout
 (--layout-json at the three screen sizes), glyphs (the font draws every
 name of the shipped route; a Latin-only font does not)."""
 
@@ -254,9 +255,138 @@ def case_bench(env):
     check(0 <= p99 <= 100, "event -> frame p99 %.1f ms <= 100 ms" % p99)
 
 
+def case_controls(env):
+    """The buttons and keys case_buttons does not press: Talk held (button
+    and t key), Language (button and l), Mark (button and m), Stop (twice
+    within 3 s: one press stops nothing), Escape twice within 2 s."""
+    display = start_xvfb(env)
+    xenv = dict(os.environ, DISPLAY=display)
+
+    def xdo(*args):
+        subprocess.run(["xdotool"] + [str(a) for a in args], env=xenv, check=True, timeout=30)
+
+    L = layout(800, 480)
+    centre = {b["name"]: (b["x"] + b["w"] // 2, b["y"] + b["h"] // 2) for b in L["buttons"]}
+    g = env.guided("nmea:" + track("clean.nmea"), lang="zh,en", start=True)
+    g.wait_ready()
+    g.wait_event(ev("tour_start"), 30, "the tour started by --start")
+    p = Panel(env, display, g.control, "--window", "800x480")
+    p.wait_log("status: tour")
+    r = subprocess.run(["xdotool", "search", "--sync", "--pid", str(p.proc.pid)], env=xenv,
+                       capture_output=True, text=True, timeout=30)
+    win = r.stdout.split()[0]
+
+    def at(name):
+        x, y = centre[name]
+        xdo("mousemove", "--window", win, x, y)
+
+    def click(name):
+        at(name)
+        xdo("click", 1)
+
+    def talk(on):
+        return lambda e: e.get("event") == "talk" and e.get("on") is on
+
+    # Talk: on while the button is held, off when let go
+    n = len(g.read_events())
+    at("talk")
+    xdo("mousedown", 1)
+    g.wait_event(talk(True), 30, "talk on while the Talk button is held", after=n)
+    p.wait_log("command talk on: ok")
+    check(not any(talk(False)(e) for e in g.read_events()[n:]), "no talk off while held")
+    n = len(g.read_events())
+    xdo("mouseup", 1)
+    g.wait_event(talk(False), 30, "talk off when the Talk button is let go", after=n)
+    # ... and the t key: on while down, off on key up
+    n = len(g.read_events())
+    xdo("keydown", "t")
+    g.wait_event(talk(True), 30, "talk on while t is down", after=n)
+    p.wait_log("command talk on: ok", 2)
+    n = len(g.read_events())
+    xdo("keyup", "t")
+    g.wait_event(talk(False), 30, "talk off on t's key up", after=n)
+
+    # Language: the next language leads (zh,en -> en,zh), and l back
+    wait_for(lambda: (g.status() or {}).get("langs") == ["zh", "en"], 10, "langs zh,en")
+    n = len(g.read_events())
+    click("lang")
+    g.wait_event(lambda e: e.get("event") == "lang" and e.get("lang") == ["en", "zh"], 30,
+                 "lang en,zh by the Language button", after=n)
+    p.wait_log('langs ["en","zh"]')  # the panel's status has the new order
+    n = len(g.read_events())
+    xdo("key", "l")
+    g.wait_event(lambda e: e.get("event") == "lang" and e.get("lang") == ["zh", "en"], 30,
+                 "lang zh,en by the l key", after=n)
+
+    # Mark: the button and the m key each mark where the cart is
+    def mark(e):
+        return e.get("event") == "mark" and "lat" in e and "lon" in e
+    n = len(g.read_events())
+    click("mark")
+    g.wait_event(mark, 30, "a mark by the Mark button", after=n)
+    n = len(g.read_events())
+    xdo("key", "m")
+    g.wait_event(mark, 30, "a mark by the m key", after=n)
+
+    def ended(e):
+        return e.get("event") == "tour_end"
+
+    # Stop: one press only arms it (a mark pressed after it comes through,
+    # the tour goes on); the second within 3 s stops the tour
+    n = len(g.read_events())
+    click("stop")
+    p.wait_log("stop: press again to confirm")
+    xdo("key", "m")
+    g.wait_event(mark, 30, "a mark after one Stop press", after=n)
+    check(not any(ended(e) for e in g.read_events()[n:]), "one Stop press: no tour_end")
+    check((g.status() or {}).get("state") == "running", "one Stop press: still running")
+    click("stop")
+    g.wait_event(lambda e: ended(e) and e.get("reason") == "stopped", 30,
+                 "tour_end stopped by the second Stop press", after=n)
+
+    # Escape: once arms, twice within 2 s stops
+    g.ok("start", "loop")
+    g.wait_event(ev("tour_start", tour="loop"), 30, "the tour again", after=n)
+    wait_for(lambda: (g.status() or {}).get("state") == "running", 10, "running again")
+    p.wait_log("event tour_start")
+    n = len(g.read_events())
+    xdo("key", "Escape")
+    p.wait_log("Escape again within 2 s stops the tour")
+    xdo("key", "m")
+    g.wait_event(mark, 30, "a mark after one Escape", after=n)
+    check(not any(ended(e) for e in g.read_events()[n:]), "one Escape: no tour_end")
+    xdo("key", "Escape")
+    g.wait_event(lambda e: ended(e) and e.get("reason") == "stopped", 30,
+                 "tour_end stopped by Escape twice", after=n)
+
+
+def case_retry(env):
+    """--screenshot without a guide: after 2 s of "not running" it saves the
+    retry screen and exits 0 (a picture of what the driver sees)."""
+    display = start_xvfb(env)
+    shot = env.path("retry.png")
+    import time
+    t0 = time.monotonic()
+    r = subprocess.run([PANEL, "--control", env.path("nobody.sock"), "--route", ROUTE,
+                        "--screenshot", shot, "--window", "800x480", "--lang", "en"],
+                       env=dict(os.environ, DISPLAY=display), capture_output=True, text=True,
+                       timeout=60)
+    took = time.monotonic() - t0
+    check(r.returncode == 0, "--screenshot without a guide: exit 0, not %d: %s"
+          % (r.returncode, r.stderr[-500:]))
+    check("guide not running, retrying" in r.stderr, "it says so: %s" % r.stderr[-500:])
+    check("wrote %s (guide not running)" % shot in r.stderr, "the retry screen saved")
+    check(2 <= took < 20, "after 2 s without the guide, not 30: %.1f s" % took)
+    w, h, rows = read_png(shot)
+    check((w, h) == (800, 480), "screenshot 800x480, not %dx%d" % (w, h))
+    check(len(colours(rows, 0, 0, w, h)) > 4, "the retry screen has text")
+    if os.environ.get("PANEL_SCREENSHOT"):
+        shutil.copy(shot, os.environ["PANEL_SCREENSHOT"])
+
+
 def body(env):
     {"layout": case_layout, "glyphs": case_glyphs, "buttons": case_buttons,
-     "bench": case_bench}[CASE](env)
+     "controls": case_controls, "retry": case_retry, "bench": case_bench}[CASE](env)
 
 
 main(body)
