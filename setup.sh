@@ -10,7 +10,7 @@ PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3
 libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libyaml-dev libexpat1-dev libsystemd-dev
 gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev libevdev-dev
 libebur128-dev libsndfile1-dev pulseaudio pulseaudio-utils valgrind
-mosquitto mosquitto-clients python3-paho-mqtt openssl"
+libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt openssl"
 
 missing=""
 # one line per installed architecture (amd64 and arm64 after .ci/cross-arm64)
