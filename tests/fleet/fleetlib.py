@@ -59,15 +59,11 @@ def make_certs(env, carts, dirname="certs"):
 
 
 def credentials(path):
-    """(username, password) of a credentials file."""
-    kv = {}
+    """(username, password) of a credentials file: one line USER:PASSWORD
+    (guide-fleet --credentials)."""
     with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                kv[k.strip()] = v.strip()
-    return kv["username"], kv["password"]
+        user, password = f.readline().rstrip("\n").split(":", 1)
+    return user, password
 
 
 class Broker:
@@ -199,3 +195,184 @@ class Subscriber:
     def close(self):
         self.c.disconnect()
         self.c.loop_stop()
+
+
+# ---- the agent beside a guided, and what the depot must get ----------------
+
+def _fleet_h():
+    """The agent's thinning constants, FLEET_FIX_* of guide/fleet/fleet.h."""
+    import re
+    vals = {}
+    with open(os.path.join(ROOT, "guide", "fleet", "fleet.h")) as f:
+        for m in re.finditer(r"#define (FLEET_FIX_\w+) ([0-9.]+)", f.read()):
+            vals[m.group(1)] = float(m.group(2))
+    return vals
+
+
+_H = _fleet_h()
+FIX_MIN_MS = _H["FLEET_FIX_MIN_MS"]        # one gps_fix per 5 s when moving ...
+FIX_MIN_M = _H["FLEET_FIX_MIN_M"]          # ... or per 50 m moved ...
+FIX_PARKED_M = _H["FLEET_FIX_PARKED_M"]    # ... (less is not moving) ...
+FIX_PARKED_MS = _H["FLEET_FIX_PARKED_MS"]  # ... and one a minute when parked
+EARTH_M = 6371008.8  # routes/geo.h GEO_EARTH_RADIUS_M
+
+
+def fleet_exe(env):
+    """guide-fleet: the test's first extra argument (tests/fleet/meson.build)."""
+    if not env.args or not os.path.exists(env.args[0]):
+        raise Skip("guide-fleet not built")
+    return os.path.abspath(env.args[0])
+
+
+class Agent:
+    """guide-fleet for one cart: its spool and routes folders, its stdout and
+    stderr in files of the temp dir."""
+
+    def __init__(self, env, exe, broker_url, fleet, cart, events, control, *, creds=None,
+                 ca=None, spool=None, extra=()):
+        self.env, self.cart = env, cart
+        self.spool = spool or env.path(cart + "-spool")
+        self.routes = env.path(cart + "-routes")
+        for d in (self.spool, self.routes):
+            os.makedirs(d, exist_ok=True)
+        self.argv = [exe, "--events", events, "--control", control, "--broker", broker_url,
+                     "--fleet", fleet, "--cart", cart, "--spool", self.spool,
+                     "--routes", self.routes]
+        if creds:
+            self.argv += ["--credentials", creds]
+        if ca:
+            self.argv += ["--ca", ca]
+        self.argv += list(extra)
+        self.stderr_path = env.path(cart + "-fleet.stderr")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        with open(self.stderr_path, "ab") as err:
+            self.proc = self.env.spawn(self.argv, stdin=subprocess.DEVNULL, stdout=err,
+                                       stderr=err)
+        return self
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        return self.env.stop(self.proc)
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def _ms(text):
+    from testlib import iso_time
+    return int(iso_time(text).timestamp() * 1000)
+
+
+def _dist(a, b):
+    import math
+    p1, p2 = math.radians(a[0]), math.radians(b[0])
+    dp, dl = p2 - p1, math.radians(b[1] - a[1])
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def read_log(path):
+    """Every line of an event log as (line's object, raw text)."""
+    out = []
+    with open(path, "rb") as f:
+        for raw in f.read().split(b"\n"):
+            if raw:
+                out.append(json.loads(raw))
+    return out
+
+
+def received_events(messages, fleet):
+    """{cart: {(log, seq): [object, ...]}} of the events messages (every copy)."""
+    got = {}
+    for topic, payload, retain in messages:
+        parts = topic.split("/")
+        if len(parts) != 5 or parts[:3] != ["guide", "v1", fleet] or parts[4] != "events":
+            continue
+        o = json.loads(payload)
+        got.setdefault(parts[3], {}).setdefault((o.get("log"), o.get("seq")), []).append(o)
+    return got
+
+
+def compare_cart(cart, log_lines, got, check):
+    """Checks one cart: every line of its log arrived (after de-duplication
+    by (log, seq)) unless the agent's thinning leaves it out, no copy differs
+    from the line, nothing arrived that the log lacks.  The thinning
+    (guide/fleet/fleet.c keep_line): fix_rejected never; gps_fix the first,
+    the first after gps_lost, then one when it is 50 m from the last one
+    sent, or 5 s (event time) and 10 m from it, or a minute after it.  Judged against the fixes that did
+    arrive, with 0.5 m of slack at the 50 m line (float rounding).  Returns
+    (lines expected, copies received, missing count).  A message may say
+    "skipped_before": N, the lines thinned since the one sent before it
+    (absent when 0)."""
+    log_id = next((o["log"] for o in log_lines if o.get("event") == "log_open"), None)
+    by_seq = {o["seq"]: o for o in log_lines}
+    missing, wrong, extra, thinning = [], [], [], []
+    last_fix, fix_next, expected, thinned_run = None, True, 0, 0
+    for o in log_lines:
+        key = (log_id, o["seq"])
+        copies = got.get(key, [])
+        for c in copies:
+            c2 = dict(c)
+            c2.pop("skipped_before", None)  # the agent's count of thinned lines (below)
+            ok = c2.pop("cart", None) == cart and c2.get("log") == log_id
+            if "log" not in o:
+                c2.pop("log", None)
+            if not ok or c2 != o:
+                wrong.append((o["seq"], c))
+            elif c.get("skipped_before", 0) != thinned_run:
+                wrong.append((o["seq"], "skipped_before %s, %d lines thinned before it"
+                              % (c.get("skipped_before"), thinned_run)))
+        if copies:
+            thinned_run = 0
+        else:
+            thinned_run += 1
+        ev = o.get("event")
+        if ev == "fix_rejected":
+            if copies:
+                thinning.append("fix_rejected seq %d sent" % o["seq"])
+            continue
+        if ev == "gps_lost":
+            fix_next = True
+        if ev != "gps_fix":
+            expected += 1
+            if not copies:
+                missing.append(o["seq"])
+            continue
+        t, pos = _ms(o["time"]), (o["lat"], o["lon"])
+        if last_fix is None or fix_next:
+            must, may = True, True
+        else:
+            dt, d = t - last_fix[0], _dist(last_fix[1], pos)
+
+            def rule(slack):
+                return (dt < 0 or d >= FIX_MIN_M + slack or dt >= FIX_PARKED_MS
+                        or (dt >= FIX_MIN_MS and d >= FIX_PARKED_M + slack))
+            must, may = rule(0.5), rule(-0.5)
+        if copies:
+            expected += 1
+            if not may:
+                thinning.append("gps_fix seq %d sent against the rule" % o["seq"])
+            last_fix, fix_next = (t, pos), False
+        elif must:
+            expected += 1
+            missing.append(o["seq"])
+    for key in got:
+        if key[0] != log_id or key[1] not in by_seq:
+            extra.append(key)
+    copies = sum(len(v) for v in got.values())
+    check(not missing, "%s: %d of %d lines never arrived (seq %s)"
+          % (cart, len(missing), expected, missing[:20]))
+    check(not wrong, "%s: %d copies differ from the log's line: %s" % (cart, len(wrong), wrong[:3]))
+    check(not extra, "%s: %d messages the log does not have: %s" % (cart, len(extra), extra[:5]))
+    check(not thinning, "%s: thinning: %s" % (cart, thinning[:5]))
+    return expected, copies, len(missing)
