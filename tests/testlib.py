@@ -805,6 +805,132 @@ class Guided:
         self.proc.wait(timeout=10)
 
 
+# ---- the fleet: a private MQTT broker, a subscriber, the agent ----------------
+
+class Mosquitto:
+    """A mosquitto broker of the test's own on a free loopback port, with
+    its own config file and persistence folder (a graceful restart keeps the
+    sessions and their queued messages).  extra: more config lines."""
+
+    def __init__(self, env, name="mosquitto", extra=""):
+        if not shutil.which("mosquitto"):
+            raise Skip("mosquitto is not installed (Debian: mosquitto)")
+        self.env, self.name = env, name
+        self.port = free_port()
+        self.dir = env.path(name)
+        os.mkdir(self.dir)
+        self.conf = env.path(name + ".conf")
+        user = pwd.getpwuid(os.geteuid()).pw_name  # as root it would switch to 'mosquitto'
+        with open(self.conf, "w") as f:
+            f.write("user %s\nlistener %d 127.0.0.1\nallow_anonymous true\n"
+                    "persistence true\npersistence_location %s/\n"
+                    "max_queued_messages 100000\n%s" % (user, self.port, self.dir, extra))
+        self.proc = None
+        self.starts = 0
+        self.url = "mqtt://127.0.0.1:%d" % self.port
+
+    def start(self):
+        self.starts += 1
+        log = open(self.env.path("%s-%d.log" % (self.name, self.starts)), "wb")
+        self.proc = self.env.spawn(["mosquitto", "-c", self.conf], stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=log)
+        log.close()
+
+        def up():
+            if self.proc.poll() is not None:
+                raise Fatal("mosquitto exited with %d:\n%s" % (self.proc.returncode, open(
+                    self.env.path("%s-%d.log" % (self.name, self.starts))).read()[-2000:]))
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+        wait_for(up, 20, "mosquitto to listen", step=0.05)
+
+    def stop(self):
+        """SIGTERM: mosquitto saves its persistence file and exits."""
+        return self.env.stop(self.proc)
+
+
+class MqttSub:
+    """A paho client in a thread with a persistent session (it gets what was
+    published for it while it or the broker was away), keeping every message
+    it receives as (topic, payload text, retain)."""
+
+    def __init__(self, broker, topic="guide/v1/#", client_id="test-sub"):
+        try:
+            import paho.mqtt.client as mqtt
+        except ImportError:
+            # a python3 of its own (pyenv) ahead of Debian's: Debian's package
+            sys.path.append("/usr/lib/python3/dist-packages")
+            try:
+                import paho.mqtt.client as mqtt
+            except ImportError:
+                raise Skip("paho-mqtt is not installed (Debian: python3-paho-mqtt)")
+        import threading
+        self.lock = threading.Lock()
+        self.msgs = []
+        self.c = mqtt.Client(client_id=client_id, clean_session=False)
+        self.c.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
+        self.c.on_connect = lambda c, u, f, rc: c.subscribe(topic, qos=1)
+        self.c.on_message = self._on_message
+        self.c.connect("127.0.0.1", broker.port, keepalive=30)
+        self.c.loop_start()
+
+    def _on_message(self, c, u, m):
+        with self.lock:
+            self.msgs.append((m.topic, m.payload.decode("utf-8", "replace"), bool(m.retain)))
+
+    def publish(self, topic, payload, qos=1):
+        self.c.publish(topic, payload, qos=qos).wait_for_publish(10)
+
+    def messages(self, suffix=None):
+        """(topic, payload, retain) so far; suffix: only topics ending so."""
+        with self.lock:
+            return [m for m in self.msgs if suffix is None or m[0].endswith(suffix)]
+
+    def json(self, suffix):
+        """The payloads (parsed) of the topics ending with suffix."""
+        return [json.loads(p) for t, p, r in self.messages(suffix)]
+
+    def wait(self, suffix, pred, timeout=30, what="a message"):
+        """The first payload (parsed) on a topic ending with suffix matching pred."""
+        def find():
+            for e in self.json(suffix):
+                if pred(e):
+                    return e
+            return None
+        return wait_for(find, timeout, what)
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def dedup_events(payloads):
+    """The events topic's payloads de-duplicated as a depot does, by (cart,
+    log, seq), first occurrence kept, in arrival order."""
+    seen, out = set(), []
+    for e in payloads:
+        k = (e.get("cart"), e.get("log"), e.get("seq"))
+        if k not in seen:
+            seen.add(k)
+            out.append(e)
+    return out
+
+
+def guide_fleet(env, exe, guided, broker, *, spool="spool", fleet="f1", cart="c1", extra=(),
+                name="fleet", environ=None):
+    """guide-fleet beside a Guided (its event log and control socket);
+    stderr in NAME.stderr (appended: the test restarts it)."""
+    routes = env.path("routes")
+    os.makedirs(routes, exist_ok=True)
+    argv = [exe, "--events", guided.events_path, "--control", guided.control,
+            "--broker", broker.url if hasattr(broker, "url") else broker,
+            "--fleet", fleet, "--cart", cart, "--spool", env.path(spool),
+            "--routes", routes] + list(extra)
+    with open(env.path(name + ".stderr"), "ab") as err:
+        return env.spawn(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                         env=dict(os.environ, **(environ or {})))
+
+
 def ev(name, **keys):
     """Predicate: event `name` with the given key values."""
     def pred(e):

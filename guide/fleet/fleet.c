@@ -49,12 +49,13 @@ struct agent {
 	char state_path[4096], state_tmp[4096];
 	bool dirty;
 	int64_t saved_ms;
+	uint64_t saved_ino;
 
 	/* thinning (persisted) */
-	uint64_t skipped;     /* lines of the current log not published since the last one */
-	int64_t fix_ms;       /* the last published gps_fix's time, -1 none */
+	uint64_t skipped; /* lines of the current log not published since the last one */
+	int64_t fix_ms;   /* the last published gps_fix's time, -1 none */
 	double fix_lat, fix_lon;
-	bool fix_next;        /* publish the next gps_fix (first, or after gps_lost) */
+	bool fix_next; /* publish the next gps_fix (first, or after gps_lost) */
 	char cur_log[FLEET_ID_SIZE];
 
 	/* the agent's own lines: a log of their own (persisted) */
@@ -73,7 +74,7 @@ struct agent {
 	bool status_force;
 
 	/* commands: ids seen lately (a redelivered message runs once) */
-	char seen[32][FLEET_ID_SIZE];
+	char seen[FLEET_SEEN_IDS][FLEET_ID_SIZE]; /* a ring; persisted */
 	unsigned n_seen;
 
 	/* dropped lines, for the fleet_spool_dropped line */
@@ -107,9 +108,8 @@ build_time_ms(void)
 	int day = 1, year = 2026;
 	sscanf(__DATE__, "%3s %d %d", mon, &day, &year);
 	const char *m = strstr(months, mon);
-	struct tm tm = {.tm_year = year - 1900,
-			.tm_mon = m ? (int)(m - months) / 3 : 0,
-			.tm_mday = day};
+	struct tm tm = {
+		.tm_year = year - 1900, .tm_mon = m ? (int)(m - months) / 3 : 0, .tm_mday = day};
 	return (int64_t)timegm(&tm) * 1000;
 }
 
@@ -151,8 +151,8 @@ state_load(struct agent *a, struct fleet_tail_pos *pos, unsigned *gen, uint64_t 
 			guide_log(HAL_LOG_WARNING, "%s unreadable: starting afresh", a->state_path);
 		return;
 	}
-#define GET_U64(key, dst)                                       \
-	if (json_object_object_get_ex(o, key, &v))              \
+#define GET_U64(key, dst)                                                                          \
+	if (json_object_object_get_ex(o, key, &v))                                                 \
 		dst = (uint64_t)json_object_get_int64(v);
 	GET_U64("dev", pos->dev);
 	GET_U64("ino", pos->ino);
@@ -177,6 +177,17 @@ state_load(struct agent *a, struct fleet_tail_pos *pos, unsigned *gen, uint64_t 
 		a->fix_lon = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "fix_next", &v))
 		a->fix_next = json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "cmd_ids", &v) &&
+	    json_object_is_type(v, json_type_array)) {
+		/* newest first in the file, oldest first in the ring */
+		size_t n = json_object_array_length(v);
+		if (n > FLEET_SEEN_IDS)
+			n = FLEET_SEEN_IDS;
+		for (size_t i = 0; i < n; i++)
+			snprintf(a->seen[n - 1 - i], FLEET_ID_SIZE, "%s",
+				 json_object_get_string(json_object_array_get_idx(v, i)));
+		a->n_seen = (unsigned)n;
+	}
 #undef GET_U64
 	json_object_put(o);
 }
@@ -208,6 +219,11 @@ state_save(struct agent *a)
 	json_object_object_add(o, "fix_next", json_object_new_boolean(a->fix_next));
 	json_object_object_add(o, "agent_log", json_object_new_string(a->agent_log));
 	json_object_object_add(o, "agent_seq", json_object_new_int64((int64_t)a->agent_seq));
+	json_object *ids = json_object_new_array();
+	for (unsigned i = 0; i < a->n_seen && i < FLEET_SEEN_IDS; i++)
+		json_object_array_add(
+			ids, json_object_new_string(a->seen[(a->n_seen - 1 - i) % FLEET_SEEN_IDS]));
+	json_object_object_add(o, "cmd_ids", ids);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	int r = 0;
 	int fd = open(a->state_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -226,6 +242,7 @@ state_save(struct agent *a)
 	}
 	a->dirty = false;
 	a->saved_ms = mono_ms();
+	a->saved_ino = pos.ino;
 	return 0;
 }
 
@@ -294,10 +311,10 @@ keep_line(struct agent *a, json_object *o, int64_t t)
 		lat = json_object_get_double(v);
 	if (json_object_object_get_ex(o, "lon", &v))
 		lon = json_object_get_double(v);
-	double moved = isfinite(lat) && isfinite(lon) && isfinite(a->fix_lat) &&
-				       isfinite(a->fix_lon)
-			       ? geo_distance_m(a->fix_lat, a->fix_lon, lat, lon)
-			       : INFINITY;
+	double moved =
+		isfinite(lat) && isfinite(lon) && isfinite(a->fix_lat) && isfinite(a->fix_lon)
+			? geo_distance_m(a->fix_lat, a->fix_lon, lat, lon)
+			: INFINITY;
 	int64_t dt = t - a->fix_ms;
 	bool keep = a->fix_next || a->fix_ms < 0 || t < 0 || dt < 0 || moved >= FLEET_FIX_MIN_M ||
 		    (dt >= FLEET_FIX_MIN_MS && moved >= FLEET_FIX_PARKED_M) ||
@@ -318,14 +335,17 @@ on_log_line(void *ctx, const char *line, size_t len, const char *log)
 	a->dirty = true;
 	if (len == 0)
 		return;
+	/* a line we cannot send still took a seq: counted as left out */
 	if (len > FLEET_MAX_LINE || line[0] != '{' || line[len - 1] != '}') {
 		guide_log(HAL_LOG_WARNING, "event log: a line that is not an event skipped");
+		a->skipped++;
 		return;
 	}
 	json_object *o = json_tokener_parse(line), *v;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		guide_log(HAL_LOG_WARNING, "event log: a line that is not JSON skipped");
 		json_object_put(o);
+		a->skipped++;
 		return;
 	}
 	if (strcmp(log, a->cur_log) != 0) { /* a new log: its counts start again */
@@ -494,8 +514,8 @@ read_credentials(const char *path, char *user, size_t ulen, char *pass, size_t p
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		guide_log(HAL_LOG_ERR,
-			  "--credentials %s: readable by others (mode %03o): chmod 600 it",
-			  path, (unsigned)(st.st_mode & 0777));
+			  "--credentials %s: readable by others (mode %03o): chmod 600 it", path,
+			  (unsigned)(st.st_mode & 0777));
 		close(fd);
 		return -1;
 	}
@@ -545,8 +565,7 @@ mqtt_setup(struct agent *a)
 	}
 	if (a->o->credentials) {
 		char user[256], pass[512];
-		if (read_credentials(a->o->credentials, user, sizeof(user), pass, sizeof(pass)) <
-		    0)
+		if (read_credentials(a->o->credentials, user, sizeof(user), pass, sizeof(pass)) < 0)
 			return -1;
 		r = mosquitto_username_pw_set(a->mosq, user, pass);
 		explicit_bzero(pass, sizeof(pass));
@@ -669,7 +688,7 @@ poll_status(struct agent *a)
 
 /* ---- commands ---- */
 
-static const char *const commands[] = {"start", "stop",  "pause", "resume",
+static const char *const commands[] = {"start",  "stop", "pause", "resume",
 				       "volume", "lang", "reload"};
 
 /* An argument that cannot break the control protocol's line (no blank, no
@@ -716,6 +735,7 @@ settle(struct agent *a, const char *id, const char *cmd, json_object *args, bool
 	json_object_object_add(f, "by", json_object_new_string("depot"));
 	agent_line(a, "fleet_cmd", f);
 	reply(a, id, ok, message);
+	state_save(a); /* what ran is on record before anything else */
 }
 
 static void
@@ -745,12 +765,12 @@ handle_command(struct agent *a, const struct mosquitto_message *msg)
 		settle(a, NULL, cmd, args, false, "no id (a string of 1-63 bytes)");
 		goto out;
 	}
-	for (unsigned i = 0; i < a->n_seen && i < 32; i++)
+	for (unsigned i = 0; i < a->n_seen && i < FLEET_SEEN_IDS; i++)
 		if (strcmp(a->seen[i], id) == 0) {
 			settle(a, id, cmd, args, false, "this id was run already");
 			goto out;
 		}
-	snprintf(a->seen[a->n_seen++ % 32], FLEET_ID_SIZE, "%s", id);
+	snprintf(a->seen[a->n_seen++ % FLEET_SEEN_IDS], FLEET_ID_SIZE, "%s", id);
 	bool known = false;
 	for (unsigned i = 0; cmd && i < sizeof(commands) / sizeof(commands[0]); i++)
 		known |= strcmp(cmd, commands[i]) == 0;
@@ -855,6 +875,10 @@ fleet_run(struct fleet_options *o)
 	int status = 1;
 	a.fix_next = true;
 	a.build_ms = build_time_ms();
+	/* the tests' way to be a board whose clock is not set yet */
+	const char *nb = getenv("GUIDE_FLEET_NOT_BEFORE");
+	if (nb && events_parse_time(nb) >= 0)
+		a.build_ms = events_parse_time(nb);
 	snprintf(a.topic_events, sizeof(a.topic_events), "guide/v1/%s/%s/events", o->fleet,
 		 o->cart);
 	snprintf(a.topic_state, sizeof(a.topic_state), "guide/v1/%s/%s/state", o->fleet, o->cart);
@@ -912,9 +936,8 @@ fleet_run(struct fleet_options *o)
 				a.connected = false;
 				if (mono_ms() >= a.next_connect_ms) {
 					a.next_connect_ms = mono_ms() + a.backoff_ms;
-					a.backoff_ms = a.backoff_ms * 2 > 60000
-							       ? 60000
-							       : a.backoff_ms * 2;
+					a.backoff_ms =
+						a.backoff_ms * 2 > 60000 ? 60000 : a.backoff_ms * 2;
 				}
 				/* mosquitto_reconnect() when the backoff says so */
 				a.socket_open = false;
@@ -928,7 +951,12 @@ fleet_run(struct fleet_options *o)
 			if (state_save(&a) == 0)
 				fleet_spool_forget_old(a.spool);
 		}
-		if (a.dirty && mono_ms() - a.saved_ms >= STATE_SAVE_MS)
+		/* a new file is noted at once: a rotation while we are down
+		 * must find it by its inode */
+		struct fleet_tail_pos now_pos;
+		fleet_tail_get_pos(a.tail, &now_pos);
+		if (a.dirty &&
+		    (mono_ms() - a.saved_ms >= STATE_SAVE_MS || now_pos.ino != a.saved_ino))
 			state_save(&a);
 	}
 	guide_log(HAL_LOG_INFO, "stopping (signal %d)", (int)stop_signal);

@@ -10,16 +10,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FLEET_MAX_LINE (16 * 1024)   /* an event line longer than this is skipped */
-#define FLEET_MAX_CMD 4096           /* a command message longer than this is refused */
-#define FLEET_INFLIGHT 20            /* QoS 1 messages on the wire unacknowledged */
-#define FLEET_STATUS_POLL_MS 2000    /* how often guided's status is asked */
-#define FLEET_STATUS_MIN_MS 10000    /* the state topic at most this often */
-#define FLEET_FIX_MIN_MS 5000        /* gps_fix thinning: one per 5 s when moving ... */
-#define FLEET_FIX_MIN_M 50.0         /* ... or per 50 m moved ... */
-#define FLEET_FIX_PARKED_M 10.0      /* ... (less than this is not moving) ... */
-#define FLEET_FIX_PARKED_MS 60000    /* ... and one a minute when parked */
+#define FLEET_MAX_LINE (16 * 1024) /* an event line longer than this is skipped */
+#define FLEET_MAX_CMD 4096         /* a command message longer than this is refused */
+#define FLEET_INFLIGHT 20          /* QoS 1 messages on the wire unacknowledged */
+#define FLEET_STATUS_POLL_MS 2000  /* how often guided's status is asked */
+#define FLEET_STATUS_MIN_MS 10000  /* the state topic at most this often */
+#define FLEET_FIX_MIN_MS 5000      /* gps_fix thinning: one per 5 s when moving ... */
+#define FLEET_FIX_MIN_M 50.0       /* ... or per 50 m moved ... */
+#define FLEET_FIX_PARKED_M 10.0    /* ... (less than this is not moving) ... */
+#define FLEET_FIX_PARKED_MS 60000  /* ... and one a minute when parked */
 #define FLEET_ID_SIZE 64
+#define FLEET_SEEN_IDS 32 /* command ids remembered (a redelivery runs once) */
 
 struct fleet_options {
 	const char *events, *control, *broker, *fleet, *cart, *spool, *routes;
@@ -36,8 +37,8 @@ struct fleet_options {
 /* Where the reader is; persisted in the spool folder's state file. */
 struct fleet_tail_pos {
 	uint64_t dev, ino;
-	uint64_t offset;            /* of the first byte not yet taken */
-	char log[FLEET_ID_SIZE];    /* the id of the file's log_open line, or "" */
+	uint64_t offset;         /* of the first byte not yet taken */
+	char log[FLEET_ID_SIZE]; /* the id of the file's log_open line, or "" */
 };
 
 struct fleet_tail;
@@ -72,8 +73,8 @@ void fleet_spool_acked(struct fleet_spool *s, int mid);
 unsigned fleet_spool_inflight(const struct fleet_spool *s);
 /* While the unsent bytes exceed the bound, drops the oldest unsent lines;
  * returns how many, and calls fn on each (to learn their seqs). */
-unsigned fleet_spool_trim(struct fleet_spool *s, void (*fn)(void *ctx, const char *line, size_t len),
-			  void *ctx);
+unsigned fleet_spool_trim(struct fleet_spool *s,
+			  void (*fn)(void *ctx, const char *line, size_t len), void *ctx);
 /* Reclaims the acknowledged front of the file into a new generation;
  * returns 1 when it did: persist the state, then fleet_spool_forget_old(). */
 int fleet_spool_compact(struct fleet_spool *s);

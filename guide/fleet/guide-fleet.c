@@ -73,8 +73,9 @@ main(int argc, char **argv)
 		case 'm': {
 			char *end;
 			double mb = strtod(optarg, &end);
-			if (*end || !(mb >= 0.01 && mb <= 4096)) {
-				fprintf(stderr, "guide-fleet: --spool-max MB: 0.01 to 4096, not '%s'\n",
+			if (*end || !(mb >= 0.001 && mb <= 4096)) {
+				fprintf(stderr,
+					"guide-fleet: --spool-max MB: 0.001 to 4096, not '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -102,8 +103,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (fleet_parse_broker(&o) < 0) {
-		fprintf(stderr, "guide-fleet: --broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT], "
-				"not '%s'\n",
+		fprintf(stderr,
+			"guide-fleet: --broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT], "
+			"not '%s'\n",
 			o.broker);
 		return 2;
 	}
