@@ -12,8 +12,9 @@
 #                           and every --host (the name the carts dial)
 #   passwd                  mosquitto's password file (mosquitto_passwd
 #                           hashes), every cart and the account "depot"
-#   CART.credentials        the cart's login for guide-fleet --credentials,
-#   depot.credentials       mode 600 (the agent refuses a file others may read)
+#   CART.credentials        the cart's login for guide-fleet --credentials: one
+#   depot.credentials       line USER:PASSWORD, mode 600 (the agent refuses a
+#                           file others may read)
 # Needs openssl and mosquitto_passwd (Debian: openssl, mosquitto).
 set -eu
 usage() { echo "usage: $0 DIR [--host NAME|IP]... CART..." >&2; exit 2; }
@@ -73,7 +74,7 @@ account() {
 	else
 		mosquitto_passwd -c -b passwd "$1" "$pw"
 	fi
-	printf 'username=%s\npassword=%s\n' "$1" "$pw" >"$1.credentials"
+	printf '%s:%s\n' "$1" "$pw" >"$1.credentials"
 	chmod 600 "$1.credentials"
 }
 account depot
