@@ -167,6 +167,31 @@ open_current(struct fleet_tail *t)
 		start_over(t, &st, "was replaced (another log id)");
 }
 
+/* Before reading on in the same file: is it still the log we were in?  A
+ * file truncated and written again between two polls is longer than our
+ * offset, but its first line names another log.  (A pread of its first
+ * line from the page cache: cheap at our 10 Hz.) */
+static bool
+still_ours(struct fleet_tail *t)
+{
+	struct stat cur;
+	if (t->pos.offset == 0 || fstat(t->fd, &cur) < 0)
+		return true;
+	if ((uint64_t)cur.st_size < t->pos.offset) {
+		start_over(t, &cur, "was truncated");
+		return false;
+	}
+	if (!t->pos.log[0])
+		return true;
+	char log[FLEET_ID_SIZE];
+	first_line_log(t->fd, log);
+	if (strcmp(log, t->pos.log) != 0) {
+		start_over(t, &cur, "was replaced (another log id)");
+		return false;
+	}
+	return true;
+}
+
 /* At the end of fd: is there another file to go to, or did this one shrink? */
 static bool
 check_moved(struct fleet_tail *t)
@@ -180,17 +205,8 @@ check_moved(struct fleet_tail *t)
 	}
 	if (stat(t->path, &st) < 0)
 		return false; /* no new file yet: stay in this one */
-	if (st.st_ino == cur.st_ino && st.st_dev == cur.st_dev) {
-		char log[FLEET_ID_SIZE];
-		if (t->pos.log[0] && t->pos.offset) {
-			first_line_log(t->fd, log);
-			if (log[0] && strcmp(log, t->pos.log) != 0) {
-				start_over(t, &cur, "was replaced (another log id)");
-				return true;
-			}
-		}
+	if (st.st_ino == cur.st_ino && st.st_dev == cur.st_dev)
 		return false;
-	}
 	/* rotated: this file is finished (its torn last line, if any, stays
 	 * unread: the writer has gone on in the new file) */
 	close(t->fd);
@@ -211,6 +227,8 @@ fleet_tail_poll(struct fleet_tail *t, fleet_line_fn fn, void *ctx, unsigned max_
 			open_current(t);
 		if (t->fd < 0)
 			return lines;
+		if (!still_ours(t))
+			continue;
 		ssize_t n = pread(t->fd, t->buf, CHUNK, (off_t)t->pos.offset);
 		if (n < 0) {
 			guide_log(HAL_LOG_ERR, "event log %s: %s", t->path, strerror(errno));

@@ -110,6 +110,11 @@ def case_tour(env, exe):
     a.send_signal(signal.SIGKILL)
     a.wait(10)
     wait_for(lambda: sub.messages("/state")[-1][1] == '{"state":"offline"}', 20, "the will")
+    late = MqttSub(b, topic="guide/v1/f1/c1/state", client_id="test-late")
+    wait_for(lambda: late.messages(), 10, "the retained state")
+    check(late.messages()[0] == ("guide/v1/f1/c1/state", '{"state":"offline"}', True),
+          f"the will is retained: {late.messages()}")
+    late.close()
     n_state = len(sub.messages("/state"))
     wait_log_grows(d, 40, "guided to write on while the agent is down")
     a = guide_fleet(env, exe, d, b)
@@ -284,19 +289,32 @@ def case_rotate(env, exe):
     check_complete(log1, guided_lines(got, log1[0]["log"]), "rotated log")
     check_complete(log2, guided_lines(got, log2[0]["log"]), "new log")
 
-    # truncated in place (copytruncate) while the agent runs: read from 0
+    # truncated in place (copytruncate) and written again past where the
+    # agent was before it looks (held by SIGSTOP): the new log from 0, none
+    # of it taken for the old one
+    old_size = os.path.getsize(d2.events_path)
+    a.send_signal(signal.SIGSTOP)
     with open(d2.events_path, "r+") as f:
         f.truncate(0)
     d3 = env.guided("nmea:" + track("clean.nmea"), speed=25, start=True)
     d3.wait_ready()
     d3.wait_event(lambda e: e["event"] == "zone_enter", 60, "a zone_enter")
+    # (the old one's lines are few: many of the new one's that are sent
+    # lie past its end)
+    wait_for(lambda: len([e for e in d3.read_events() if e["event"] not in THINNED
+                          and e["seq"] > len(log2) + 2]) >= 8, 120,
+             "the new log to pass the old one's end with events that are sent")
+    a.send_signal(signal.SIGCONT)
     d3.check_exit(d3.terminate(), "guided on SIGTERM")
     log3 = log_lines(d3.events_path)
     check(log3[0]["event"] == "log_open" and log3[0]["seq"] == 1, "a new log after truncation")
     wait_for(have(log3), 60, "the truncated log's new lines at the depot")
     check_complete(log3, guided_lines(sub.json("/events"), log3[0]["log"]), "truncated log")
+    check_complete(log2, guided_lines(sub.json("/events"), log2[0]["log"]),
+                   "the log before the truncation")
     err = open(env.path("fleet.stderr")).read()
-    check("rotated: finishing" in err and "truncated" in err, "the agent says what it saw")
+    check("rotated: finishing" in err and ("truncated" in err or "replaced" in err),
+          "the agent says what it saw")
     env.stop(a)
     sub.close()
 
