@@ -11,7 +11,7 @@ libsdl2-dev libopus-dev libopusfile-dev libgps-dev libcyaml-dev libyaml-dev libe
 gpsd gpsd-clients opus-tools sox libgeos-dev libjson-c-dev time libogg-dev libevdev-dev
 libebur128-dev libsndfile1-dev pulseaudio pulseaudio-utils valgrind
 libsdl2-ttf-dev fonts-wqy-microhei zlib1g-dev xvfb xdotool
-libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt"
+libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt openssl"
 
 missing=""
 # one line per installed architecture (amd64 and arm64 after .ci/cross-arm64)
