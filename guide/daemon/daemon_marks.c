@@ -96,7 +96,7 @@ daemon_mark(struct daemon *d, const char *name, char *msg, size_t len)
 			count_marks(d->o->marks, id, &taken);
 		}
 		char base[48];
-		snprintf(base, sizeof(base), "%s", id);
+		snprintf(base, sizeof(base), "%.47s", id); /* room for "-N" */
 		for (unsigned k = 2; taken && k < 1000; k++) {
 			snprintf(id, sizeof(id), "%s-%u", base, k);
 			count_marks(d->o->marks, id, &taken);
