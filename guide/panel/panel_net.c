@@ -235,6 +235,12 @@ panel_net_destroy(struct panel_net *n)
 	atomic_store(&n->quit, true);
 	(void)!write(n->wake[1], "q", 1);
 	SDL_WaitThread(n->thread, NULL);
+	/* lines the reader queued that the loop never took (a --screenshot
+	 * exits as soon as it has drawn): they are ours to free */
+	SDL_Event e;
+	while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, n->sdl_event, n->sdl_event) > 0)
+		if (e.user.code == PANEL_NET_LINE)
+			panel_line_free(e.user.data1);
 	close(n->wake[0]);
 	close(n->wake[1]);
 	SDL_DestroyMutex(n->lock);
