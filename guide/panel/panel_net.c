@@ -53,24 +53,6 @@ push(struct panel_net *n, int code, void *data1)
 		free(data1);
 }
 
-static int
-connect_to(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 static bool
 send_all(int fd, const char *s)
 {
@@ -176,7 +158,7 @@ reader(void *data)
 	struct panel_net *n = data;
 	int backoff = 200;
 	while (!atomic_load(&n->quit)) {
-		int fd = connect_to(n->path);
+		int fd = control_connect(n->path);
 		if (fd >= 0 && send_all(fd, "watch\n")) {
 			backoff = 200;
 			push(n, PANEL_NET_UP, NULL);
